@@ -1,0 +1,3 @@
+from gateway.config.loader import Config, load_config
+
+__all__ = ["Config", "load_config"]

@@ -1,0 +1,237 @@
+"""Reads every *.yaml in a config directory into one validated `Config`.
+
+One pass collects every problem; `ConfigError.problems` holds them as sentences of the
+form `FILE: component "name": sentence`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gateway.config.defaults import builtin_policy
+from gateway.config.schema import DestinationConfig, GatewayFile, PolicyFile, SourceConfig
+from gateway.config.validation import View, cross_check
+from gateway.destinations import CONFIG_MODELS
+from gateway.errors import ConfigError
+
+GATEWAY_SECTIONS = frozenset(GatewayFile.model_fields)
+LIST_SECTIONS = {"sources": "source", "destinations": "destination"}
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Config:
+    directory: Path
+    gateway: GatewayFile
+    sources: tuple[SourceConfig, ...]
+    destinations: tuple[DestinationConfig, ...]
+    policy: PolicyFile
+    origin_files: Mapping[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        enabled = sum(1 for d in self.destinations if d.enabled)
+        return (
+            f"config OK: {len(self.sources)} source(s), {enabled} destination(s), "
+            f"{len(self.policy.purposes)} purpose(s), storage {self.gateway.storage.backend}, "
+            f"policy {self.policy.version}"
+        )
+
+
+@dataclass
+class _Raw:
+    """Top-level sections gathered from every file, with the file each came from."""
+
+    sections: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    items: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+
+
+def load_config(directory: str | Path) -> Config:
+    """Load and validate; raises ConfigError listing every problem."""
+    root = Path(directory)
+    problems: list[str] = []
+    if not root.is_dir():
+        raise ConfigError([f"{root}: config directory does not exist"])
+    raw = _read_files(root, problems)
+    gateway = _build(GatewayFile, _gateway_sections(raw), raw, problems, "gateway.yaml")
+    policy = _build_policy(raw, problems)
+    sources = _build_items(raw, "sources", problems, lambda item: SourceConfig)
+    destinations = _build_items(raw, "destinations", problems, _destination_model)
+    if gateway is None or policy is None:
+        raise ConfigError(problems)
+    config = Config(
+        directory=root,
+        gateway=gateway,
+        sources=tuple(s for _, _, s in sources if s is not None),
+        destinations=tuple(d for _, _, d in destinations if d is not None),
+        policy=policy,
+        origin_files=dict(raw.files),
+    )
+    problems.extend(
+        cross_check(
+            config,
+            [(f, View(item)) for f, item, _ in sources],
+            [(f, View(item)) for f, item, _ in destinations],
+        )
+    )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _read_files(root: Path, problems: list[str]) -> _Raw:
+    raw = _Raw()
+    for path in sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")):
+        document = _parse_yaml(path, problems)
+        if document is None:
+            continue
+        for key, value in document.items():
+            _add_section(raw, path.name, str(key), value, problems)
+    return raw
+
+
+def _parse_yaml(path: Path, problems: list[str]) -> dict[Any, Any] | None:
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problems.append(f"{path.name}: {where}YAML syntax error: {exc.problem}")
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(f"{path.name}: cannot be read as YAML ({type(exc).__name__})")
+        return None
+    if document is None:
+        return None
+    if not isinstance(document, dict):
+        problems.append(f"{path.name}: the file must be a mapping of sections, not a list or value")
+        return None
+    return document
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
+
+
+def _add_section(raw: _Raw, filename: str, key: str, value: Any, problems: list[str]) -> None:
+    if key in LIST_SECTIONS:
+        if not isinstance(value, list):
+            problems.append(f"{filename}: {key}: must be a list")
+            return
+        raw.items.setdefault(key, []).extend((filename, item) for item in value)
+        raw.files.setdefault(key, filename)
+        return
+    if key not in GATEWAY_SECTIONS and key != "policy":
+        known = ", ".join(sorted([*GATEWAY_SECTIONS, "policy", *LIST_SECTIONS]))
+        problems.append(f'{filename}: unknown section "{key}" (known sections: {known})')
+        return
+    if key in raw.files:
+        problems.append(f'{filename}: section "{key}" is already defined in {raw.files[key]}')
+        return
+    raw.sections[key] = value
+    raw.files[key] = filename
+
+
+def _gateway_sections(raw: _Raw) -> dict[str, Any]:
+    return {k: v for k, v in raw.sections.items() if k in GATEWAY_SECTIONS}
+
+
+def _build_policy(raw: _Raw, problems: list[str]) -> PolicyFile | None:
+    builtin = builtin_policy().model_dump()
+    user = raw.sections.get("policy", {})
+    if not isinstance(user, dict):
+        problems.append(f"{raw.files.get('policy', 'policy.yaml')}: policy: must be a mapping")
+        return None
+    return _build(PolicyFile, {**builtin, **user}, raw, problems, "policy.yaml", "policy")
+
+
+def _build(
+    model: type[M],
+    data: Any,
+    raw: _Raw,
+    problems: list[str],
+    default_file: str,
+    prefix: str | None = None,
+) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for loc, message in _errors(exc):
+            section = prefix or (str(loc[0]) if loc else "")
+            filename = raw.files.get(prefix or section, default_file)
+            where = ".".join(str(p) for p in loc)
+            component = f"{prefix}: " if prefix else ""
+            problems.append(f"{filename}: {component}{where}: {message}")
+        return None
+
+
+def _build_items(
+    raw: _Raw, section: str, problems: list[str], pick: Any
+) -> list[tuple[str, dict[str, Any], Any]]:
+    """Each item as (file, raw mapping, model or None when it failed validation)."""
+    built: list[tuple[str, dict[str, Any], Any]] = []
+    label = LIST_SECTIONS[section]
+    for index, (filename, item) in enumerate(raw.items.get(section, [])):
+        component = _component(label, item, index)
+        if not isinstance(item, dict):
+            problems.append(f"{filename}: {component}: must be a mapping")
+            continue
+        model = pick(item)
+        if model is None:
+            problems.append(f"{filename}: {component}: {_unknown_type(item)}")
+            built.append((filename, item, None))
+            continue
+        try:
+            built.append((filename, item, model.model_validate(item)))
+        except ValidationError as exc:
+            built.append((filename, item, None))
+            for loc, message in _errors(exc):
+                where = ".".join(str(p) for p in loc)
+                problems.append(f"{filename}: {component}: {where + ': ' if where else ''}{message}")
+    return built
+
+
+def _destination_model(item: dict[str, Any]) -> type[DestinationConfig] | None:
+    return CONFIG_MODELS.get(str(item.get("type")))
+
+
+def _unknown_type(item: dict[str, Any]) -> str:
+    known = ", ".join(sorted(CONFIG_MODELS))
+    if "type" not in item:
+        return f'missing required key "type" (one of: {known})'
+    return f'type "{item["type"]}" is not a destination type (known types: {known})'
+
+
+def _component(label: str, item: Any, index: int) -> str:
+    key = "id" if label == "source" else "name"
+    if isinstance(item, dict) and isinstance(item.get(key), str):
+        return f'{label} "{item[key]}"'
+    return f"{label} #{index + 1}"
+
+
+def _errors(exc: ValidationError) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Pydantic errors as (location, sentence); never includes the offending input value."""
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            yield loc[:-1], f'unknown key "{loc[-1]}"'
+        elif kind == "missing":
+            yield loc[:-1], f'missing required key "{loc[-1]}"'
+        else:
+            yield loc, _sentence(error["msg"])
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in ("sqlite", "redis") or part.startswith("literal["))
+
+
+def _sentence(message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]

@@ -1,0 +1,118 @@
+"""The enrichment stage: what the gateway derives from the request, added to
+`event["context"]` before policy runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.enrich.geo import GeoInfo, GeoLookup
+from gateway.enrich.ip import check_prefix, parse_ip, truncate_ip
+from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
+
+
+class Enricher:
+    """Fills browser/OS/device and agent flags from `context.userAgent`, sets
+    `context.geo` from the full `context.ip`, then truncates or removes the IP.
+
+    `context.agent` and `context.geo` are the gateway's own fields: a client's
+    values there are replaced or removed. The client's own `context.browser`,
+    `context.os` and `context.device` values are never overwritten (mobile
+    SDKs send those themselves). A prefix of None removes that IP family's
+    addresses instead of truncating them.
+    """
+
+    def __init__(
+        self,
+        user_agents: UserAgentParser,
+        geo: GeoLookup | None,
+        ipv4_prefix: int | None = 24,
+        ipv6_prefix: int | None = 48,
+    ) -> None:
+        if ipv4_prefix is not None:
+            check_prefix("ipv4_prefix", ipv4_prefix, 32)
+        if ipv6_prefix is not None:
+            check_prefix("ipv6_prefix", ipv6_prefix, 128)
+        self._user_agents = user_agents
+        self._geo = geo
+        self._ipv4_prefix = ipv4_prefix
+        self._ipv6_prefix = ipv6_prefix
+
+    def enrich(self, event: dict[str, Any]) -> None:
+        context = event.get("context")
+        if not isinstance(context, dict):
+            context = event["context"] = {}
+        self._add_user_agent(context)
+        self._add_geo(context)
+        self._coarsen_ip(context)
+
+    def _add_user_agent(self, context: dict[str, Any]) -> None:
+        user_agent = context.get("userAgent")
+        if not isinstance(user_agent, str):
+            context.pop("agent", None)
+            return
+        info = self._user_agents.parse(user_agent)
+        _fill(context, "browser", name=info.browser_family, version=info.browser_version)
+        _fill(context, "os", name=info.os_family, version=info.os_version)
+        _fill(context, "device", manufacturer=info.device_brand, model=info.device_model)
+        _fill(context, "device", type=device_type(info))
+        context["agent"] = {
+            "isMobile": info.is_mobile,
+            "isTablet": info.is_tablet,
+            "isPc": info.is_pc,
+            "isBot": info.is_bot,
+        }
+
+    def _add_geo(self, context: dict[str, Any]) -> None:
+        ip = context.get("ip")
+        info = self._geo.lookup(ip) if self._geo is not None and isinstance(ip, str) else None
+        geo = _geo_fields(info)
+        if geo:
+            context["geo"] = geo
+        else:
+            context.pop("geo", None)
+
+    def _coarsen_ip(self, context: dict[str, Any]) -> None:
+        ip = context.pop("ip", None)
+        address = parse_ip(ip) if isinstance(ip, str) else None
+        if address is None:
+            return
+        prefix = self._ipv4_prefix if address.version == 4 else self._ipv6_prefix
+        if prefix is None:
+            return
+        # A 6to4 address embeds an IPv4 one; when IPv4 is removed, keep none of it.
+        context["ip"] = truncate_ip(ip, self._ipv4_prefix or 0, self._ipv6_prefix or 0)
+
+
+def device_type(info: UserAgentInfo) -> str:
+    """Segment's `context.device.type` for a browser: a bot first, since a
+    crawler may present itself as a phone."""
+    if info.is_bot:
+        return "bot"
+    if info.is_tablet:
+        return "tablet"
+    if info.is_mobile:
+        return "mobile"
+    if info.is_pc:
+        return "desktop"
+    return "other"
+
+
+def _fill(context: dict[str, Any], key: str, **values: str | None) -> None:
+    """Adds `values` to `context[key]` as a group, only when the client sent
+    none of the group's keys: a client's OS name is not paired with a version
+    parsed from a user agent that may describe something else."""
+    target = context.get(key)
+    if target is None:
+        target = {}
+    if not isinstance(target, dict) or any(name in target for name in values):
+        return
+    target.update((name, value) for name, value in values.items() if value is not None)
+    if target:
+        context[key] = target
+
+
+def _geo_fields(info: GeoInfo | None) -> dict[str, str]:
+    if info is None:
+        return {}
+    fields = {"country": info.country, "subdivision": info.subdivision, "city": info.city}
+    return {name: value for name, value in fields.items() if value is not None}

@@ -1,0 +1,53 @@
+"""IP parsing and truncation: the full address is never forwarded or stored."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+
+IPAddress = IPv4Address | IPv6Address
+
+
+def parse_ip(ip: str) -> IPAddress | None:
+    """The address in `ip`, or None when it is not one.
+
+    An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, what a dual-stack
+    socket reports for an IPv4 client) comes back as its IPv4 address; an IPv6
+    zone (`%eth0`) is dropped.
+    """
+    if not isinstance(ip, str):
+        return None
+    try:
+        address = ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address):
+        return address.ipv4_mapped or IPv6Address(int(address))
+    return address
+
+
+def truncate_ip(ip: str, ipv4_prefix: int = 24, ipv6_prefix: int = 48) -> str | None:
+    """The network address of `ip` at the given prefix length, or None when
+    `ip` is not an address: `203.0.113.77` → `203.0.113.0`, `2001:db8:1:2::9`
+    → `2001:db8:1::`.
+
+    A 6to4 address (2002::/16) carries a whole IPv4 address in bits 16–47, so
+    it keeps at most 16 + `ipv4_prefix` bits; otherwise /48 would keep it all.
+    """
+    check_prefix("ipv4_prefix", ipv4_prefix, 32)
+    check_prefix("ipv6_prefix", ipv6_prefix, 128)
+    address = parse_ip(ip)
+    if address is None:
+        return None
+    if isinstance(address, IPv4Address):
+        prefix = ipv4_prefix
+    elif address.sixtofour is not None:
+        prefix = min(ipv6_prefix, 16 + ipv4_prefix)
+    else:
+        prefix = ipv6_prefix
+    return ip_network((address, prefix), strict=False).network_address.compressed
+
+
+def check_prefix(name: str, prefix: int, max_length: int) -> None:
+    """Raises ValueError unless 0 <= prefix <= max_length (32 for IPv4, 128 for IPv6)."""
+    if not 0 <= prefix <= max_length:
+        raise ValueError(f"{name} must be between 0 and {max_length}, got {prefix}")
