@@ -1,0 +1,233 @@
+import { buildContext, pageInfo } from './context.js';
+import { createConsent } from './consent.js';
+import { createQueue } from './queue.js';
+import { createStore } from './storage.js';
+import { FORBIDDEN_PARAMS, stripPageFields } from './url.js';
+import { MAX_EVENT_BYTES, backoff, batchBody, byteLength, chunk, post, retryable } from './transport.js';
+import { uuid } from './uuid.js';
+import { LIBRARY } from './version.js';
+
+const ANON_KEY = 'cg_anon_id';
+const USER_KEY = 'cg_user_id';
+
+/** A shallow copy of `x` if it is a plain object, else `{}`. */
+const obj = (/** @type {any} */ x) => (x && typeof x === 'object' && !Array.isArray(x) ? { ...x } : {});
+
+/**
+ * @typedef {object} Options
+ * @property {string} writeKey the source's write key (public, not a secret)
+ * @property {string} endpoint the gateway's base URL, e.g. https://gw.example.com
+ * @property {number} [flushAt] send as soon as this many events wait (20)
+ * @property {number} [flushInterval] otherwise send this many ms after an event (1000)
+ * @property {string[]} [sensitiveQueryParams] query parameters to strip, beside the built-in location ones
+ * @property {number} [maxQueueSize] undelivered events kept, oldest dropped first (100)
+ */
+
+/**
+ * @typedef {object} Clock
+ * @property {() => number} now
+ * @property {() => number} random
+ */
+
+/**
+ * Builds a gateway client bound to `win` (the browser's window, or a test fake
+ * with the same members). Nothing is read or sent before init().
+ * @param {any} win
+ * @param {Clock} [clock]
+ */
+export function createGateway(win, clock = { now: () => Date.now(), random: Math.random }) {
+  const store = createStore(win);
+  const stats = { sent: 0, retries: 0, /** @type {Record<string, number>} */ dropped: {} };
+  const drop = (/** @type {string} */ reason, n = 1) => {
+    stats.dropped[reason] = (stats.dropped[reason] || 0) + n;
+  };
+  /** @type {Required<Options> | undefined} */
+  let cfg;
+  /** @type {Set<string>} */
+  let sensitive = new Set();
+  /** @type {ReturnType<typeof createQueue>} */
+  let queue;
+  /** @type {Array<[string, any[]]>} calls made before init() */
+  const early = [];
+  const inflight = new Set();
+  let flushTimer = null;
+  let retryTimer = null;
+  let attempt = 0;
+  /** @type {Promise<void> | null} */
+  let sending = null;
+
+  const iso = () => new Date(clock.now()).toISOString();
+  const anonymousId = () => store.get(ANON_KEY) || remember(ANON_KEY, uuid(win.crypto));
+  const remember = (/** @type {string} */ key, /** @type {string} */ value) => (store.set(key, value), value);
+
+  /** @param {Options} options */
+  function init(options) {
+    if (cfg) return;
+    const o = options || /** @type {Options} */ ({});
+    for (const key of ['writeKey', 'endpoint']) {
+      if (typeof o[key] !== 'string' || !o[key]) throw new TypeError(`consentGateway.init: "${key}" must be a non-empty string`);
+    }
+    cfg = {
+      flushAt: 20,
+      flushInterval: 1000,
+      maxQueueSize: 100,
+      ...o,
+      sensitiveQueryParams: o.sensitiveQueryParams || [],
+      endpoint: o.endpoint.replace(/\/+$/, ''),
+    };
+    sensitive = new Set([...FORBIDDEN_PARAMS, ...cfg.sensitiveQueryParams].map((p) => p.toLowerCase()));
+    queue = createQueue(store, cfg.maxQueueSize, (n) => drop('queue_full', n));
+    win.addEventListener && win.addEventListener('pagehide', beacon);
+    const doc = win.document;
+    doc && doc.addEventListener && doc.addEventListener('visibilitychange', () => {
+      if (doc.visibilityState === 'hidden') beacon();
+    });
+    if (queue.items.length) schedule();
+    early.splice(0).forEach(([method, args]) => api[method](...args));
+  }
+
+  /**
+   * @param {string} type
+   * @param {Record<string, any>} fields
+   */
+  function enqueue(type, fields) {
+    const userId = store.get(USER_KEY);
+    const event = {
+      type,
+      messageId: uuid(win.crypto),
+      anonymousId: anonymousId(),
+      ...(userId ? { userId } : {}),
+      ...fields,
+      timestamp: iso(),
+      context: buildContext(win, sensitive),
+    };
+    let size;
+    try {
+      size = byteLength(JSON.stringify(event));
+    } catch {
+      return drop('invalid'); // circular or BigInt properties
+    }
+    if (size > MAX_EVENT_BYTES) return drop('oversize');
+    queue.add(event);
+    if (queue.items.length - inflight.size >= cfg.flushAt) flush();
+    else schedule();
+  }
+
+  function schedule() {
+    flushTimer = flushTimer || win.setTimeout(() => {
+      flushTimer = null;
+      flush();
+    }, cfg.flushInterval);
+  }
+
+  /**
+   * Sends every waiting event; resolves when each was delivered, dropped, or
+   * left waiting for a retry.
+   * @returns {Promise<void>}
+   */
+  function flush() {
+    if (!cfg) return Promise.resolve();
+    if (sending) return sending.then(flush);
+    win.clearTimeout(flushTimer);
+    flushTimer = null;
+    return (sending = drain().finally(() => (sending = null)));
+  }
+
+  async function drain() {
+    while (!retryTimer) {
+      const sentAt = iso();
+      const waiting = queue.items.filter((e) => !inflight.has(e.messageId));
+      if (!waiting.length) return;
+      waiting.forEach((e) => (e.sentAt = sentAt));
+      const batch = chunk(waiting, byteLength(batchBody([], sentAt, cfg.writeKey)))[0];
+      batch.forEach((e) => inflight.add(e.messageId));
+      const { status, retryAfter } = await post(win, cfg.endpoint + '/v1/batch', batchBody(batch, sentAt, cfg.writeKey));
+      batch.forEach((e) => inflight.delete(e.messageId));
+      if (retryable(status)) return retry(retryAfter);
+      attempt = 0;
+      queue.remove(batch);
+      if (status >= 200 && status < 300) stats.sent += batch.length;
+      else drop(`status_${status}`, batch.length);
+    }
+  }
+
+  /** @param {number} [retryAfter] seconds the gateway asked us to wait */
+  function retry(retryAfter) {
+    stats.retries++;
+    const delay = retryAfter === undefined ? backoff(++attempt, clock.random) : retryAfter * 1000;
+    retryTimer = win.setTimeout(() => {
+      retryTimer = null;
+      flush();
+    }, delay);
+  }
+
+  /**
+   * Last chance before the page goes away: hand every waiting event to
+   * sendBeacon, which survives unload, in bodies under the 64 KiB cap. Events
+   * the browser refuses stay in storage for the next page load.
+   */
+  function beacon() {
+    const nav = win.navigator;
+    if (!nav || typeof nav.sendBeacon !== 'function') return void flush();
+    const sentAt = iso();
+    const waiting = queue.items.filter((e) => !inflight.has(e.messageId));
+    waiting.forEach((e) => (e.sentAt = sentAt));
+    for (const batch of chunk(waiting, byteLength(batchBody([], sentAt, cfg.writeKey)))) {
+      const blob = new win.Blob([batchBody(batch, sentAt, cfg.writeKey)], { type: 'text/plain' });
+      if (!nav.sendBeacon(cfg.endpoint + '/v1/batch', blob)) return;
+      queue.remove(batch);
+      stats.sent += batch.length;
+    }
+  }
+
+  /**
+   * Runs `fn` now if init() ran, else remembers the call for init().
+   * @param {string} method
+   * @param {(...args: any[]) => any} fn
+   */
+  const ready = (method, fn) => (/** @type {any[]} */ ...args) => (cfg ? fn(...args) : void early.push([method, args]));
+
+  const api = {
+    version: LIBRARY.version,
+    init,
+    /**
+     * @param {string | Record<string, any>} [name]
+     * @param {Record<string, any>} [properties]
+     */
+    page: ready('page', (name, properties) => {
+      if (name && typeof name === 'object') [name, properties] = [undefined, name];
+      const props = stripPageFields({ ...pageInfo(win, sensitive), ...obj(properties) }, sensitive);
+      enqueue('page', { ...(name != null ? { name: String(name) } : {}), properties: props });
+    }),
+    /**
+     * @param {string} event
+     * @param {Record<string, any>} [properties]
+     */
+    track: ready('track', (event, properties) => {
+      if (typeof event !== 'string' || !event) return drop('invalid');
+      enqueue('track', { event, properties: obj(properties) });
+    }),
+    /**
+     * @param {string | number} userId
+     * @param {Record<string, any>} [traits]
+     */
+    identify: ready('identify', (userId, traits) => {
+      if (userId && typeof userId === 'object') [userId, traits] = [undefined, userId];
+      if (userId != null && userId !== '') remember(USER_KEY, String(userId));
+      enqueue('identify', { traits: obj(traits) });
+    }),
+    /** Forgets the user: clears userId and starts a new anonymousId. */
+    reset() {
+      store.remove(USER_KEY);
+      store.remove(ANON_KEY);
+    },
+    flush,
+    /** Counters for debugging: events sent, retries, and drops by reason. */
+    stats: () => JSON.parse(JSON.stringify(stats)),
+    ...createConsent(win, () => {
+      if (!cfg) throw new Error('consentGateway: call init() first');
+      return cfg.endpoint;
+    }),
+  };
+  return api;
+}
