@@ -43,7 +43,9 @@ CMP_CATEGORIES = {
 
 def default_jurisdictions() -> list[Jurisdiction]:
     return [
-        Jurisdiction(name="eea-uk-ch", countries=list(EEA_UK_CH), opt_in=["analytics", "advertising"])
+        Jurisdiction(
+            name="eea-uk-ch", countries=list(EEA_UK_CH), opt_in=["analytics", "advertising"]
+        )
     ]
 
 

@@ -116,7 +116,7 @@ def _parse_yaml(path: Path, problems: list[str]) -> dict[Any, Any] | None:
 
 
 def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _add_section(raw: _Raw, filename: str, key: str, value: Any, problems: list[str]) -> None:
@@ -193,7 +193,9 @@ def _build_items(
             built.append((filename, item, None))
             for loc, message in _errors(exc):
                 where = ".".join(str(p) for p in loc)
-                problems.append(f"{filename}: {component}: {where + ': ' if where else ''}{message}")
+                problems.append(
+                    f"{filename}: {component}: {where + ': ' if where else ''}{message}"
+                )
     return built
 
 

@@ -59,7 +59,9 @@ class TrustedProxies(Strict):
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
-                raise ValueError(f'"{item}" is not an IP network (use CIDR, e.g. 10.0.0.0/8)')
+                raise ValueError(
+                    f'"{item}" is not an IP network (use CIDR, e.g. 10.0.0.0/8)'
+                ) from None
         return value
 
     @field_validator("header")

@@ -113,8 +113,7 @@ def _destination(config: Config, destination: View, categories: set[str]) -> Ite
     for purpose in destination.texts("purposes"):
         if purpose not in declared and purpose not in categories:
             yield (
-                f'purpose "{purpose}" is not declared in policy '
-                f"(declared: {', '.join(declared)})"
+                f'purpose "{purpose}" is not declared in policy (declared: {", ".join(declared)})'
             )
     fields = destination.texts("fields")
     for pattern in fields:
@@ -195,7 +194,10 @@ def _policy(config: Config) -> Iterator[str]:
         )
     for category, purpose in policy.cmp_categories.items():
         if purpose not in declared:
-            yield f'{filename}: policy: cmp_categories "{category}" maps to undeclared purpose "{purpose}"'
+            yield (
+                f'{filename}: policy: cmp_categories "{category}" maps to undeclared '
+                f'purpose "{purpose}"'
+            )
     for purpose in policy.tcf.purposes:
         if purpose not in declared:
             yield f'{filename}: policy: tcf.purposes names undeclared purpose "{purpose}"'
@@ -220,4 +222,5 @@ def _gateway(config: Config) -> Iterator[str]:
         )
     names = [t.name for t in gateway.admin.tokens]
     for name in {n for n in names if names.count(n) > 1}:
-        yield f'{config.origin_files.get("admin", "gateway.yaml")}: admin: token name "{name}" is used twice'
+        filename = config.origin_files.get("admin", "gateway.yaml")
+        yield f'{filename}: admin: token name "{name}" is used twice'

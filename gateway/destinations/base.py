@@ -28,8 +28,11 @@ class Outgoing:
 class Destination(Protocol):
     """An adapter: `format` is pure (used by the router), `send` does the I/O."""
 
-    config: DestinationConfig
-    max_batch: int
+    @property
+    def config(self) -> DestinationConfig: ...
+
+    @property
+    def max_batch(self) -> int: ...
 
     def format(self, event: dict[str, Any]) -> dict[str, Any]:
         """Turn a projected, transformed event into this destination's wire item."""

@@ -24,8 +24,8 @@ class FileDestination:
     def __init__(self, config: FileConfig, base_dir: Path) -> None:
         self.config = config
         self.max_batch = 500
-        self._path = (base_dir / config.path) if not Path(config.path).is_absolute() else Path(
-            config.path
+        self._path = (
+            (base_dir / config.path) if not Path(config.path).is_absolute() else Path(config.path)
         )
         self._lock = asyncio.Lock()
 

@@ -100,11 +100,13 @@ async def _resolve(host: str, port: int) -> list[str]:
 
 def build_client(*, guarded: bool, timeout: float, max_connections: int) -> httpx.AsyncClient:
     """A pooled client: no redirects, no proxy/env settings, and (guarded) the address check."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
     if guarded:
         # httpx has no public hook for the network backend; its pool is rebuilt around ours.
-        transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001
+        transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl.create_default_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

@@ -1,0 +1,153 @@
+"""create_app(): the explicit route list and the lifespan that builds stores and clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.config.loader import Config, load_config
+from gateway.delivery.worker import DeliveryWorker
+from gateway.destinations.registry import HttpClients
+from gateway.enrich.useragent import UserAgentParser
+from gateway.errors import ConfigError, StoreUnavailable
+from gateway.ingest.routes import routes as ingest_routes
+from gateway.observability.metrics import Metrics
+from gateway.runtime import Resources, Runtime, build_runtime, gateway_key, open_geo
+from gateway.store.factory import open_store
+from gateway.store.types import Store
+
+log = logging.getLogger("gateway")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await runtime.store.ping()
+    except StoreUnavailable:
+        return JSONResponse({"status": "unavailable", "store": "unreachable"}, 503)
+    return JSONResponse({"status": "ready", "policy_version": runtime.config.policy.version})
+
+
+async def metrics(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_list() -> list[BaseRoute]:
+    from gateway.privacy.routes import routes as privacy_routes
+
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        *ingest_routes(),
+        *privacy_routes(),
+    ]
+
+
+class Gateway:
+    """Holds the live runtime so a reload can swap it (SIGHUP or POST /admin/reload)."""
+
+    def __init__(
+        self, config: Config, *, store: Store | None = None, run_worker: bool | None = None
+    ) -> None:
+        self.config = config
+        self._store = store
+        self.run_worker = config.gateway.worker.in_process if run_worker is None else run_worker
+        self.runtime: Runtime | None = None
+        self.worker: DeliveryWorker | None = None
+
+    def current(self) -> Runtime:
+        if self.runtime is None:
+            raise RuntimeError("gateway not started")
+        return self.runtime
+
+    async def start(self) -> Runtime:
+        store = self._store or await open_store(self.config)
+        delivery = self.config.gateway.delivery
+        resources = Resources(
+            store=store,
+            metrics=Metrics(),
+            key=await gateway_key(self.config, store),
+            user_agents=UserAgentParser(),
+            geo=open_geo(self.config),
+            http=HttpClients.create(delivery.timeout_seconds, delivery.concurrency * 16),
+        )
+        self.runtime = build_runtime(self.config, resources)
+        return self.runtime
+
+    def reload(self) -> list[str]:
+        """Load the config directory again; on any problem keep the running config."""
+        runtime = self.current()
+        try:
+            config = load_config(runtime.config.directory)
+        except ConfigError as exc:
+            log.error("config reload refused, keeping the running config:\n%s", exc)
+            return exc.problems
+        self.runtime = build_runtime(config, runtime.resources)
+        log.info("config reloaded: %s", config.summary())
+        return []
+
+    async def stop(self) -> None:
+        if self.runtime is None:
+            return
+        resources = self.runtime.resources
+        await resources.http.aclose()
+        await resources.store.aclose()
+        close = getattr(resources.geo, "close", None)
+        if close is not None:
+            close()
+
+
+def create_app(
+    config: Config | str | Path,
+    *,
+    store: Store | None = None,
+    run_worker: bool | None = None,
+) -> Starlette:
+    if not isinstance(config, Config):
+        config = load_config(config)
+    gateway = Gateway(config, store=store, run_worker=run_worker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.runtime = await gateway.start()
+        worker_task = None
+        if gateway.run_worker:
+            gateway.worker = DeliveryWorker(gateway.current)
+            worker_task = asyncio.create_task(gateway.worker.run())
+        _install_reload_signal(app, gateway)
+        try:
+            yield
+        finally:
+            if gateway.worker is not None and worker_task is not None:
+                gateway.worker.stop()
+                await worker_task
+            await gateway.stop()
+
+    app = Starlette(routes=route_list(), lifespan=lifespan)
+    app.state.gateway = gateway
+    return app
+
+
+def _install_reload_signal(app: Starlette, gateway: Gateway) -> None:
+    def reload() -> None:
+        gateway.reload()
+        app.state.runtime = gateway.current()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)

@@ -1,0 +1,177 @@
+"""The delivery worker: per destination, claim due payloads from the outbox, send them
+with bounded concurrency, then record the provision (success), schedule a retry, or
+dead-letter. One dead vendor cannot slow the others: each destination has its own loop,
+concurrency cap and circuit breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from gateway.delivery.retry import Breaker, exhausted, next_delay
+from gateway.destinations.base import Destination, Outgoing
+from gateway.errors import DeliveryError, FatalDelivery, RetryableDelivery, StoreUnavailable
+from gateway.runtime import Runtime
+from gateway.store.types import Claimed, ProvisionRecord
+
+log = logging.getLogger("gateway.delivery")
+STATS_INTERVAL = 5.0
+
+
+def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
+    item = entry.item
+    meta = item.meta
+    return ProvisionRecord(
+        delivered_at=delivered_at,
+        destination=item.destination,
+        country=str(meta.get("country", "")),
+        purposes=tuple(meta.get("purposes", ())),
+        categories=tuple(meta.get("categories", ())),
+        subject_key=item.subject_keys[0] if item.subject_keys else "",
+        subject_keys=item.subject_keys,
+        message_id=item.message_id,
+        idempotency_key=item.idempotency_key,
+        policy_version=str(meta.get("policy_version", "")),
+        consent=dict(meta.get("consent", {})),
+    )
+
+
+class DeliveryWorker:
+    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+        self._runtime = runtime
+        self._breakers: dict[str, Breaker] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until `stop()`; follows config reloads (new destinations get a loop)."""
+        stats = asyncio.create_task(self._stats_loop())
+        try:
+            while not self._stopping.is_set():
+                self._sync_loops()
+                await self._sleep(1.0)
+        finally:
+            stats.cancel()
+            for task in self._tasks.values():
+                task.cancel()
+            await asyncio.gather(stats, *self._tasks.values(), return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _sync_loops(self) -> None:
+        names = set(self._runtime().destinations)
+        for name in names - set(self._tasks):
+            self._tasks[name] = asyncio.create_task(self._loop(name), name=f"deliver:{name}")
+        for name, task in list(self._tasks.items()):
+            if task.done():
+                del self._tasks[name]
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _loop(self, name: str) -> None:
+        while not self._stopping.is_set():
+            runtime = self._runtime()
+            destination = runtime.destinations.get(name)
+            if destination is None:
+                return
+            try:
+                sent = await self._round(runtime, name, destination)
+            except StoreUnavailable:
+                log.warning("delivery %s: store unavailable, pausing", name)
+                sent = 0
+                await self._sleep(2.0)
+            except Exception:
+                log.exception("delivery %s: unexpected error, pausing", name)
+                sent = 0
+                await self._sleep(2.0)
+            if sent == 0:
+                await self._sleep(runtime.config.gateway.delivery.poll_interval_seconds)
+            elif sent < destination.max_batch:
+                await self._sleep(getattr(destination.config, "flush_interval", 0.0))
+
+    async def _round(self, runtime: Runtime, name: str, destination: Destination) -> int:
+        settings = runtime.config.gateway.delivery
+        breaker = self._breakers.setdefault(
+            name, Breaker(settings.breaker_failures, settings.breaker_cooldown_seconds)
+        )
+        wait = breaker.wait()
+        if wait > 0:
+            await self._sleep(wait)
+            return 0
+        # Half-open: a single request probes the vendor before the pool opens up again.
+        concurrency = 1 if breaker.is_open else settings.concurrency
+        lease = settings.timeout_seconds * 2 + 5
+        claimed = await runtime.store.outbox.claim(name, destination.max_batch * concurrency, lease)
+        if not claimed:
+            return 0
+        batches = [
+            claimed[i : i + destination.max_batch]
+            for i in range(0, len(claimed), destination.max_batch)
+        ]
+        await asyncio.gather(*(self._send(runtime, destination, b, breaker) for b in batches))
+        runtime.metrics.breaker_open.labels(destination=name).set(1 if breaker.is_open else 0)
+        return len(claimed)
+
+    async def _send(
+        self, runtime: Runtime, destination: Destination, batch: Sequence[Claimed], breaker: Breaker
+    ) -> None:
+        name = destination.config.name
+        metrics = runtime.metrics
+        try:
+            await destination.send(
+                [Outgoing(e.item.idempotency_key, e.item.payload) for e in batch]
+            )
+        except RetryableDelivery as exc:
+            breaker.failure()
+            metrics.deliveries.labels(destination=name, outcome="retry").inc()
+            for entry in batch:
+                await self._retry(runtime, entry, exc)
+            return
+        except DeliveryError as exc:
+            if isinstance(exc, FatalDelivery) and exc.status is not None:
+                breaker.success()  # the vendor answered: it is up, the payload is the problem
+            metrics.deliveries.labels(destination=name, outcome="fatal").inc()
+            for entry in batch:
+                await self._dead(runtime, entry, str(exc))
+            return
+        breaker.success()
+        metrics.deliveries.labels(destination=name, outcome="delivered").inc()
+        metrics.delivered_events.labels(destination=name).inc(len(batch))
+        now = time.time()
+        await runtime.store.outbox.delivered(batch, [provision_record(e, now) for e in batch])
+
+    async def _retry(self, runtime: Runtime, entry: Claimed, exc: RetryableDelivery) -> None:
+        settings = runtime.config.gateway.delivery
+        attempts = entry.attempts + 1
+        if exhausted(attempts, entry.item.created_at, settings, time.time()):
+            await self._dead(runtime, entry, f"gave up after {attempts} attempts: {exc}")
+            return
+        delay = next_delay(attempts - 1, exc.retry_after, settings)
+        runtime.metrics.retry_delay.labels(destination=entry.item.destination).observe(delay)
+        await runtime.store.outbox.retry_later(entry, delay, str(exc))
+
+    async def _dead(self, runtime: Runtime, entry: Claimed, reason: str) -> None:
+        name = entry.item.destination
+        log.warning("delivery %s: dead-lettered one payload (%s)", name, reason)
+        label = "gave_up" if reason.startswith("gave up") else "fatal"
+        runtime.metrics.dead_letters.labels(destination=name, reason=label).inc()
+        await runtime.store.outbox.dead_letter(entry, reason)
+
+    async def _stats_loop(self) -> None:
+        while not self._stopping.is_set():
+            runtime = self._runtime()
+            try:
+                stats = await runtime.store.outbox.stats(list(runtime.destinations))
+            except StoreUnavailable:
+                stats = {}
+            for name, value in stats.items():
+                runtime.metrics.queue_depth.labels(destination=name).set(value.pending)
+                runtime.metrics.queue_oldest.labels(destination=name).set(value.oldest_age_seconds)
+                runtime.metrics.dead_letter_depth.labels(destination=name).set(value.dead_letters)
+            await self._sleep(STATS_INTERVAL)

@@ -1,0 +1,106 @@
+"""Who is calling: write key → source, CORS per source, the client address."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Mapping, Sequence
+
+from gateway.config.schema import SourceConfig, TrustedProxies
+from gateway.errors import IngestError
+
+CORS_METHODS = "GET, POST, PUT, OPTIONS"
+CORS_HEADERS = "authorization, content-type, content-encoding, gateway-subject, x-csrf-token"
+
+
+class Sources:
+    def __init__(self, sources: Sequence[SourceConfig]) -> None:
+        self._by_key = {s.write_key: s for s in sources}
+        self.origins = frozenset(o for s in sources if s.kind == "web" for o in s.allowed_origins)
+
+    def authenticate(self, authorization: str | None, body_key: object) -> SourceConfig:
+        key = basic_username(authorization) if authorization else None
+        if key is None and isinstance(body_key, str):
+            key = body_key
+        if not key:
+            raise IngestError(401, "missing write key: use HTTP Basic auth or writeKey in the body")
+        source = self._by_key.get(key)
+        if source is None:
+            raise IngestError(401, "unknown write key")
+        return source
+
+    def check_origin(self, source: SourceConfig, origin: str | None) -> None:
+        """Browsers send Origin; a web source accepts only its listed origins."""
+        if origin is None:
+            return
+        if source.kind != "web":
+            raise IngestError(
+                403, f"this write key belongs to a {source.kind} source, not a web one"
+            )
+        if origin not in source.allowed_origins:
+            raise IngestError(403, "origin not allowed for this write key")
+
+
+def basic_username(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise IngestError(401, "malformed Basic authorization header") from None
+    return decoded.partition(":")[0] or None
+
+
+def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
+    headers = {"vary": "Origin"}
+    if origin and origin in allowed:
+        headers["access-control-allow-origin"] = origin
+        headers["access-control-allow-credentials"] = "true"
+        headers["access-control-expose-headers"] = "gateway-subject"
+    return headers
+
+
+def preflight_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
+    headers = cors_headers(origin, allowed)
+    if "access-control-allow-origin" in headers:
+        headers["access-control-allow-methods"] = CORS_METHODS
+        headers["access-control-allow-headers"] = CORS_HEADERS
+        headers["access-control-max-age"] = "600"
+    return headers
+
+
+class ClientAddress:
+    def __init__(self, proxies: TrustedProxies) -> None:
+        self._networks = [ipaddress.ip_network(n, strict=False) for n in proxies.networks]
+        self._header = proxies.header
+
+    def resolve(self, peer: str | None, headers: Mapping[str, str]) -> str | None:
+        """The peer address, or — only when the peer is a trusted proxy — the nearest
+        untrusted address in the forwarded header."""
+        if peer is None or not self._networks or not self._trusted(peer):
+            return peer
+        forwarded = headers.get(self._header)
+        if not forwarded:
+            return peer
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._trusted(hop):
+                return hop if _is_ip(hop) else peer
+        return hops[0] if hops and _is_ip(hops[0]) else peer
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._networks)
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

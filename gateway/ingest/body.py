@@ -1,0 +1,58 @@
+"""Reading a request body under the size limits, before it is buffered whole: the declared
+Content-Length is checked first, then every chunk (chunked bodies too), and gzip bodies are
+inflated incrementally so the limit applies to the decompressed size."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+
+from gateway.errors import IngestError
+
+JSON_TYPES = frozenset({"application/json", "text/plain", ""})
+
+
+def check_content_type(value: str | None) -> None:
+    media_type = (value or "").split(";", 1)[0].strip().lower()
+    if media_type not in JSON_TYPES and not media_type.endswith("+json"):
+        raise IngestError(
+            415, "unsupported content type: send JSON as application/json or text/plain"
+        )
+
+
+async def read_limited(
+    chunks: AsyncIterator[bytes],
+    *,
+    limit: int,
+    content_length: str | None,
+    content_encoding: str | None,
+) -> bytes:
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise IngestError(415, f'unsupported content encoding "{encoding[:20]}": use gzip or none')
+    gzipped = encoding != "identity"
+    if content_length and content_length.isdigit() and not gzipped and int(content_length) > limit:
+        raise IngestError(413, f"body too large: {content_length} bytes (limit {limit})")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        if inflater is not None:
+            chunk = _inflate(inflater, chunk, limit - size)
+        size += len(chunk)
+        if size > limit:
+            raise IngestError(413, f"body too large: more than {limit} bytes")
+        parts.append(chunk)
+    if inflater is not None and not inflater.eof:
+        raise IngestError(400, "gzip body is truncated or corrupt")
+    return b"".join(parts)
+
+
+def _inflate(inflater: zlib._Decompress, chunk: bytes, room: int) -> bytes:
+    try:
+        out = inflater.decompress(chunk, max(room, 0) + 1)
+    except zlib.error as exc:
+        raise IngestError(400, "gzip body is corrupt") from exc
+    if inflater.unconsumed_tail:
+        raise IngestError(413, "body too large once decompressed")
+    return out

@@ -1,0 +1,215 @@
+"""The Segment-compatible HTTP edge: /v1/<type>, their short aliases, and /v1/batch."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.config.schema import SourceConfig
+from gateway.errors import IngestError, StoreUnavailable
+from gateway.ingest.access import cors_headers, preflight_headers
+from gateway.ingest.body import check_content_type, read_limited
+from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_server_fields
+from gateway.pipeline import Outcome, unique_keys
+from gateway.policy.consent import RequestSignals
+from gateway.privacy.subject import HEADER as SUBJECT_HEADER
+from gateway.privacy.subject import cookie_header
+from gateway.runtime import Runtime
+from gateway.store.types import Dedupe, OutboxItem
+
+log = logging.getLogger("gateway.ingest")
+
+EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
+ENDPOINTS: dict[str, str | None] = {
+    **{f"/v1/{t}": t for t in EVENT_TYPES},
+    **{f"/v1/{t[0]}": t for t in EVENT_TYPES},
+    "/v1/batch": None,
+    "/v1/import": None,
+}
+OK_BODY = b'{"success":true}'
+STORE_RETRY_AFTER = 2
+
+
+def json_error(status: int, message: str, retry_after: float | None = None) -> Response:
+    headers = {"retry-after": str(max(1, round(retry_after)))} if retry_after is not None else None
+    body = orjson.dumps({"success": False, "error": message})
+    return Response(body, status, headers=headers, media_type="application/json")
+
+
+async def collect(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    endpoint = request.url.path
+    started = time.perf_counter()
+    try:
+        response = await _accept(request, runtime, ENDPOINTS[endpoint])
+    except IngestError as exc:
+        runtime.metrics.events_rejected.labels(reason=_reason(exc.status)).inc()
+        response = json_error(exc.status, exc.message, exc.retry_after)
+    except StoreUnavailable:
+        log.warning("store unavailable: answered 503 to %s", endpoint)
+        runtime.metrics.events_rejected.labels(reason="store_unavailable").inc()
+        response = json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)
+    response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
+    runtime.metrics.requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+    runtime.metrics.ingest_latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+async def preflight(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    headers = preflight_headers(request.headers.get("origin"), runtime.sources.origins)
+    status = 204 if "access-control-allow-origin" in headers else 403
+    return Response(status_code=status, headers=headers)
+
+
+async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Response:
+    limits = runtime.config.gateway.limits
+    headers = request.headers
+    check_content_type(headers.get("content-type"))
+    body = await read_limited(
+        request.stream(),
+        limit=limits.max_event_bytes if implied else limits.max_batch_bytes,
+        content_length=headers.get("content-length"),
+        content_encoding=headers.get("content-encoding"),
+    )
+    document = parse_json(body)
+    write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
+    source = runtime.sources.authenticate(headers.get("authorization"), write_key)
+    runtime.sources.check_origin(source, headers.get("origin"))
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, headers)
+    await _rate_limit(runtime, source, address)
+    events = events_from(document, implied, limits)
+    fresh = _stamp(events, document, source, address, headers.get("user-agent"))
+    outcomes = await _decide(runtime, events, source, headers)
+    now = time.time()
+    items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]
+    window = runtime.config.gateway.dedupe.window_seconds
+    dedupe = Dedupe(tuple((source.id, m) for m in fresh), window) if fresh and window else None
+    duplicates = await runtime.store.outbox.enqueue(items, dedupe)
+    _count(runtime, source, outcomes, items, duplicates)
+    return _ok(runtime, request, source, events[0])
+
+
+async def _rate_limit(runtime: Runtime, source: SourceConfig, address: str | None) -> None:
+    limits = runtime.config.gateway.rate_limits
+    checks = [(f"key:{source.id}", limits.per_write_key), (f"ip:{address}", limits.per_ip)]
+    for key, limit in checks:
+        if limit is None or (key.startswith("ip:") and address is None):
+            continue
+        wait = await runtime.store.limiter.hit(key, limit.rate, limit.burst)
+        if wait > 0:
+            raise IngestError(429, "rate limit exceeded", retry_after=wait)
+
+
+def _stamp(
+    events: list[dict[str, Any]],
+    document: Any,
+    source: SourceConfig,
+    address: str | None,
+    user_agent: str | None,
+) -> list[str]:
+    """Server-side fields; returns the client-supplied message IDs (for deduplication)."""
+    received = datetime.now(UTC)
+    batch_sent_at = document.get("sentAt") if isinstance(document, dict) else None
+    fresh = []
+    for event in events:
+        event.pop("writeKey", None)
+        if stamp_server_fields(event, received, batch_sent_at, new_message_id):
+            fresh.append(event["messageId"])
+        context = event.setdefault("context", {})
+        if "ip" not in context and address is not None and source.kind != "server":
+            context["ip"] = address
+        if "userAgent" not in context and user_agent and source.kind == "web":
+            context["userAgent"] = user_agent
+    return fresh
+
+
+async def _decide(
+    runtime: Runtime, events: list[dict[str, Any]], source: SourceConfig, headers: Any
+) -> list[Outcome]:
+    pipeline = runtime.pipeline
+    keys = [pipeline.prepare(event) for event in events]
+    stored = await runtime.store.preferences.get_many(unique_keys(keys))
+    signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
+    return [
+        pipeline.process(event, event_keys, source, signals, stored)
+        for event, event_keys in zip(events, keys, strict=True)
+    ]
+
+
+def _count(
+    runtime: Runtime,
+    source: SourceConfig,
+    outcomes: list[Outcome],
+    items: list[OutboxItem],
+    duplicates: set[str],
+) -> None:
+    metrics = runtime.metrics
+    metrics.events_accepted.labels(source=source.id).inc(len(outcomes))
+    if duplicates:
+        metrics.duplicates.labels(source=source.id).inc(len(duplicates))
+    for outcome in outcomes:
+        for removal in outcome.decision.removed:
+            metrics.fields_removed.labels(category=removal.category, rule=removal.rule).inc()
+        if outcome.dropped:
+            metrics.events_dropped.labels(reason="suspended_use").inc()
+        for verdict in outcome.verdicts:
+            if not verdict.send:
+                metrics.not_forwarded.labels(
+                    destination=verdict.destination, reason=_verdict_reason(verdict.reason)
+                ).inc()
+
+
+def _verdict_reason(reason: str) -> str:
+    """A fixed label for a verdict sentence (labels stay low-cardinality)."""
+    for prefix, label in (
+        ("provision", "provision_suspended"),
+        ("purpose", "purpose_not_granted"),
+        ("the customer", "vendor_refused"),
+        ("TCF", "tcf_vendor"),
+        ("event type", "event_filter"),
+        ("event name", "event_filter"),
+        ("no allowed", "nothing_allowed"),
+    ):
+        if reason.startswith(prefix):
+            return label
+    return "other"
+
+
+def _ok(
+    runtime: Runtime, request: Request, source: SourceConfig, first: dict[str, Any]
+) -> Response:
+    response = Response(OK_BODY, 200, media_type="application/json")
+    anonymous_id, user_id = first.get("anonymousId"), first.get("userId")
+    if anonymous_id or user_id:
+        token = runtime.tokens.issue(anonymous_id, user_id)
+        response.headers[SUBJECT_HEADER] = token
+        if source.kind == "web":
+            secure = request.url.scheme == "https"
+            response.headers["set-cookie"] = cookie_header(token, secure)
+    return response
+
+
+def _reason(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden_origin",
+        413: "too_large",
+        415: "unsupported_media_type",
+        429: "rate_limited",
+    }.get(status, str(status))
+
+
+def routes() -> list[Route]:
+    out = [Route(path, collect, methods=["POST"]) for path in ENDPOINTS]
+    out += [Route(path, preflight, methods=["OPTIONS"]) for path in ENDPOINTS]
+    return out

@@ -1,0 +1,196 @@
+"""Strict parsing of Segment-Spec events: JSON rules, types of the Spec fields, limits,
+and server-side fields (messageId when absent, receivedAt, skew-corrected timestamp).
+Error messages name the field and the rule, never the value."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from gateway.config.schema import LimitsConfig
+from gateway.errors import IngestError
+
+TYPES = frozenset({"track", "page", "screen", "identify", "group", "alias"})
+OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
+STRING_FIELDS = ("event", "name", "category", "timestamp", "sentAt", "originalTimestamp")
+ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId")
+CONTEXT_OBJECTS = ("page", "device", "os", "app", "screen", "library", "consent", "traits",
+                   "campaign", "network", "location", "referrer")  # fmt: skip
+CONTEXT_STRINGS = ("ip", "userAgent", "locale", "timezone")
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise IngestError(400, "empty body: expected a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise IngestError(400, f"invalid JSON: {_json_reason(exc)}") from None
+
+
+def _json_reason(exc: orjson.JSONDecodeError) -> str:
+    # orjson's message names the rule and position only (e.g. "unexpected character:
+    # line 1 column 7 (char 6)"); it never quotes the document.
+    return str(exc.args[0]) if exc.args else "malformed"
+
+
+def events_from(
+    document: Any, endpoint_type: str | None, limits: LimitsConfig
+) -> list[dict[str, Any]]:
+    """The events of a request: one for /v1/<type>, the `batch` list for /v1/batch."""
+    if not isinstance(document, dict):
+        raise IngestError(400, "body must be a JSON object")
+    if endpoint_type is not None:
+        _check_event(document, "", endpoint_type, limits)
+        return [document]
+    batch = document.get("batch")
+    if not isinstance(batch, list):
+        raise IngestError(400, 'batch: must be a list of events under the key "batch"')
+    if not batch:
+        raise IngestError(400, "batch: is empty")
+    if len(batch) > limits.max_batch_events:
+        raise IngestError(413, f"batch: {len(batch)} events (limit {limits.max_batch_events})")
+    for index, event in enumerate(batch):
+        where = f"batch[{index}]"
+        if not isinstance(event, dict):
+            raise IngestError(400, f"{where}: must be an object")
+        _check_event(event, where + ".", None, limits)
+    return batch
+
+
+def _check_event(
+    event: dict[str, Any], where: str, implied: str | None, limits: LimitsConfig
+) -> None:
+    _check_type(event, where, implied)
+    for key in OBJECT_FIELDS:
+        _expect(event, key, dict, "an object", where)
+    for key in STRING_FIELDS:
+        _expect(event, key, str, "a string", where)
+    for key in ID_FIELDS:
+        _check_id(event, key, where)
+    _expect(event, "messageId", str, "a string", where)
+    message_id = event.get("messageId")
+    if isinstance(message_id, str) and not 0 < len(message_id) <= 200:
+        raise IngestError(400, f"{where}messageId: must be 1 to 200 characters")
+    _check_context(event.get("context"), where)
+    _check_required(event, where)
+    if _depth_exceeds(event, limits.max_depth):
+        raise IngestError(400, f"{where or 'event'}: nesting deeper than {limits.max_depth} levels")
+    size = len(orjson.dumps(event))
+    if size > limits.max_event_bytes:
+        raise IngestError(413, f"{where or 'event'}: {size} bytes (limit {limits.max_event_bytes})")
+
+
+def _check_type(event: dict[str, Any], where: str, implied: str | None) -> None:
+    if "type" not in event and "action" in event:
+        event["type"] = event.pop("action")  # the legacy batch format names it "action"
+    kind = event.get("type")
+    if kind is None and implied is not None:
+        event["type"] = implied
+        return
+    if kind is None:
+        raise IngestError(400, f"{where}type: missing (one of {', '.join(sorted(TYPES))})")
+    if not isinstance(kind, str) or kind not in TYPES:
+        raise IngestError(400, f"{where}type: must be one of {', '.join(sorted(TYPES))}")
+    if implied is not None and kind != implied:
+        raise IngestError(400, f'{where}type: this endpoint takes "{implied}" events')
+
+
+def _expect(event: dict[str, Any], key: str, kind: type, noun: str, where: str) -> None:
+    value = event.get(key)
+    if value is None:
+        event.pop(key, None)
+    elif not isinstance(value, kind):
+        raise IngestError(400, f"{where}{key}: must be {noun}")
+
+
+def _check_id(event: dict[str, Any], key: str, where: str) -> None:
+    value = event.get(key)
+    if value is None:
+        event.pop(key, None)
+    elif isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise IngestError(400, f"{where}{key}: must be a string")
+    elif isinstance(value, int):
+        event[key] = str(value)  # several SDKs send numeric user IDs
+    elif len(value) > 1000:
+        raise IngestError(400, f"{where}{key}: longer than 1000 characters")
+
+
+def _check_context(context: Any, where: str) -> None:
+    if not isinstance(context, dict):
+        return
+    for key in CONTEXT_OBJECTS:
+        value = context.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise IngestError(400, f"{where}context.{key}: must be an object")
+    for key in CONTEXT_STRINGS:
+        value = context.get(key)
+        if value is not None and not isinstance(value, str):
+            raise IngestError(400, f"{where}context.{key}: must be a string")
+
+
+def _check_required(event: dict[str, Any], where: str) -> None:
+    kind = event["type"]
+    if not event.get("userId") and not event.get("anonymousId"):
+        raise IngestError(400, f"{where}userId/anonymousId: one of them is required")
+    if kind == "track" and not event.get("event"):
+        raise IngestError(400, f"{where}event: required for track events")
+    if kind == "group" and not event.get("groupId"):
+        raise IngestError(400, f"{where}groupId: required for group events")
+    if kind == "alias" and not (event.get("previousId") and event.get("userId")):
+        raise IngestError(400, f"{where}previousId/userId: both are required for alias events")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamp_server_fields(
+    event: dict[str, Any], received: datetime, batch_sent_at: Any, new_id: Callable[[], str]
+) -> bool:
+    """Adds messageId (when absent), receivedAt and a timestamp corrected for client clock
+    skew the way Segment does: timestamp = receivedAt - (sentAt - timestamp).
+    Returns True when the messageId came from the client (so it can be deduplicated)."""
+    client_id = "messageId" in event
+    if not client_id:
+        event["messageId"] = new_id()
+    event["receivedAt"] = iso(received)
+    timestamp = parse_time(event.get("timestamp"))
+    sent_at = parse_time(event.get("sentAt") or batch_sent_at)
+    if timestamp is None:
+        event["timestamp"] = event["receivedAt"]
+        return client_id
+    event["originalTimestamp"] = event["timestamp"]
+    if sent_at is not None:
+        timestamp = received - (sent_at - timestamp)
+    event["timestamp"] = iso(timestamp)
+    return client_id
+
+
+def new_message_id() -> str:
+    return f"gw-{uuid.uuid4()}"

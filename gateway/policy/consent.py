@@ -1,0 +1,265 @@
+"""Consent per purpose, built from every signal an event carries.
+
+Precedence (DESIGN "Policy", policy section 4 "Customer-controlled settings"): suspension of
+use → stored customer preferences → per-event CMP category preferences → IAB TCF string →
+Google Consent Mode → Sec-GPC / DNT → jurisdiction defaults → purpose defaults.
+
+An explicit denial from any signal wins over every grant ("the customer's no always wins");
+without a denial, the strongest explicit grant decides; without either, the defaults do.
+A signal that cannot be read denies every purpose it speaks for (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.config.schema import PolicyFile
+from gateway.policy.tcf import TCFError, TCString, decode
+
+TCF_KEYS = ("tcf", "tcString", "tcfString", "gdpr_consent", "gdprConsent")
+CONSENT_MODE_KEYS = ("googleConsentMode", "consentMode", "gcm")
+CONSENT_MODE_PURPOSES = {
+    "analytics_storage": "analytics",
+    "ad_storage": "advertising",
+    "ad_user_data": "advertising",
+    "ad_personalization": "advertising",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSignals:
+    """Consent signals that arrive as request headers, not in the event."""
+
+    gpc: bool = False
+    dnt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeDecision:
+    granted: bool
+    signal: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"granted": self.granted, "signal": self.signal}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    purposes: Mapping[str, PurposeDecision]
+    suspended_use: bool = False
+    suspended_provision: bool = False
+    advertising_id_refused: bool = False
+    vendor_refusals: frozenset[str] = frozenset()
+    tcf: TCString | None = None
+    problems: tuple[str, ...] = ()
+
+    def granted(self, purpose: str) -> bool:
+        decision = self.purposes.get(purpose)
+        return decision is not None and decision.granted
+
+    def stamp(self) -> dict[str, bool]:
+        return {name: d.granted for name, d in self.purposes.items()}
+
+
+@dataclass
+class _Signal:
+    name: str
+    says: dict[str, bool] = field(default_factory=dict)
+    detail: dict[str, str] = field(default_factory=dict)
+
+    def deny(self, purpose: str, detail: str = "") -> None:
+        self.says[purpose] = False
+        if detail:
+            self.detail[purpose] = detail
+
+    def set(self, purpose: str, granted: bool, detail: str = "") -> None:
+        if self.says.get(purpose) is False:
+            return
+        self.says[purpose] = granted
+        if detail:
+            self.detail[purpose] = detail
+
+
+class ConsentResolver:
+    def __init__(self, policy: PolicyFile, category_purposes: frozenset[str]) -> None:
+        self.policy = policy
+        self.purposes = tuple(policy.purposes) + tuple(sorted(category_purposes))
+        self._categories = category_purposes
+        self._cmp = {k.lower(): v for k, v in policy.cmp_categories.items()}
+        self._by_country = {c: j for j in policy.jurisdictions for c in j.countries}
+        self._by_name = {j.name: j for j in policy.jurisdictions}
+
+    def resolve(
+        self,
+        event: dict[str, Any],
+        request: RequestSignals,
+        stored: Mapping[str, Any] | None,
+    ) -> Consent:
+        stored = stored or {}
+        consent_field = _consent_field(event)
+        problems: list[str] = []
+        tcf, tcf_signal = self._tcf(consent_field, problems)
+        signals = [
+            self._stored(stored),
+            self._categories_signal(consent_field, problems),
+            tcf_signal,
+            self._consent_mode(consent_field, problems),
+            self._privacy_headers(request, consent_field),
+        ]
+        suspended_use = stored.get("suspend_use") is True
+        decisions = {
+            purpose: self._decide(purpose, signals, event, suspended_use)
+            for purpose in self.purposes
+        }
+        vendors = stored.get("vendors")
+        refusals = (
+            frozenset(name for name, ok in vendors.items() if ok is False)
+            if isinstance(vendors, dict)
+            else frozenset()
+        )
+        return Consent(
+            purposes=decisions,
+            suspended_use=suspended_use,
+            suspended_provision=stored.get("suspend_provision") is True,
+            advertising_id_refused=stored.get("advertising_id") is False,
+            vendor_refusals=refusals,
+            tcf=tcf,
+            problems=tuple(problems),
+        )
+
+    def _decide(
+        self, purpose: str, signals: list[_Signal], event: dict[str, Any], suspended: bool
+    ) -> PurposeDecision:
+        if suspended:
+            return PurposeDecision(False, "suspension", "use suspended on the subject's request")
+        for signal in signals:
+            if signal.says.get(purpose) is False:
+                return PurposeDecision(False, signal.name, signal.detail.get(purpose, ""))
+        for signal in signals:
+            if signal.says.get(purpose) is True:
+                return PurposeDecision(True, signal.name, signal.detail.get(purpose, ""))
+        return self._default(purpose, event)
+
+    def _default(self, purpose: str, event: dict[str, Any]) -> PurposeDecision:
+        if purpose in self._categories:
+            return PurposeDecision(
+                False, "default", "collecting this category needs explicit consent"
+            )
+        country = _geo_country(event)
+        jurisdiction = self._by_country.get(country) if country else None
+        if country is None and self.policy.unknown_country != "home":
+            jurisdiction = self._by_name.get(self.policy.unknown_country)
+        if jurisdiction is not None and purpose in jurisdiction.opt_in:
+            where = country or "unknown country"
+            return PurposeDecision(
+                False, f"jurisdiction:{jurisdiction.name}", f"{where} requires opt-in for {purpose}"
+            )
+        config = self.policy.purposes.get(purpose)
+        granted = config is not None and config.default == "granted"
+        return PurposeDecision(granted, "default")
+
+    def _stored(self, stored: Mapping[str, Any]) -> _Signal:
+        signal = _Signal("preferences")
+        purposes = stored.get("purposes")
+        if isinstance(purposes, dict):
+            for name, value in purposes.items():
+                if name in self.purposes and isinstance(value, bool):
+                    signal.set(name, value, "stored customer preference")
+        return signal
+
+    def _categories_signal(self, consent: Mapping[str, Any], problems: list[str]) -> _Signal:
+        signal = _Signal("categoryPreferences")
+        prefs = consent.get("categoryPreferences")
+        if prefs is None:
+            return signal
+        if not isinstance(prefs, dict):
+            problems.append("context.consent.categoryPreferences is not an object: denied")
+            for purpose in self.purposes:
+                if purpose != "service":
+                    signal.deny(purpose, "unreadable categoryPreferences")
+            return signal
+        for name, value in prefs.items():
+            target = self._purpose_for(str(name))
+            if target is None:
+                continue
+            if not isinstance(value, bool):
+                problems.append(f"categoryPreferences.{name} is not true/false: denied")
+                signal.deny(target, f"unreadable category {name}")
+            else:
+                signal.set(target, value, f"category {name}")
+        return signal
+
+    def _purpose_for(self, name: str) -> str | None:
+        lowered = name.lower()
+        if lowered in self.purposes:
+            return lowered
+        return self._cmp.get(lowered)
+
+    def _tcf(
+        self, consent: Mapping[str, Any], problems: list[str]
+    ) -> tuple[TCString | None, _Signal]:
+        signal = _Signal("tcf")
+        raw = next((consent[k] for k in TCF_KEYS if consent.get(k) not in (None, "")), None)
+        if raw is None:
+            return None, signal
+        try:
+            if not isinstance(raw, str):
+                raise TCFError("not a string")
+            tcf = decode(raw)
+        except TCFError as exc:
+            problems.append(f"TCF string unreadable ({exc}): denied")
+            for purpose in self.policy.tcf.purposes:
+                signal.deny(purpose, "unreadable TCF string")
+            return None, signal
+        for purpose, ids in self.policy.tcf.purposes.items():
+            missing = [i for i in ids if i not in tcf.purpose_consents]
+            detail = f"TCF purposes {ids}" + (f" missing {missing}" if missing else "")
+            signal.set(purpose, not missing, detail)
+        return tcf, signal
+
+    def _consent_mode(self, consent: Mapping[str, Any], problems: list[str]) -> _Signal:
+        signal = _Signal("consent_mode")
+        fields: dict[str, Any] = {k: consent[k] for k in CONSENT_MODE_PURPOSES if k in consent}
+        for key in CONSENT_MODE_KEYS:
+            nested = consent.get(key)
+            if isinstance(nested, dict):
+                fields.update({k: nested[k] for k in CONSENT_MODE_PURPOSES if k in nested})
+        for key, value in fields.items():
+            purpose = CONSENT_MODE_PURPOSES[key]
+            if value in ("granted", True):
+                signal.set(purpose, True, key)
+            elif value in ("denied", False):
+                signal.deny(purpose, key)
+            else:
+                problems.append(f"consent mode {key} is neither granted nor denied: denied")
+                signal.deny(purpose, f"unreadable {key}")
+        return signal
+
+    def _privacy_headers(self, request: RequestSignals, consent: Mapping[str, Any]) -> _Signal:
+        if request.gpc or consent.get("gpc") is True:
+            signal = _Signal("gpc")
+            signal.deny("advertising", "Global Privacy Control")
+            return signal
+        signal = _Signal("dnt")
+        if request.dnt and self.policy.honor_dnt:
+            signal.deny("advertising", "Do Not Track")
+        return signal
+
+
+def _consent_field(event: dict[str, Any]) -> Mapping[str, Any]:
+    context = event.get("context")
+    consent = context.get("consent") if isinstance(context, dict) else None
+    return consent if isinstance(consent, dict) else {}
+
+
+def _geo_country(event: dict[str, Any]) -> str | None:
+    context = event.get("context")
+    geo = context.get("geo") if isinstance(context, dict) else None
+    country = geo.get("country") if isinstance(geo, dict) else None
+    return country if isinstance(country, str) else None

@@ -1,0 +1,86 @@
+"""The policy stage: consent from every signal, forbidden categories removed, advertising
+IDs removed when refused. Pure: stored preferences arrive as an argument."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.config.schema import PolicyFile, SourceConfig
+from gateway.policy.adid import refusal_reason, remove_ad_ids
+from gateway.policy.categories import FORBIDDEN_CATEGORIES, Removal, Scrubber
+from gateway.policy.consent import Consent, ConsentResolver, RequestSignals
+
+
+@dataclass(slots=True)
+class Decision:
+    event: dict[str, Any]
+    consent: Consent
+    removed: list[Removal] = field(default_factory=list)
+
+    def trace(self) -> dict[str, Any]:
+        return {
+            "removed": [
+                {"path": r.path, "category": r.category, "rule": r.rule} for r in self.removed
+            ],
+            "purposes": {name: d.as_dict() for name, d in self.consent.purposes.items()},
+            "suspended_use": self.consent.suspended_use,
+            "suspended_provision": self.consent.suspended_provision,
+            "vendor_refusals": sorted(self.consent.vendor_refusals),
+            "signal_problems": list(self.consent.problems),
+        }
+
+
+class PolicyEngine:
+    def __init__(self, policy: PolicyFile, sources: Sequence[SourceConfig]) -> None:
+        self.policy = policy
+        allowed = frozenset(c for s in sources for c in s.allow_categories)
+        self.resolver = ConsentResolver(policy, allowed)
+        self.scrubber = Scrubber(
+            extra_key_names=policy.extra_key_names,
+            sensitive_query_params=policy.sensitive_query_params,
+        )
+        # A category the policy does not list as forbidden is never removed.
+        self._not_forbidden = frozenset(FORBIDDEN_CATEGORIES) - set(policy.forbidden_categories)
+        self._ad_paths = tuple(policy.ad_identifier_fields)
+
+    def evaluate(
+        self,
+        event: dict[str, Any],
+        source: SourceConfig,
+        signals: RequestSignals,
+        stored: Mapping[str, Any] | None,
+    ) -> Decision:
+        """Mutates `event` into its sanitized form and returns the decision with its trace."""
+        consent = self.resolver.resolve(event, signals, stored)
+        allowed = frozenset(c for c in source.allow_categories if consent.granted(c))
+        allowed |= self._not_forbidden
+        removed = self.scrubber.scrub(event, allowed)
+        reason = refusal_reason(event, consent)
+        if reason:
+            removed += [
+                Removal(path, "advertising_id", reason)
+                for path in remove_ad_ids(event, self._ad_paths)
+            ]
+        return Decision(event, consent, removed)
+
+
+def merge_preferences(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One state from the preferences stored under a subject's several keys (user ID,
+    anonymous ID, advertising ID): a refusal under any key wins."""
+    merged: dict[str, Any] = {"purposes": {}, "vendors": {}}
+    for state in states:
+        for section in ("purposes", "vendors"):
+            values = state.get(section)
+            if isinstance(values, dict):
+                for name, value in values.items():
+                    if isinstance(value, bool) and merged[section].get(name) is not False:
+                        merged[section][name] = value
+        ad_id = state.get("advertising_id")
+        if isinstance(ad_id, bool) and merged.get("advertising_id") is not False:
+            merged["advertising_id"] = ad_id
+        for flag in ("suspend_use", "suspend_provision"):
+            if state.get(flag) is True:
+                merged[flag] = True
+    return merged

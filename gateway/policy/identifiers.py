@@ -1,0 +1,49 @@
+"""Subject keys: keyed hashes (HMAC-SHA256 with the gateway key) of the identifiers an
+event carries. Stores and the ledger hold only these keys, never the raw identifiers; the
+privacy office finds a subject's records by hashing the identifier it was given."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+PREFIXES = {"user": "u", "anon": "a", "adid": "d"}
+
+
+class SubjectKeys:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def key(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{PREFIXES[kind]}_{digest[:40]}"
+
+    def for_event(self, event: dict[str, Any]) -> tuple[str, ...]:
+        """Keys for userId, anonymousId and advertising ID, in that order (those present).
+        The first is the event's primary subject key."""
+        keys = []
+        user_id = event.get("userId")
+        if isinstance(user_id, str) and user_id:
+            keys.append(self.key("user", user_id))
+        anonymous_id = event.get("anonymousId")
+        if isinstance(anonymous_id, str) and anonymous_id:
+            keys.append(self.key("anon", anonymous_id))
+        ad_id = advertising_id(event)
+        if ad_id:
+            keys.append(self.key("adid", ad_id.lower()))
+        return tuple(keys)
+
+    def is_advertising(self, subject_key: str) -> bool:
+        return subject_key.startswith(PREFIXES["adid"] + "_")
+
+    def for_identifier(self, value: str) -> tuple[str, ...]:
+        """Every key an identifier of unknown kind could have (userId, anonymousId or ad ID)."""
+        return (self.key("user", value), self.key("anon", value), self.key("adid", value.lower()))
+
+
+def advertising_id(event: dict[str, Any]) -> str | None:
+    context = event.get("context")
+    device = context.get("device") if isinstance(context, dict) else None
+    value = device.get("advertisingId") if isinstance(device, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,83 @@
+"""Subject tokens: the gateway-issued, signed proof that a browser or app is the subject it
+claims to be. Issued on every accepted event (cookie `gw_sid` and header
+`Gateway-Subject`), required to read or change preferences, so nobody can change another
+person's choices by guessing an anonymousId."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+import orjson
+
+COOKIE = "gw_sid"
+HEADER = "gateway-subject"
+LIFETIME_SECONDS = 400 * 24 * 3600  # the longest cookie lifetime browsers keep (RFC 6265bis)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    anonymous_id: str | None
+    user_id: str | None
+    issued_at: int
+
+
+class SubjectTokens:
+    def __init__(self, key: bytes) -> None:
+        self._key = hmac.new(key, b"subject-token-v1", hashlib.sha256).digest()
+
+    def issue(self, anonymous_id: str | None, user_id: str | None, now: float | None = None) -> str:
+        claims = {
+            "a": anonymous_id,
+            "u": user_id,
+            "t": int(now if now is not None else time.time()),
+        }
+        body = _b64(orjson.dumps(claims))
+        return f"v1.{body}.{self._sign(body)}"
+
+    def verify(self, token: str | None, now: float | None = None) -> Subject | None:
+        """The subject, or None for a missing, forged, foreign or expired token."""
+        if not token or len(token) > 2048:
+            return None
+        version, _, rest = token.partition(".")
+        body, _, signature = rest.partition(".")
+        if version != "v1" or not hmac.compare_digest(signature, self._sign(body)):
+            return None
+        try:
+            claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, orjson.JSONDecodeError):
+            return None
+        issued = claims.get("t") if isinstance(claims, dict) else None
+        if not isinstance(issued, int):
+            return None
+        if (now if now is not None else time.time()) - issued > LIFETIME_SECONDS:
+            return None
+        anonymous_id, user_id = claims.get("a"), claims.get("u")
+        if not isinstance(anonymous_id, str | None) or not isinstance(user_id, str | None):
+            return None
+        if anonymous_id is None and user_id is None:
+            return None
+        return Subject(anonymous_id, user_id, issued)
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def cookie_header(token: str, secure: bool) -> str:
+    parts = [
+        f"{COOKIE}={token}",
+        "Path=/",
+        f"Max-Age={LIFETIME_SECONDS}",
+        "HttpOnly",
+        "SameSite=Lax",
+    ]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)

@@ -1,0 +1,130 @@
+"""Per destination, in order: provision allowed → purposes granted → vendor allowed →
+event filter → allow-list projection → transforms → the adapter's wire format.
+Pure: everything arrives as arguments; the result says what to send and why not."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.config.schema import DestinationConfig, PolicyFile
+from gateway.policy.consent import Consent
+from gateway.policy.datacategories import categories_of_payload
+from gateway.route.projection import Projection
+from gateway.route.transforms import CALLING_CODES, Transformer
+
+Formatter = Callable[[dict[str, Any]], dict[str, Any]]
+NAMED_TYPES = {"track": "event", "page": "name", "screen": "name"}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    destination: str
+    send: bool
+    reason: str
+    payload: dict[str, Any] | None = None
+    categories: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"destination": self.destination, "send": self.send}
+        out["reason"] = self.reason
+        if self.payload is not None:
+            out["payload"] = self.payload
+            out["categories"] = list(self.categories)
+        return out
+
+
+def idempotency_key(message_id: str, destination: str) -> str:
+    """Stable for a (messageId, destination) pair: across retries, replays and client resends."""
+    digest = hashlib.sha256(f"{message_id}\x1f{destination}".encode()).hexdigest()
+    return f"msg_{digest[:32]}"
+
+
+class _Rule:
+    def __init__(self, config: DestinationConfig, formatter: Formatter, policy: PolicyFile) -> None:
+        self.config = config
+        self.projection = Projection(config.fields)
+        calling_code = CALLING_CODES.get(policy.transfers.home_country, "")
+        self.transformer = Transformer(
+            config.transforms,
+            calling_code,
+            policy.ip.ipv4_prefix if policy.ip.ipv4_prefix is not None else 24,
+            policy.ip.ipv6_prefix if policy.ip.ipv6_prefix is not None else 48,
+        )
+        self.format = formatter
+        self.types = tuple(config.events.types)
+        self.names = tuple(config.events.names)
+        self.any_name = "*" in self.names
+
+    def matches(self, event: dict[str, Any]) -> str | None:
+        """None when the event filter lets it through, else the reason it does not."""
+        event_type = str(event.get("type", ""))
+        if "*" not in self.types and not any(
+            fnmatch.fnmatchcase(event_type, t) for t in self.types
+        ):
+            return f'event type "{event_type}" is not in events.types'
+        if self.any_name or event_type not in NAMED_TYPES:
+            return None
+        name = event.get(NAMED_TYPES[event_type])
+        name = name if isinstance(name, str) else ""
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.names):
+            return "event name is not in events.names"
+        return None
+
+
+class Router:
+    def __init__(
+        self,
+        destinations: Sequence[DestinationConfig],
+        formatters: Mapping[str, Formatter],
+        policy: PolicyFile,
+    ) -> None:
+        self._rules = [
+            _Rule(d, formatters.get(d.name, _identity), policy) for d in destinations if d.enabled
+        ]
+
+    @property
+    def destinations(self) -> list[DestinationConfig]:
+        return [rule.config for rule in self._rules]
+
+    def route(self, event: dict[str, Any], consent: Consent) -> list[Verdict]:
+        return [self._verdict(rule, event, consent) for rule in self._rules]
+
+    def _verdict(self, rule: _Rule, event: dict[str, Any], consent: Consent) -> Verdict:
+        name = rule.config.name
+        refusal = _consent_refusal(rule.config, consent)
+        if refusal:
+            return Verdict(name, False, refusal)
+        mismatch = rule.matches(event)
+        if mismatch:
+            return Verdict(name, False, mismatch)
+        projected = rule.projection.apply(event)
+        if rule.transformer:
+            projected = rule.transformer.apply(projected)
+        if not projected:
+            return Verdict(name, False, "no allowed field is present in this event")
+        payload = rule.format(projected)
+        return Verdict(name, True, "sent", payload, categories_of_payload(projected))
+
+
+def _consent_refusal(config: DestinationConfig, consent: Consent) -> str | None:
+    if consent.suspended_provision:
+        return "provision to third parties is suspended for this subject"
+    for purpose in config.purposes:
+        decision = consent.purposes.get(purpose)
+        if decision is None or not decision.granted:
+            signal = decision.signal if decision else "undeclared"
+            return f'purpose "{purpose}" not granted (decided by {signal})'
+    if config.name in consent.vendor_refusals:
+        return "the customer refused this vendor"
+    vendor = config.tcf_vendor_id
+    if vendor is not None and consent.tcf is not None and vendor not in consent.tcf.vendor_consents:
+        return f"TCF string gives no consent to vendor {vendor}"
+    return None
+
+
+def _identity(event: dict[str, Any]) -> dict[str, Any]:
+    return event

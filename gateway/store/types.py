@@ -1,0 +1,215 @@
+"""The store interfaces. Two backends implement them (sqlite.py, redis.py) and pass one
+conformance suite (tests/store/test_conformance.py). Callers never see backend errors:
+anything the store cannot confirm raises `gateway.errors.StoreUnavailable`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One per-destination payload, sanitized and projected, waiting for delivery."""
+
+    destination: str
+    idempotency_key: str
+    message_id: str
+    source_id: str
+    subject_keys: tuple[str, ...]
+    payload: dict[str, Any]
+    meta: dict[str, Any]
+    """Provenance stamp: policy version, consent decision, purposes, categories, country."""
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbox entry leased to one worker; `ref` is backend-specific."""
+
+    ref: str
+    item: OutboxItem
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    ref: str
+    item: OutboxItem
+    attempts: int
+    reason: str
+    dead_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionRecord:
+    """APPI art. 29: one record per personal-data provision to a third party."""
+
+    delivered_at: float
+    destination: str
+    country: str
+    purposes: tuple[str, ...]
+    categories: tuple[str, ...]
+    subject_key: str
+    subject_keys: tuple[str, ...]
+    message_id: str
+    idempotency_key: str
+    policy_version: str
+    consent: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "delivered_at": self.delivered_at,
+            "destination": self.destination,
+            "country": self.country,
+            "purposes": list(self.purposes),
+            "categories": list(self.categories),
+            "subject_key": self.subject_key,
+            "message_id": self.message_id,
+            "idempotency_key": self.idempotency_key,
+            "policy_version": self.policy_version,
+            "consent": self.consent,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    oldest_age_seconds: float
+    dead_letters: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dedupe:
+    """(source, messageId) pairs to enqueue at most once within `window_seconds`."""
+
+    keys: tuple[tuple[str, str], ...]
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """One entry of the append-only consent log."""
+
+    at: float
+    subject_key: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    source: str
+    policy_version: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "subject_key": self.subject_key,
+            "before": self.before,
+            "after": self.after,
+            "source": self.source,
+            "policy_version": self.policy_version,
+        }
+
+
+class Outbox(Protocol):
+    async def enqueue(self, items: Sequence[OutboxItem], dedupe: Dedupe | None = None) -> set[str]:
+        """Commit all items durably in one transaction; returns the message ids skipped as
+        duplicates (their items were not written). Raises StoreUnavailable."""
+        ...
+
+    async def claim(self, destination: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        """Lease up to `limit` due entries; a lease that expires makes them claimable again."""
+        ...
+
+    async def delivered(
+        self, entries: Sequence[Claimed], records: Sequence[ProvisionRecord]
+    ) -> None:
+        """Remove delivered entries and write their ledger records, atomically."""
+        ...
+
+    async def retry_later(self, entry: Claimed, delay: float, error: str) -> None: ...
+
+    async def dead_letter(self, entry: Claimed, reason: str) -> None: ...
+
+    async def stats(self, destinations: Sequence[str]) -> dict[str, QueueStats]: ...
+
+    async def forget_subject(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        """Delete not-yet-delivered entries of a subject (all destinations when None)."""
+        ...
+
+    async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]: ...
+
+    async def replay(self, destination: str | None, refs: Sequence[str] | None) -> int:
+        """Move dead letters back to the outbox, keeping their idempotency keys."""
+        ...
+
+    async def drop_dead(self, destination: str | None, refs: Sequence[str] | None) -> int: ...
+
+    async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int: ...
+
+
+class Ledger(Protocol):
+    async def query(
+        self,
+        *,
+        subject_keys: Sequence[str] | None = None,
+        destination: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[ProvisionRecord]: ...
+
+    async def purge(self, before: float) -> int: ...
+
+
+class Preferences(Protocol):
+    async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored preference state per subject key (absent keys are left out)."""
+        ...
+
+    async def put(self, subject_key: str, state: dict[str, Any], change: ConsentChange) -> None:
+        """Replace a subject's state and append the change to the consent log, atomically."""
+        ...
+
+    async def delete(self, subject_keys: Sequence[str]) -> int: ...
+
+    async def consent_log(self, subject_keys: Sequence[str]) -> list[ConsentChange]: ...
+
+    async def purge_log(self, before: float) -> int: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, rate: float, burst: int) -> float:
+        """Take one token; returns 0 when allowed, else seconds until one is available."""
+        ...
+
+
+class Store(Protocol):
+    """Everything a backend provides."""
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def preferences(self) -> Preferences: ...
+
+    @property
+    def limiter(self) -> RateLimiter: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when the backend cannot be reached."""
+        ...
+
+    async def get_or_create_key(self) -> bytes:
+        """The gateway's secret key when none is configured (SQLite: a file by the database)."""
+        ...
+
+    async def log_admin_action(self, entry: dict[str, Any]) -> None: ...
+
+    async def admin_log(self, limit: int) -> list[dict[str, Any]]: ...
+
+    async def aclose(self) -> None: ...
