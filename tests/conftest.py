@@ -1,0 +1,66 @@
+"""Shared fixtures: factories for configs, receivers and gateway processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.configs import write_config
+from tests.support.processes import GatewayProcess
+from tests.support.receiver import Receiver
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TESTDATA = SHARED / "testdata"
+
+
+def testdata(name: str) -> Path:
+    """A folder of ../shared/testdata, or a skip when this checkout has none."""
+    path = TESTDATA / name
+    if not path.exists():
+        pytest.skip(f"third-party test data {path} is not present (it lives outside the repo)")
+    return path
+
+
+@pytest.fixture
+def receiver_factory() -> Iterator[Callable[[], Receiver]]:
+    made: list[Receiver] = []
+
+    def make() -> Receiver:
+        made.append(Receiver())
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.close()
+
+
+@pytest.fixture
+def receiver(receiver_factory: Callable[[], Receiver]) -> Receiver:
+    return receiver_factory()
+
+
+@pytest.fixture
+def config_factory(tmp_path: Path) -> Callable[..., Path]:
+    counter = iter(range(1000))
+
+    def make(**kwargs: Any) -> Path:
+        return write_config(tmp_path / f"config{next(counter)}", **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def gateway_factory() -> Iterator[Callable[..., GatewayProcess]]:
+    started: list[GatewayProcess] = []
+
+    def start(config_dir: Path, **kwargs: Any) -> GatewayProcess:
+        process = GatewayProcess(config_dir, **kwargs)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
