@@ -18,9 +18,10 @@ export function replay(gw, queue) {
   }
 }
 
-const existing = window.consentGateway;
+const win = /** @type {any} */ (window);
+const existing = win.consentGateway;
 if (!existing || !existing.version) {
-  const gw = createGateway(window);
-  window.consentGateway = gw;
+  const gw = createGateway(win);
+  win.consentGateway = gw;
   if (existing && Array.isArray(existing._q)) replay(gw, existing._q);
 }

@@ -11,12 +11,14 @@ export function createConsent(win, endpoint) {
    * @param {unknown} [prefs]
    */
   async function request(method, prefs) {
-    const init = { method, credentials: 'include', cache: 'no-store', headers: { Accept: 'application/json' } };
-    if (method === 'PUT') {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(prefs);
-    }
-    const res = await win.fetch(endpoint() + '/v1/consent', init);
+    const put = method === 'PUT';
+    const res = await win.fetch(endpoint() + '/v1/consent', {
+      method,
+      credentials: 'include',
+      cache: 'no-store',
+      headers: put ? { Accept: 'application/json', 'Content-Type': 'application/json' } : { Accept: 'application/json' },
+      body: put ? JSON.stringify(prefs) : undefined,
+    });
     if (!res.ok) throw new Error(`consentGateway: ${method} /v1/consent answered HTTP ${res.status}`);
     return res.json();
   }

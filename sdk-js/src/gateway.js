@@ -1,6 +1,7 @@
 import { buildContext, pageInfo } from './context.js';
 import { createConsent } from './consent.js';
 import { createQueue } from './queue.js';
+import { resolveOptions } from './options.js';
 import { createStore } from './storage.js';
 import { FORBIDDEN_PARAMS, stripPageFields } from './url.js';
 import { MAX_EVENT_BYTES, backoff, batchBody, byteLength, chunk, post, retryable } from './transport.js';
@@ -12,16 +13,6 @@ const USER_KEY = 'cg_user_id';
 
 /** A shallow copy of `x` if it is a plain object, else `{}`. */
 const obj = (/** @type {any} */ x) => (x && typeof x === 'object' && !Array.isArray(x) ? { ...x } : {});
-
-/**
- * @typedef {object} Options
- * @property {string} writeKey the source's write key (public, not a secret)
- * @property {string} endpoint the gateway's base URL, e.g. https://gw.example.com
- * @property {number} [flushAt] send as soon as this many events wait (20)
- * @property {number} [flushInterval] otherwise send this many ms after an event (1000)
- * @property {string[]} [sensitiveQueryParams] query parameters to strip, beside the built-in location ones
- * @property {number} [maxQueueSize] undelivered events kept, oldest dropped first (100)
- */
 
 /**
  * @typedef {object} Clock
@@ -41,7 +32,7 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
   const drop = (/** @type {string} */ reason, n = 1) => {
     stats.dropped[reason] = (stats.dropped[reason] || 0) + n;
   };
-  /** @type {Required<Options> | undefined} */
+  /** @type {Required<import('./options.js').Options> | undefined} */
   let cfg;
   /** @type {Set<string>} */
   let sensitive = new Set();
@@ -50,7 +41,9 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
   /** @type {Array<[string, any[]]>} calls made before init() */
   const early = [];
   const inflight = new Set();
+  /** @type {any} */
   let flushTimer = null;
+  /** @type {any} */
   let retryTimer = null;
   let attempt = 0;
   /** @type {Promise<void> | null} */
@@ -60,21 +53,10 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
   const anonymousId = () => store.get(ANON_KEY) || remember(ANON_KEY, uuid(win.crypto));
   const remember = (/** @type {string} */ key, /** @type {string} */ value) => (store.set(key, value), value);
 
-  /** @param {Options} options */
+  /** @param {import('./options.js').Options} options */
   function init(options) {
     if (cfg) return;
-    const o = options || /** @type {Options} */ ({});
-    for (const key of ['writeKey', 'endpoint']) {
-      if (typeof o[key] !== 'string' || !o[key]) throw new TypeError(`consentGateway.init: "${key}" must be a non-empty string`);
-    }
-    cfg = {
-      flushAt: 20,
-      flushInterval: 1000,
-      maxQueueSize: 100,
-      ...o,
-      sensitiveQueryParams: o.sensitiveQueryParams || [],
-      endpoint: o.endpoint.replace(/\/+$/, ''),
-    };
+    cfg = resolveOptions(options);
     sensitive = new Set([...FORBIDDEN_PARAMS, ...cfg.sensitiveQueryParams].map((p) => p.toLowerCase()));
     queue = createQueue(store, cfg.maxQueueSize, (n) => drop('queue_full', n));
     win.addEventListener && win.addEventListener('pagehide', beacon);

@@ -19,11 +19,7 @@ export function createStore(win) {
   let ls = null;
   try {
     ls = win.localStorage;
-    ls.setItem('cg_probe', '1');
-    ls.removeItem('cg_probe');
-  } catch {
-    ls = null;
-  }
+  } catch {}
   return {
     get(key) {
       try {

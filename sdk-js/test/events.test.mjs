@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createGateway } from '../src/gateway.js';
-import { ENDPOINT, WRITE_KEY, fakeWindow, sentEvents, storedQueue } from './fakes.mjs';
+import { ENDPOINT, WRITE_KEY, fakeWindow, sentEvents, settle, storedQueue } from './fakes.mjs';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -145,10 +145,30 @@ test('calls made before init() are replayed by init()', async () => {
   assert.equal(f.net.calls[0].url, ENDPOINT + '/v1/batch', 'a trailing slash on endpoint is trimmed');
 });
 
-test('init() names the missing option', () => {
+test('init() reports every bad option at once, unknown keys included', () => {
   const { win, clock } = fakeWindow();
-  assert.throws(() => createGateway(win, clock).init({ endpoint: ENDPOINT }), /"writeKey" must be a non-empty string/);
-  assert.throws(() => createGateway(win, clock).init({ writeKey: 'k' }), /"endpoint" must be a non-empty string/);
+  const init = (o) => () => createGateway(win, clock).init(o);
+  assert.throws(init(undefined), /"writeKey" must be a non-empty string; "endpoint" must be an http\(s\) URL/);
+  assert.throws(init({ writeKey: 'k', endpoint: 'gw.example.test' }), /^TypeError: consentGateway.init: "endpoint" must be an http\(s\) URL or a path starting with "\/"$/);
+  assert.throws(
+    init({ writeKey: 'k', endpoint: ENDPOINT, sensitiveQueryParam: ['email'], flushAt: 0, flushInterval: -1, maxQueueSize: 1.5 }),
+    (err) => {
+      assert.equal(err.message, 'consentGateway.init: "flushAt" must be an integer >= 1; "flushInterval" must be a number of milliseconds >= 0; '
+        + '"maxQueueSize" must be an integer >= 1; unknown option "sensitiveQueryParam"');
+      return true;
+    },
+  );
+  assert.throws(init({ writeKey: 'k', endpoint: ENDPOINT, sensitiveQueryParams: 'email' }), /"sensitiveQueryParams" must be an array of strings/);
+});
+
+test('init() treats undefined options as absent and accepts a same-origin path', async () => {
+  const f = fakeWindow();
+  const gw = createGateway(f.win, f.clock);
+  gw.init({ writeKey: 'k', endpoint: '/gw/', flushAt: undefined });
+  for (let i = 0; i < 20; i++) gw.track('E');
+  await settle();
+  assert.equal(f.net.calls.length, 1, 'default flushAt of 20 applies');
+  assert.equal(f.net.calls[0].url, '/gw/v1/batch');
 });
 
 test('invalid events are dropped and counted, never thrown into the page', async () => {
