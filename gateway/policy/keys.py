@@ -1,0 +1,250 @@
+"""Forbidden categories by key name: fold a key to word tokens, then judge its head noun.
+
+Privacy policy, "Handling of customer information on the website and app", 1. Information to
+obtain: "as a general rule, we will not collect ... GPS location information; personal
+information and contact information listed in phone books and address books; communication
+content (content of messages exchanged within the app, etc.); photos and videos saved on your
+device."
+
+A key names forbidden *content* when its head noun (the last word: English and Japanese
+compounds are head-final) is a category noun, or a generic content noun (`body`, `list`,
+`data`, 本文, 一覧 ...) modified by one. A qualifier anywhere (`count`, `has`, `id`, `url`,
+数, 有無 ...) makes it metadata about the category, which the policy does not restrict; a
+neutralising modifier (`error`, `click`, エラー ...) makes it the company's own text or UI data.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA = "location", "contacts", "message_content", "media"
+CATEGORIES = (LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA)
+
+# Verdict actions.
+CONTENT = 1  # the value is forbidden data (flags, counts and hosted references excepted)
+WEAK = 2  # location-ish (`location`, `geo`): only a geohash value is judged by this key
+BESIDE_LAT = 3  # `long`, `alt`: a coordinate only beside a latitude key
+
+CACHE_SIZE = 4096
+
+
+def _words(category: str, text: str) -> dict[str, str]:
+    return dict.fromkeys(text.split(), category)
+
+
+def _set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+HEADS: dict[str, str] = {
+    **_words(LOCATION, "lat latitude lng lon longitude latlng lnglat coord coordinate "
+             "geolocation geoloc gps gnss geohash geopoint altitude "
+             "緯度 経度 座標 位置情報 現在地 現在位置 位置座標 標高"),
+    **_words(CONTACTS, "contact addressbook phonebook vcard vcf "
+             "住所録 アドレス帳 電話帳 連絡先 コンタクト"),
+    **_words(MESSAGE_CONTENT, "message msg chat sms mms dm imessage conversation inbox "
+             "メッセージ 本文 チャット トーク ショートメッセージ ショートメール "
+             "ダイレクトメッセージ 会話 受信箱"),
+    **_words(MEDIA, "photo image picture pic img video selfie screenshot attachment "
+             "thumbnail cameraroll 写真 画像 動画 添付 添付ファイル 映像 ビデオ フォト ピクチャ "
+             "カメラロール スクリーンショット スクショ 写メ サムネイル"),
+}  # fmt: skip
+MODIFIERS: dict[str, str] = {
+    **_words(MESSAGE_CONTENT, "email mail reply thread メール 返信"),
+    **_words(MEDIA, "media camera gallery カメラ ギャラリー アルバム"),
+}
+BESIDE_LAT_HEADS = frozenset({"long", "alt"})
+WEAK_HEADS = _set("location geo loc position place 位置 場所 所在地 ロケーション")
+STRENGTHENERS = _set(
+    "gps gnss current precise exact device user live last latest realtime fine raw geo "
+    "現在 端末 正確"
+)
+GENERIC_HEADS = _set(
+    "list data info information entry item array set collection body text content payload "
+    "detail record file blob raw value base64 b64 bytes byte binary html snippet history log "
+    "transcript dump export backup archive library roll thread "
+    "一覧 リスト データ 情報 内容 ファイル 履歴 ログ テキスト 詳細 全文"
+)
+QUALIFIERS = _set(
+    "count cnt num number no nb total qty quantity amount has is was are can should did will "
+    "enabled disabled enable disable allowed allow permission granted denied authorized "
+    "authorization consent opt optin optout submitted submit id uuid guid key hash checksum "
+    "type kind category mime mimetype format extension ext duration size length len width "
+    "height resolution dimension bitrate quality status state flag mode setting preference "
+    "version at time timestamp date ts index idx limit max min quota rate ratio percent score "
+    "accuracy precision source provider service url uri link href src path "
+    "数 件数 枚数 個数 回数 人数 総数 件 有無 あり 有り なし 無し フラグ 番号 種類 種別 "
+    "タイプ 形式 サイズ 容量 長さ 時間 日時 日付 時刻 許可 同意 状態 設定 可否 精度 パス リンク"
+)
+NEUTRALIZERS = _set(
+    "error err warning warn validation system exception success failure fail toast banner "
+    "alert flash log debug commit welcome prompt placeholder template notification push "
+    "campaign marketing promo promotion ad ads click mouse pointer scroll touch tap viewport "
+    "pixel cursor element social og "
+    "エラー システム 通知 お知らせ 警告 広告 確認 完了 案内 注意"
+)
+COMPOUNDS: dict[tuple[str, str], str] = {
+    ("address", "book"): "addressbook", ("phone", "book"): "phonebook",
+    ("contact", "book"): "addressbook", ("camera", "roll"): "cameraroll", ("e", "mail"): "email",
+    ("lat", "lng"): "latlng", ("lat", "lon"): "latlng", ("lat", "long"): "latlng",
+    ("lng", "lat"): "lnglat", ("lon", "lat"): "lnglat", ("long", "lat"): "lnglat",
+    ("geo", "hash"): "geohash", ("geo", "point"): "geopoint", ("geo", "loc"): "geoloc",
+}  # fmt: skip
+VOCABULARY = frozenset(
+    {*HEADS, *MODIFIERS, *BESIDE_LAT_HEADS, *WEAK_HEADS, *STRENGTHENERS, *GENERIC_HEADS}
+    | QUALIFIERS
+    | NEUTRALIZERS
+    | {word for pair in COMPOUNDS for word in pair}
+)
+# Joined lower-case words ("gpslatitude") end in these long nouns often enough to check.
+SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", "coordinate",
+            "attachment", "message", "contact")  # fmt: skip
+
+_RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_PARTICLES = "のとや・、。 　_-"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyVerdict:
+    """What a key name says about its value."""
+
+    category: str
+    action: int
+    numeric: bool  # numbers under the key are coordinates, not counts
+    hosted_ok: bool  # an http(s) URL under the key is a reference to hosted media, not media
+
+
+def _verdict(category: str, action: int) -> KeyVerdict:
+    numeric = category == LOCATION and action != WEAK
+    return KeyVerdict(category, action, numeric, hosted_ok=category == MEDIA)
+
+
+class KeyClassifier:
+    """Judges key names, English and Japanese; caches the verdict per raw key (bounded)."""
+
+    def __init__(self, extra_key_names: Mapping[str, Iterable[str]] = {}) -> None:
+        self._heads = dict(HEADS)
+        self._vocab = set(VOCABULARY)
+        self._exact: dict[tuple[str, ...], str] = {}
+        # Verdicts by raw key; hot loops read it directly and call classify() on a miss.
+        self.cache: dict[str, KeyVerdict | None] = {}
+        extra = {c: [_nfkc(n).lower() for n in names] for c, names in extra_key_names.items()}
+        unknown = sorted(set(extra) - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"extra_key_names: unknown categories {unknown} (known: {CATEGORIES})")
+        self._vocab.update(n for names in extra.values() for n in names if " " not in n)
+        self._japanese = _alternation(w for w in self._vocab if not w.isascii())
+        for category, names in extra.items():
+            self._add_extra(category, names)
+
+    def _add_extra(self, category: str, names: Iterable[str]) -> None:
+        for name in names:
+            tokens = self.tokens(name)
+            if len(tokens) == 1:
+                self._heads[tokens[0]] = category
+            elif tokens:
+                self._exact[tuple(tokens)] = category
+
+    def classify(self, key: str) -> KeyVerdict | None:
+        """The verdict for `key`, or None when the key says nothing about a category."""
+        verdict = self.cache.get(key, MISSING)
+        if verdict is MISSING:
+            verdict = self._judge(self.tokens(key))
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.clear()
+            self.cache[key] = verdict
+        return verdict
+
+    def tokens(self, key: str) -> list[str]:
+        """Fold a key to lower-case singular words: `GPS-Latitude` and `gps_latitude` both
+        give ["gps", "latitude"], `phonebookEntries` gives ["phonebook", "entry"]."""
+        if not key.isascii():
+            key = _nfkc(key)
+        words: list[str] = []
+        for run in _RUNS.findall(key):
+            if run.isascii():
+                words.extend(self._word(w.lower()) for w in _CAMEL.findall(run))
+            else:
+                words.extend(self._japanese_words(run))
+        return _merge_compounds(words)
+
+    def _word(self, word: str) -> str:
+        if word in self._vocab:
+            return word
+        for plural, singular in (("ies", "y"), ("es", ""), ("s", "")):
+            if word.endswith(plural) and (stem := word[: -len(plural)] + singular) in self._vocab:
+                return stem
+        for suffix in SUFFIXES:
+            if len(word) > len(suffix) and word.rstrip("s").endswith(suffix):
+                return suffix
+        return word
+
+    def _japanese_words(self, run: str) -> list[str]:
+        if self._japanese is None:
+            return [run]
+        parts = (p.strip(_PARTICLES) for p in self._japanese.split(run))
+        return [p for p in parts if p]
+
+    def _judge(self, tokens: list[str]) -> KeyVerdict | None:
+        if not tokens:
+            return None
+        exact = self._exact.get(tuple(tokens))
+        if exact is not None:
+            return _verdict(exact, CONTENT)
+        head, modifiers = tokens[-1], tokens[:-1]
+        found = self._head(head, modifiers)
+        if found is None or any(t in QUALIFIERS for t in tokens):
+            return None
+        if any(m in NEUTRALIZERS for m in modifiers):
+            return None
+        return _verdict(*found)
+
+    def _head(self, head: str, modifiers: list[str]) -> tuple[str, int] | None:
+        category = self._heads.get(head)
+        if category is not None:
+            return category, CONTENT
+        if head in BESIDE_LAT_HEADS:
+            return LOCATION, BESIDE_LAT
+        if head in WEAK_HEADS:
+            strong = any(m in STRENGTHENERS or self._heads.get(m) == LOCATION for m in modifiers)
+            return LOCATION, CONTENT if strong else WEAK
+        if head in GENERIC_HEADS:
+            return self._modifier_category(modifiers)
+        return None
+
+    def _modifier_category(self, modifiers: list[str]) -> tuple[str, int] | None:
+        for word in reversed(modifiers):
+            category = self._heads.get(word) or MODIFIERS.get(word)
+            if category is None and word in WEAK_HEADS:
+                category = LOCATION
+            if category is not None:
+                return category, CONTENT
+        return None
+
+
+MISSING = KeyVerdict("", 0, numeric=False, hosted_ok=False)
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(set(words), key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile("(" + "|".join(map(re.escape, ordered)) + ")")
+
+
+def _merge_compounds(words: list[str]) -> list[str]:
+    merged: list[str] = []
+    for word in words:
+        if merged and (joined := COMPOUNDS.get((merged[-1], word))) is not None:
+            merged[-1] = joined
+        else:
+            merged.append(word)
+    return merged

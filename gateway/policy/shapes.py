@@ -1,0 +1,243 @@
+"""Forbidden categories by value shape: values that are location, contacts, messages or media
+whatever key they sit under.
+
+Privacy policy, "Handling of customer information on the website and app", 1. Information to
+obtain: GPS location information, phone-book/address-book entries, message content and photos/
+videos saved on the device are not collected. A coordinate pair, a vCard or a JPEG is that data
+even under an innocent key such as `note` or `payload`.
+
+Every detector is reached through a table keyed by the string's first character and starts with
+constant-time checks, so an ordinary string costs one dict lookup; base64 is decoded only for
+long strings that start like a media file, and then only its first 32 characters.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable
+from typing import Any
+
+from gateway.policy.keys import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
+
+Shape = tuple[str, str]  # (category, rule)
+MIN_LENGTH = 6  # shorter strings carry no shape ("geo:1,2" is the shortest)
+MIN_BASE64_MEDIA = 48  # base64 shorter than this is a token, not a picture
+MAX_COORDINATE_TEXT = 80
+
+COORDINATES: Shape = (LOCATION, "value:coordinates")
+GEO_URI: Shape = (LOCATION, "value:geo_uri")
+GEOHASH: Shape = (LOCATION, "value:geohash")
+DATA_URI_MEDIA: Shape = (MEDIA, "value:data_uri")
+DATA_URI_VCARD: Shape = (CONTACTS, "value:data_uri")
+BASE64_MEDIA: Shape = (MEDIA, "value:base64_media")
+MEDIA_BYTES: Shape = (MEDIA, "value:media_bytes")
+VCARD: Shape = (CONTACTS, "value:vcard")
+MEDIA_PATH: Shape = (MEDIA, "value:media_path")
+CONTACTS_URI: Shape = (CONTACTS, "value:contacts_uri")
+MESSAGE_URI: Shape = (MESSAGE_CONTENT, "value:message_uri")
+
+_NUMBER = r"([-+]?\d{1,3}\.\d{3,})"
+_SEP = r"\s*[,;/\s]\s*"
+_DECIMAL_PAIR = re.compile(
+    r"\s*(?:point\s*)?[(\[]?\s*(?:lat(?:itude)?\s*[:=]\s*)?" + _NUMBER + _SEP
+    + r"(?:l(?:ng|on|ong|ongitude)\s*[:=]\s*)?" + _NUMBER
+    + r"(?:" + _SEP + r"[-+]?\d+(?:\.\d+)?)?\s*[)\]]?\s*",
+    re.IGNORECASE,
+)  # fmt: skip
+_DMS_ONE = r"""([NSEW])?\s*(\d{1,3}(?:\.\d+)?)\s*°\s*(\d{1,2}(?:\.\d+)?)\s*['′]\s*
+    (?:(\d{1,2}(?:\.\d+)?)\s*(?:"|″|'')\s*)?([NSEW])?"""
+_DMS_PAIR = re.compile(r"\s*" + _DMS_ONE + r"[\s,;/]*" + _DMS_ONE + r"\s*", re.X | re.I)
+_PAIR_IN_TEXT = re.compile(r"(?<![\d.])" + _NUMBER + r"\s*,\s*" + _NUMBER + r"(?![\d.])")
+_GEOHASH = re.compile(r"[0-9b-hjkmnp-z]{5,12}")
+
+_B64_PREFIXES = ("/9j/", "_9j_", "iVBORw0KGgo", "R0lGOD", "UklGR", "AAAA", "SUkqA", "TU0AK", "GkXf")
+_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
+_MEDIA_EXTENSIONS = frozenset({
+    "jpg", "jpeg", "png", "gif", "heic", "heif", "webp", "avif", "dng", "raw", "tif", "tiff",
+    "bmp", "mov", "mp4", "m4v", "3gp", "3g2", "avi", "mkv", "webm", "hevc",
+})  # fmt: skip
+_DEVICE_ROOTS = ("/storage/", "/sdcard/", "/mnt/", "/var/mobile/", "/private/var/mobile/",
+                 "/data/user/", "/data/data/", "/dcim/", "file:")  # fmt: skip
+_MEDIA_FOLDERS = ("/dcim/", "/pictures/", "/movies/", "/camera/", "/screenshots/", "/media/")
+_CONTENT_AUTHORITIES: tuple[tuple[str, Shape], ...] = (
+    ("content://com.android.contacts", CONTACTS_URI), ("content://contacts", CONTACTS_URI),
+    ("content://icc/adn", CONTACTS_URI), ("content://sms", MESSAGE_URI),
+    ("content://mms", MESSAGE_URI), ("content://media", MEDIA_PATH),
+)  # fmt: skip
+_VCARD_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
+
+
+def string_shape(text: str) -> Shape | None:
+    """(category, rule) when `text` itself is forbidden data, else None."""
+    size = len(text)
+    if size < MIN_LENGTH:
+        return None
+    first = text[0]
+    if first in _NUMERIC_START:
+        return _coordinates(text)
+    if size >= MIN_BASE64_MEDIA and text.startswith(_B64_PREFIXES):
+        shape = _base64_media(text)
+        if shape is not None:
+            return shape
+    if first == "/":
+        return _device_path(text)
+    colon = text.find(":", 0, 16)
+    if colon > 0 and (detect := _BY_SCHEME.get(text[:colon].lower())) is not None:
+        shape = detect(text)
+        if shape is not None:
+            return shape
+    if first.isspace():
+        rest = text.lstrip()
+        return string_shape(rest) if rest else None
+    if "°" in text or (first in "pP" and text[:5].lower() == "point"):
+        return _coordinates(text)
+    return None
+
+
+def list_shape(items: list[Any]) -> Shape | None:
+    """(category, rule) when a JSON array is a coordinate pair or the bytes of a media file."""
+    size = len(items)
+    if 2 <= size <= 3 and type(items[0]) is float:
+        return COORDINATES if _is_number_pair(items) else None
+    if size >= 16 and type(items[0]) is int:
+        return MEDIA_BYTES if _is_media_bytes(items) else None
+    return None
+
+
+def is_geohash(text: str) -> bool:
+    """A geohash cell; judged only under location-like keys (`location`, `geo`), because
+    short lower-case words elsewhere look alike. Requires a digit and a letter."""
+    return (
+        _GEOHASH.fullmatch(text) is not None
+        and not text.isdigit()
+        and any(c.isdigit() for c in text)
+    )
+
+
+def coordinates_in_text(text: str) -> bool:
+    """A decimal coordinate pair anywhere in `text` (a map URL path such as `/@35.68,139.76`)."""
+    match = _PAIR_IN_TEXT.search(text)
+    return match is not None and _in_range(float(match[1]), float(match[2]))
+
+
+def _is_number_pair(items: list[Any]) -> bool:
+    a, b = items[0], items[1]
+    if type(b) is not float or (len(items) == 3 and type(items[2]) not in (int, float)):
+        return False
+    return a != round(a, 2) and b != round(b, 2) and _in_range(a, b)
+
+
+def _in_range(a: float, b: float) -> bool:
+    """Latitude and longitude in either order ([lat, lng] or GeoJSON's [lng, lat]); pairs of
+    small fractions (scores, ratios) are not places."""
+    a, b = abs(a), abs(b)
+    ordered = (a <= 90 and b <= 180) or (a <= 180 and b <= 90)
+    return ordered and max(a, b) >= 1
+
+
+def _is_media_bytes(items: list[Any]) -> bool:
+    try:
+        return media_magic(bytes(items[:16]))
+    except (TypeError, ValueError):
+        return False
+
+
+def media_magic(head: bytes) -> bool:
+    """True when `head` starts a photo or video file: JPEG, PNG, GIF, WebP, AVI, TIFF/DNG,
+    WebM/MKV, or an ISO-BMFF box (HEIC, AVIF, MP4, MOV, 3GP) that is not audio-only."""
+    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n":
+        return True
+    if head[:6] in (b"GIF87a", b"GIF89a") or head[:4] in (b"II*\x00", b"MM\x00*", b"\x1aE\xdf\xa3"):
+        return True
+    if head[:4] == b"RIFF":
+        return head[8:12] in (b"WEBP", b"AVI ")
+    if head[4:8] == b"ftyp":
+        return head[8:12] not in _AUDIO_BRANDS
+    return head[4:8] in (b"moov", b"mdat", b"wide")
+
+
+def _coordinates(text: str) -> Shape | None:
+    if len(text) > MAX_COORDINATE_TEXT:
+        return None
+    if "°" in text:
+        return COORDINATES if _DMS_PAIR.fullmatch(text) is not None else None
+    if "." not in text or not ("," in text or " " in text or ";" in text or "/" in text):
+        return None
+    match = _DECIMAL_PAIR.fullmatch(text)
+    return (
+        COORDINATES if match is not None and _in_range(float(match[1]), float(match[2])) else None
+    )
+
+
+def _geo_uri(text: str) -> Shape | None:
+    if text[:4].lower() == "geo:" and text[4] in "0123456789-+.":
+        return GEO_URI
+    return None
+
+
+def _data_uri(text: str) -> Shape | None:
+    head = text[:40].lower()
+    if not head.startswith("data:"):
+        return None
+    if head.startswith(("data:image/", "data:video/")):
+        return DATA_URI_MEDIA
+    return DATA_URI_VCARD if head[5:].startswith(_VCARD_TYPES) else None
+
+
+def _vcard(text: str) -> Shape | None:
+    head = text[:11].upper()
+    return VCARD if head == "BEGIN:VCARD" or head.startswith("MECARD:") else None
+
+
+def _base64_media(text: str) -> Shape | None:
+    if len(text) < MIN_BASE64_MEDIA or not text.startswith(_B64_PREFIXES):
+        return None
+    chunk = text[:32]
+    if "-" in chunk or "_" in chunk:
+        chunk = chunk.replace("-", "+").replace("_", "/")
+    try:
+        head = binascii.a2b_base64(chunk)
+    except binascii.Error:
+        return None
+    return BASE64_MEDIA if media_magic(head) else None
+
+
+def _device_path(text: str) -> Shape | None:
+    """Paths and URIs of files on the phone: Android storage and MediaStore/contacts/SMS
+    providers, iOS Photos (`ph://`, `assets-library://`), `file:` URLs to media files."""
+    lower = text[:300].lower()
+    if lower.startswith(("ph://", "ph-upload://", "assets-library://")):
+        return MEDIA_PATH
+    if lower.startswith("content://"):
+        return _content_uri(lower)
+    if lower.startswith(_DEVICE_ROOTS) or lower.startswith("/dcim/") or "/dcim/" in lower:
+        return _media_file(lower)
+    return None
+
+
+def _content_uri(lower: str) -> Shape | None:
+    for prefix, shape in _CONTENT_AUTHORITIES:
+        if lower.startswith(prefix):
+            return shape
+    if "dcim" in lower or "photo" in lower or "image" in lower or "video" in lower:
+        return MEDIA_PATH
+    return _media_file(lower)
+
+
+def _media_file(lower: str) -> Shape | None:
+    if any(folder in lower for folder in _MEDIA_FOLDERS):
+        return MEDIA_PATH
+    name = lower.split("?", 1)[0].rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if extension in _MEDIA_EXTENSIONS:
+        return MEDIA_PATH
+    return VCARD if extension == "vcf" else None
+
+
+_NUMERIC_START = frozenset("0123456789+-.([")
+_BY_SCHEME: dict[str, Callable[[str], Shape | None]] = {
+    "data": _data_uri, "geo": _geo_uri, "begin": _vcard, "mecard": _vcard,
+    "ph": _device_path, "ph-upload": _device_path, "assets-library": _device_path,
+    "content": _device_path, "file": _device_path, "lat": _coordinates, "latitude": _coordinates,
+}  # fmt: skip

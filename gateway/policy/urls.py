@@ -1,0 +1,73 @@
+"""Forbidden data in URLs: a query parameter is removed on its own, the rest of the URL (other
+parameters, their order and encoding, the fragment) is kept byte for byte.
+
+Privacy policy, "Handling of customer information on the website and app", 1. Information to
+obtain: "URLs viewed" are collected, GPS location information is not. A store-finder page URL
+`/shops?lat=35.68&lng=139.76&sort=near` is therefore sent as `/shops?sort=near`.
+
+Parameters in a hash route (`#/map?lat=..`, `#lat=..`) are judged the same way; their removal
+paths use `#` instead of `?`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote_plus
+
+# judge("name=value", the whole query it is in) -> (decoded name, category, rule) to remove
+# the parameter, or None to keep it.
+Judge = Callable[[str, str], tuple[str, str, str] | None]
+# (suffix naming the parameter, e.g. "?lat", category, rule)
+Removed = list[tuple[str, str, str]]
+
+
+def scrub_url(url: str, judge: Judge) -> tuple[str, Removed]:
+    """`url` without the parameters `judge` rejects, and what was removed. Works on full
+    URLs, relative ones and bare query strings (`?q=shoes`, as in `context.page.search`)."""
+    removed: Removed = []
+    hash_at = url.find("#")
+    head, fragment = (url, "") if hash_at < 0 else (url[:hash_at], url[hash_at:])
+    query_at = head.find("?")
+    if query_at >= 0:
+        kept = _filter(head[query_at + 1 :], "?", judge, removed)
+        if kept is not None:
+            head = head[:query_at] + ("?" + kept if kept else "")
+    if "=" in fragment:
+        fragment = _scrub_fragment(fragment, judge, removed)
+    return (head + fragment if removed else url), removed
+
+
+def _scrub_fragment(fragment: str, judge: Judge, removed: Removed) -> str:
+    query_at = fragment.find("?")
+    start = query_at + 1 if query_at >= 0 else 1
+    kept = _filter(fragment[start:], "#", judge, removed)
+    if kept is None:
+        return fragment
+    return fragment[:start] + kept if kept else fragment[: start - 1]
+
+
+def _filter(query: str, marker: str, judge: Judge, removed: Removed) -> str | None:
+    """The query without rejected parameters, or None when nothing was rejected."""
+    parts = query.split("&")
+    kept: list[str] = []
+    for part in parts:
+        if part and (verdict := judge(part, query)) is not None:
+            removed.append((marker + verdict[0], verdict[1], verdict[2]))
+        else:
+            kept.append(part)
+    return "&".join(kept) if len(kept) != len(parts) else None
+
+
+def split_param(part: str) -> tuple[str, str]:
+    """The decoded name and value of a `name=value` query part."""
+    name, _, value = part.partition("=")
+    return _decode(name), _decode(value)
+
+
+def names(query: str) -> list[str]:
+    """The decoded parameter names of a query string."""
+    return [_decode(part.partition("=")[0]) for part in query.split("&")]
+
+
+def _decode(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
