@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.enrich.geo import GeoInfo, GeoLookup
-from gateway.enrich.ip import check_prefix, parse_ip, truncate_ip
+from gateway.enrich.ip import check_prefix, parse_ip, truncate_address
 from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
 
 
@@ -76,11 +76,11 @@ class Enricher:
         address = parse_ip(ip) if isinstance(ip, str) else None
         if address is None:
             return
-        prefix = self._ipv4_prefix if address.version == 4 else self._ipv6_prefix
-        if prefix is None:
+        ipv4_prefix, ipv6_prefix = self._ipv4_prefix, self._ipv6_prefix
+        if (ipv4_prefix if address.version == 4 else ipv6_prefix) is None:
             return
-        # A 6to4 address embeds an IPv4 one; when IPv4 is removed, keep none of it.
-        context["ip"] = truncate_ip(ip, self._ipv4_prefix or 0, self._ipv6_prefix or 0)
+        # A 6to4 IPv6 address embeds an IPv4 one: when IPv4 is removed, keep none of it.
+        context["ip"] = truncate_address(address, ipv4_prefix or 0, ipv6_prefix or 0)
 
 
 def device_type(info: UserAgentInfo) -> str:

@@ -12,11 +12,12 @@ import maxminddb
 from maxminddb import InvalidDatabaseError
 
 from gateway.enrich.ip import parse_ip
+from gateway.errors import GatewayError
 
 logger = logging.getLogger(__name__)
 
 
-class GeoDatabaseError(Exception):
+class GeoDatabaseError(GatewayError):
     """The GeoIP database file is missing, unreadable or not a MaxMind DB."""
 
 

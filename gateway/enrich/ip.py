@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -28,26 +28,37 @@ def parse_ip(ip: str) -> IPAddress | None:
 def truncate_ip(ip: str, ipv4_prefix: int = 24, ipv6_prefix: int = 48) -> str | None:
     """The network address of `ip` at the given prefix length, or None when
     `ip` is not an address: `203.0.113.77` → `203.0.113.0`, `2001:db8:1:2::9`
-    → `2001:db8:1::`.
-
-    A 6to4 address (2002::/16) carries a whole IPv4 address in bits 16–47, so
-    it keeps at most 16 + `ipv4_prefix` bits; otherwise /48 would keep it all.
-    """
-    check_prefix("ipv4_prefix", ipv4_prefix, 32)
-    check_prefix("ipv6_prefix", ipv6_prefix, 128)
+    → `2001:db8:1::`."""
+    _check_prefixes(ipv4_prefix, ipv6_prefix)
     address = parse_ip(ip)
-    if address is None:
-        return None
-    if isinstance(address, IPv4Address):
-        prefix = ipv4_prefix
-    elif address.sixtofour is not None:
-        prefix = min(ipv6_prefix, 16 + ipv4_prefix)
-    else:
-        prefix = ipv6_prefix
-    return ip_network((address, prefix), strict=False).network_address.compressed
+    return None if address is None else _truncate(address, ipv4_prefix, ipv6_prefix)
+
+
+def truncate_address(address: IPAddress, ipv4_prefix: int, ipv6_prefix: int) -> str:
+    """`truncate_ip` for an address already parsed by `parse_ip`."""
+    _check_prefixes(ipv4_prefix, ipv6_prefix)
+    return _truncate(address, ipv4_prefix, ipv6_prefix)
 
 
 def check_prefix(name: str, prefix: int, max_length: int) -> None:
     """Raises ValueError unless 0 <= prefix <= max_length (32 for IPv4, 128 for IPv6)."""
     if not 0 <= prefix <= max_length:
         raise ValueError(f"{name} must be between 0 and {max_length}, got {prefix}")
+
+
+def _check_prefixes(ipv4_prefix: int, ipv6_prefix: int) -> None:
+    check_prefix("ipv4_prefix", ipv4_prefix, 32)
+    check_prefix("ipv6_prefix", ipv6_prefix, 128)
+
+
+def _truncate(address: IPAddress, ipv4_prefix: int, ipv6_prefix: int) -> str:
+    # A 6to4 address (2002::/16) carries a whole IPv4 address in bits 16–47,
+    # so it keeps at most 16 + ipv4_prefix bits; /48 would keep all of it.
+    if isinstance(address, IPv4Address):
+        prefix = ipv4_prefix
+    elif address.sixtofour is not None:
+        prefix = min(ipv6_prefix, 16 + ipv4_prefix)
+    else:
+        prefix = ipv6_prefix
+    host_bits = address.max_prefixlen - prefix
+    return type(address)(int(address) >> host_bits << host_bits).compressed

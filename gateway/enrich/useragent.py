@@ -4,12 +4,16 @@ with the rules of the `user-agents` package, behind a bounded LRU cache."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import _CacheInfo, lru_cache
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from ua_parser import OS, DefaultedResult, Device, Domain, UserAgent
+from ua_parser import OS, Device, Domain, UserAgent
 from ua_parser.loaders import load_lazy_builtins
 from ua_parser.regex import Resolver
 from user_agents import parsers as ua_rules
+
+if TYPE_CHECKING:
+    from functools import _CacheInfo
 
 # Longer strings are cut before parsing so that a full cache holds at most
 # cache_size × 1 KiB of keys; real user agents are well under 600 characters.
@@ -54,16 +58,19 @@ class UserAgentParser:
         return self._cached.cache_info()
 
     def _parse_uncached(self, user_agent: str) -> UserAgentInfo:
-        result = self._resolver(user_agent, Domain.ALL).complete()
-        rules = _Classifier(result.with_defaults())
+        found = self._resolver(user_agent, Domain.ALL)
+        browser, os, device = found.user_agent, found.os, found.device
+        rules = _Classifier(
+            user_agent, browser or _OTHER_BROWSER, os or _OTHER_OS, device or _OTHER_DEVICE
+        )
         return UserAgentInfo(
-            browser_family=_family(result.user_agent),
-            browser_version=_browser_version(result.user_agent),
-            os_family=_family(result.os),
-            os_version=_os_version(result.os),
-            device_family=_family(result.device),
-            device_brand=result.device.brand if result.device else None,
-            device_model=result.device.model if result.device else None,
+            browser_family=_family(browser),
+            browser_version=_browser_version(browser),
+            os_family=_family(os),
+            os_version=_os_version(os),
+            device_family=_family(device),
+            device_brand=device.brand if device else None,
+            device_model=device.model if device else None,
             is_mobile=rules.is_mobile,
             is_tablet=rules.is_tablet,
             is_pc=rules.is_pc,
@@ -72,16 +79,19 @@ class UserAgentParser:
         )
 
 
+# What user-agents sees when a domain has no match: family "Other", no version.
+_OTHER_BROWSER, _OTHER_OS, _OTHER_DEVICE = UserAgent(), OS(), Device()
+
+
 class _Classifier(ua_rules.UserAgent):  # type: ignore[misc]  # untyped library
     """user-agents' classification properties over an already-parsed result.
 
     Deliberately does not call `UserAgent.__init__`: it would parse the string
-    a second time through ua-parser's legacy API, which is ~30 times slower.
+    a second time through ua-parser's legacy API, which is ~15 times slower.
     """
 
-    def __init__(self, result: DefaultedResult) -> None:
-        browser, os, device = result.user_agent, result.os, result.device
-        self.ua_string = result.string
+    def __init__(self, user_agent: str, browser: UserAgent, os: OS, device: Device) -> None:
+        self.ua_string = user_agent
         self.browser = ua_rules.parse_browser(
             browser.family, browser.major, browser.minor, browser.patch
         )
