@@ -55,7 +55,10 @@ def write_config(
         else:
             settings[key] = value
     _dump(directory / "gateway.yaml", settings)
-    _dump(directory / "sources.yaml", {"sources": sources if sources is not None else default_sources()})
+    _dump(
+        directory / "sources.yaml",
+        {"sources": sources if sources is not None else default_sources()},
+    )
     _dump(directory / "destinations.yaml", {"destinations": destinations or []})
     if policy is not None:
         _dump(directory / "policy.yaml", {"policy": policy})

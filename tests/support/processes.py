@@ -42,10 +42,14 @@ class GatewayProcess:
         argv = [sys.executable, "-m", "gateway", self.command, "--config", str(self.config_dir)]
         if self.command == "serve":
             argv += ["--port", str(self.port)]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [*argv, *self.args], stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.config_dir
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*argv, *self.args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.config_dir,
+            )
         if wait and self.command == "serve":
             self.wait_ready()
         return self

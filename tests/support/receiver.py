@@ -55,7 +55,9 @@ class Receiver:
                     time.sleep(answer.hang)
                 with receiver._lock:
                     receiver.requests.append(
-                        Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                        Received(
+                            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                        )
                     )
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():

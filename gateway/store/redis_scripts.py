@@ -1,0 +1,54 @@
+"""Lua scripts: each runs atomically on the server, so a request's payloads, its dedupe
+markers and its stream entries are written all or not at all."""
+
+# KEYS: n dedupe keys, then one stream key per item.
+# ARGV: now, window, n, then n message ids (one per dedupe key), then per item: message id, data.
+ENQUEUE = """
+local window = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local skipped = {}
+local duplicates = {}
+for i = 1, n do
+  local ok = redis.call('SET', KEYS[i], '1', 'NX', 'EX', window)
+  if not ok then
+    skipped[ARGV[3 + i]] = true
+    table.insert(duplicates, ARGV[3 + i])
+  end
+end
+local base = 3 + n
+local items = #KEYS - n
+for j = 1, items do
+  local message_id = ARGV[base + 2 * j - 1]
+  if not skipped[message_id] then
+    redis.call('XADD', KEYS[n + j], '*', 'd', ARGV[base + 2 * j])
+  end
+end
+return duplicates
+"""
+
+# KEYS: retry zset, stream. ARGV: now, limit. Moves due retries back into the stream.
+PROMOTE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'd', member)
+  redis.call('ZREM', KEYS[1], member)
+end
+return #due
+"""
+
+# GCRA (generic cell rate algorithm). KEYS: bucket. ARGV: now (s), rate (/s), burst.
+# Returns seconds to wait as a string ("0" when allowed).
+GCRA = """
+local now = tonumber(ARGV[1])
+local interval = 1 / tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - (burst - 1) * interval
+if now < allow_at then
+  return tostring(allow_at - now)
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+return "0"
+"""

@@ -1,0 +1,191 @@
+"""One conformance suite for the store interfaces, run against SQLite and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.config.schema import RedisStorage
+from gateway.store.types import ConsentChange, Dedupe, OutboxItem, ProvisionRecord, Store
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        from gateway.store.sqlite import SqliteStore
+
+        made: Any = SqliteStore(tmp_path / "store.db")
+    else:
+        from gateway.store.redis import RedisStore
+
+        url = request.getfixturevalue("redis_url")
+        storage = RedisStorage(backend="redis", url=url, claim_idle_seconds=0.3)
+        made = await RedisStore.connect(storage)
+    yield made
+    await made.aclose()
+
+
+def item(
+    message_id: str, destination: str = "hook", subject: str = "a_1", **meta: Any
+) -> OutboxItem:
+    return OutboxItem(
+        destination=destination,
+        idempotency_key=f"msg_{message_id}_{destination}",
+        message_id=message_id,
+        source_id="web",
+        subject_keys=(subject,),
+        payload={"event": "Viewed", "n": message_id},
+        meta={"policy_version": "v1", "country": "JP", "purposes": ["analytics"], **meta},
+        created_at=time.time(),
+    )
+
+
+def record(entry_item: OutboxItem, at: float) -> ProvisionRecord:
+    return ProvisionRecord(
+        delivered_at=at,
+        destination=entry_item.destination,
+        country="JP",
+        purposes=("analytics",),
+        categories=("browsing_history",),
+        subject_key=entry_item.subject_keys[0],
+        subject_keys=entry_item.subject_keys,
+        message_id=entry_item.message_id,
+        idempotency_key=entry_item.idempotency_key,
+        policy_version="v1",
+        consent={"analytics": True},
+    )
+
+
+async def test_enqueue_then_claim_returns_the_items(store: Store) -> None:
+    await store.outbox.enqueue([item("m1"), item("m2"), item("m3", destination="other")])
+    claimed = await store.outbox.claim("hook", 10, 30)
+    assert sorted(c.item.message_id for c in claimed) == ["m1", "m2"]
+    assert all(c.attempts == 0 for c in claimed)
+    assert claimed[0].item.payload["event"] == "Viewed"
+    assert [c.item.message_id for c in await store.outbox.claim("other", 10, 30)] == ["m3"]
+
+
+async def test_a_claim_is_leased_until_it_expires(store: Store) -> None:
+    await store.outbox.enqueue([item("m1")])
+    assert len(await store.outbox.claim("hook", 10, 0.3)) == 1
+    assert await store.outbox.claim("hook", 10, 0.3) == []
+    await asyncio.sleep(0.5)
+    again = await store.outbox.claim("hook", 10, 0.3)
+    assert [c.item.message_id for c in again] == ["m1"]
+
+
+async def test_delivered_removes_entries_and_writes_the_ledger(store: Store) -> None:
+    await store.outbox.enqueue([item("m1", subject="a_x"), item("m2", subject="a_y")])
+    claimed = await store.outbox.claim("hook", 10, 30)
+    now = time.time()
+    await store.outbox.delivered(claimed, [record(c.item, now) for c in claimed])
+    await asyncio.sleep(0.5)
+    assert await store.outbox.claim("hook", 10, 0.3) == []
+    mine = await store.ledger.query(subject_keys=["a_x"])
+    assert [r.message_id for r in mine] == ["m1"]
+    assert mine[0].categories == ("browsing_history",)
+    assert len(await store.ledger.query(destination="hook")) == 2
+    assert await store.ledger.query(destination="hook", since=now + 1) == []
+    assert await store.ledger.purge(now + 1) == 2
+    assert await store.ledger.query() == []
+
+
+async def test_retry_later_hides_the_entry_until_due_and_counts_the_attempt(store: Store) -> None:
+    await store.outbox.enqueue([item("m1")])
+    [entry] = await store.outbox.claim("hook", 10, 30)
+    await store.outbox.retry_later(entry, 0.3, "destination answered 500")
+    assert await store.outbox.claim("hook", 10, 30) == []
+    await asyncio.sleep(0.4)
+    [again] = await store.outbox.claim("hook", 10, 30)
+    assert again.attempts == 1
+    assert again.item.idempotency_key == entry.item.idempotency_key
+
+
+async def test_dead_letters_can_be_listed_replayed_and_dropped(store: Store) -> None:
+    await store.outbox.enqueue([item("m1"), item("m2")])
+    first, second = await store.outbox.claim("hook", 10, 30)
+    await store.outbox.dead_letter(first, "destination answered 400")
+    await store.outbox.dead_letter(second, "destination answered 410")
+    letters = await store.outbox.dead_letters("hook", 10)
+    assert sorted(d.reason for d in letters) == [
+        "destination answered 400",
+        "destination answered 410",
+    ]
+    assert (await store.outbox.stats(["hook"]))["hook"].dead_letters == 2
+    replayed = await store.outbox.replay("hook", [letters[0].ref])
+    assert replayed == 1
+    [back] = await store.outbox.claim("hook", 10, 30)
+    assert back.item.idempotency_key == letters[0].item.idempotency_key
+    assert await store.outbox.drop_dead("hook", None) == 1
+    assert await store.outbox.dead_letters(None, 10) == []
+
+
+async def test_dedupe_skips_a_message_seen_within_the_window(store: Store) -> None:
+    dedupe = Dedupe((("web", "m1"),), 60)
+    assert await store.outbox.enqueue([item("m1")], dedupe) == set()
+    assert await store.outbox.enqueue([item("m1"), item("m1", destination="other")], dedupe) == {
+        "m1"
+    }
+    assert len(await store.outbox.claim("hook", 10, 30)) == 1
+    assert await store.outbox.claim("other", 10, 30) == []
+    assert await store.outbox.forget_dedupe(["web"], ["m1"]) == 1
+    assert await store.outbox.enqueue([item("m1")], dedupe) == set()
+
+
+async def test_forget_subject_removes_only_that_subjects_pending_entries(store: Store) -> None:
+    await store.outbox.enqueue(
+        [item("m1", subject="a_gone"), item("m2", subject="a_kept"), item("m3", "ads", "a_gone")]
+    )
+    assert await store.outbox.forget_subject(["a_gone"], ["hook"]) == 1
+    assert [c.item.message_id for c in await store.outbox.claim("hook", 10, 30)] == ["m2"]
+    assert await store.outbox.forget_subject(["a_gone"], None) == 1
+    assert await store.outbox.claim("ads", 10, 30) == []
+
+
+async def test_stats_count_pending_entries(store: Store) -> None:
+    await store.outbox.enqueue([item(f"m{i}") for i in range(5)])
+    stats = await store.outbox.stats(["hook", "idle"])
+    assert stats["hook"].pending == 5
+    assert stats["idle"].pending == 0
+    assert stats["hook"].oldest_age_seconds >= 0
+
+
+async def test_concurrent_enqueues_are_all_durable(store: Store) -> None:
+    await asyncio.gather(*(store.outbox.enqueue([item(f"m{i}")]) for i in range(200)))
+    claimed = await store.outbox.claim("hook", 500, 30)
+    assert len({c.item.message_id for c in claimed}) == 200
+
+
+async def test_preferences_and_the_consent_log(store: Store) -> None:
+    change = ConsentChange(time.time(), "a_1", {}, {"advertising": False}, "api", "v1")
+    await store.preferences.put("a_1", {"purposes": {"advertising": False}}, change)
+    later = ConsentChange(
+        time.time() + 1, "a_1", {"advertising": False}, {"advertising": True}, "page", "v1"
+    )
+    await store.preferences.put("a_1", {"purposes": {"advertising": True}}, later)
+    states = await store.preferences.get_many(["a_1", "a_unknown"])
+    assert states == {"a_1": {"purposes": {"advertising": True}}}
+    log = await store.preferences.consent_log(["a_1"])
+    assert [c.source for c in log] == ["api", "page"]
+    assert await store.preferences.purge_log(later.at) == 1
+    assert len(await store.preferences.consent_log(["a_1"])) == 1
+    assert await store.preferences.delete(["a_1"]) == 1
+    assert await store.preferences.get_many(["a_1"]) == {}
+
+
+async def test_rate_limiter_allows_the_burst_then_asks_to_wait(store: Store) -> None:
+    waits = [await store.limiter.hit("key:web", 1.0, 3) for _ in range(4)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert 0 < waits[3] <= 1.0
+    assert await store.limiter.hit("key:other", 1.0, 3) == 0.0
+
+
+async def test_ping_and_admin_log(store: Store) -> None:
+    await store.ping()
+    await store.log_admin_action({"action": "disclosure", "token": "ops"})
+    assert (await store.admin_log(10))[0]["action"] == "disclosure"
