@@ -127,6 +127,12 @@ class RedisStore:
     async def get_or_create_key(self) -> bytes:
         raise StoreUnavailable("the redis backend needs secrets.key_env (a shared gateway key)")
 
+    async def use_once(self, key: str, ttl_seconds: int) -> bool:
+        stored = await self.call(
+            self.client.set(self.key("once", key), b"1", nx=True, ex=max(1, ttl_seconds))
+        )
+        return bool(stored)
+
     async def log_admin_action(self, entry: dict[str, Any]) -> None:
         data = orjson.dumps({**entry, "at": time.time()})
         await self.call(self.client.rpush(self.key("admin"), data))
@@ -471,11 +477,17 @@ class RedisPreferences:
             rows = await self._s.call(pipe.execute())
         return {k: orjson.loads(v) for k, v in zip(subject_keys, rows, strict=True) if v}
 
-    async def put(self, subject_key: str, state: dict[str, Any], change: ConsentChange) -> None:
-        async with self._s.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(subject_key, "state"), orjson.dumps(state))
-            pipe.rpush(self._key(change.subject_key, "log"), orjson.dumps(change.as_dict()))
+    async def put(
+        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
+    ) -> None:
+        # Each subject key has its own hash slot, so on a cluster these are separate writes;
+        # the log entry goes last, after every state it describes is stored.
+        async with self._s.client.pipeline(transaction=False) as pipe:
+            for key in subject_keys:
+                pipe.set(self._key(key, "state"), orjson.dumps(state))
             await self._s.call(pipe.execute())
+        log_entry = orjson.dumps(change.as_dict())
+        await self._s.call(self._s.client.rpush(self._key(change.subject_key, "log"), log_entry))
         await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), change.subject_key))
 
     async def delete(self, subject_keys: Sequence[str]) -> int:

@@ -104,6 +104,10 @@ CREATE TABLE IF NOT EXISTS consent_log (
     policy_version TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS consent_log_subject ON consent_log (subject_key, at);
+CREATE TABLE IF NOT EXISTS once (
+    key TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS admin_log (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
@@ -184,6 +188,20 @@ class SqliteStore:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
         return bytes.fromhex(key_path.read_text().strip())
+
+    async def use_once(self, key: str, ttl_seconds: int) -> bool:
+        now = time.time()
+
+        def op(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM once WHERE expires_at <= ?", (now,))
+            return bool(
+                conn.execute(
+                    "INSERT OR IGNORE INTO once (key, expires_at) VALUES (?, ?)",
+                    (key, now + ttl_seconds),
+                ).rowcount
+            )
+
+        return await self.write(op)
 
     async def log_admin_action(self, entry: dict[str, Any]) -> None:
         def op(conn: sqlite3.Connection) -> None:
@@ -478,13 +496,17 @@ class SqlitePreferences:
         )
         return {key: orjson.loads(state) for key, state in rows}
 
-    async def put(self, subject_key: str, state: dict[str, Any], change: ConsentChange) -> None:
+    async def put(
+        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
+    ) -> None:
+        encoded = orjson.dumps(state)
+
         def op(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO preferences (subject_key, state, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (subject_key) DO UPDATE SET state = excluded.state, "
                 "updated_at = excluded.updated_at",
-                (subject_key, orjson.dumps(state), change.at),
+                [(key, encoded, change.at) for key in subject_keys],
             )
             conn.execute(
                 "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "

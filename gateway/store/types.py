@@ -168,8 +168,11 @@ class Preferences(Protocol):
         """Stored preference state per subject key (absent keys are left out)."""
         ...
 
-    async def put(self, subject_key: str, state: dict[str, Any], change: ConsentChange) -> None:
-        """Replace a subject's state and append the change to the consent log, atomically."""
+    async def put(
+        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
+    ) -> None:
+        """Store the state under each of a subject's keys and append the change to the
+        consent log once."""
         ...
 
     async def delete(self, subject_keys: Sequence[str]) -> int: ...
@@ -206,6 +209,10 @@ class Store(Protocol):
 
     async def get_or_create_key(self) -> bytes:
         """The gateway's secret key when none is configured (SQLite: a file by the database)."""
+        ...
+
+    async def use_once(self, key: str, ttl_seconds: int) -> bool:
+        """True the first time `key` is used within `ttl_seconds` (single-use form tokens)."""
         ...
 
     async def log_admin_action(self, entry: dict[str, Any]) -> None: ...

@@ -163,13 +163,16 @@ async def test_concurrent_enqueues_are_all_durable(store: Store) -> None:
 
 async def test_preferences_and_the_consent_log(store: Store) -> None:
     change = ConsentChange(time.time(), "a_1", {}, {"advertising": False}, "api", "v1")
-    await store.preferences.put("a_1", {"purposes": {"advertising": False}}, change)
+    await store.preferences.put(["a_1", "u_1"], {"purposes": {"advertising": False}}, change)
     later = ConsentChange(
         time.time() + 1, "a_1", {"advertising": False}, {"advertising": True}, "page", "v1"
     )
-    await store.preferences.put("a_1", {"purposes": {"advertising": True}}, later)
-    states = await store.preferences.get_many(["a_1", "a_unknown"])
-    assert states == {"a_1": {"purposes": {"advertising": True}}}
+    await store.preferences.put(["a_1"], {"purposes": {"advertising": True}}, later)
+    states = await store.preferences.get_many(["a_1", "u_1", "a_unknown"])
+    assert states == {
+        "a_1": {"purposes": {"advertising": True}},
+        "u_1": {"purposes": {"advertising": False}},
+    }
     log = await store.preferences.consent_log(["a_1"])
     assert [c.source for c in log] == ["api", "page"]
     assert await store.preferences.purge_log(later.at) == 1
@@ -183,6 +186,12 @@ async def test_rate_limiter_allows_the_burst_then_asks_to_wait(store: Store) -> 
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert 0 < waits[3] <= 1.0
     assert await store.limiter.hit("key:other", 1.0, 3) == 0.0
+
+
+async def test_use_once_refuses_a_second_use(store: Store) -> None:
+    assert await store.use_once("csrf:abc", 60) is True
+    assert await store.use_once("csrf:abc", 60) is False
+    assert await store.use_once("csrf:def", 60) is True
 
 
 async def test_ping_and_admin_log(store: Store) -> None:
