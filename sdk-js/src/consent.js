@@ -1,22 +1,29 @@
 /**
- * The customer's choices live in the gateway, tied to its first-party subject
- * cookie, hence `credentials: 'include'` (the gateway must answer with
- * Access-Control-Allow-Credentials for the site's origin).
+ * The customer's choices live in the gateway, which knows the visitor by its
+ * signed subject token: the `gw_sid` cookie (hence `credentials: 'include'`)
+ * and, where the browser withholds that cookie from another site, the same
+ * token sent back in the `Gateway-Subject` header.
  * @param {any} win
  * @param {() => string} endpoint
+ * @param {() => string | null} subject the last token the gateway issued
  */
-export function createConsent(win, endpoint) {
+export function createConsent(win, endpoint, subject) {
   /**
    * @param {'GET' | 'PUT'} method
    * @param {unknown} [prefs]
    */
   async function request(method, prefs) {
     const put = method === 'PUT';
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' };
+    if (put) headers['Content-Type'] = 'application/json';
+    const token = subject();
+    if (token) headers['Gateway-Subject'] = token;
     const res = await win.fetch(endpoint() + '/v1/consent', {
       method,
       credentials: 'include',
       cache: 'no-store',
-      headers: put ? { Accept: 'application/json', 'Content-Type': 'application/json' } : { Accept: 'application/json' },
+      headers,
       body: put ? JSON.stringify(prefs) : undefined,
     });
     if (!res.ok) throw new Error(`consentGateway: ${method} /v1/consent answered HTTP ${res.status}`);

@@ -10,6 +10,7 @@ import { LIBRARY } from './version.js';
 
 const ANON_KEY = 'cg_anon_id';
 const USER_KEY = 'cg_user_id';
+const SUBJECT_KEY = 'cg_subject';
 
 /** A shallow copy of `x` if it is a plain object, else `{}`. */
 const obj = (/** @type {any} */ x) => (x && typeof x === 'object' && !Array.isArray(x) ? { ...x } : {});
@@ -115,16 +116,23 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
     return (sending = drain().finally(() => (sending = null)));
   }
 
+  /** The events not already in flight, stamped with `sentAt` and grouped into bodies under the size cap. */
+  function waiting() {
+    const sentAt = iso();
+    const events = queue.items.filter((e) => !inflight.has(e.messageId));
+    events.forEach((e) => (e.sentAt = sentAt));
+    const body = (/** @type {any[]} */ batch) => batchBody(batch, sentAt, cfg.writeKey);
+    return { batches: chunk(events, byteLength(body([]))), body };
+  }
+
   async function drain() {
     while (!retryTimer) {
-      const sentAt = iso();
-      const waiting = queue.items.filter((e) => !inflight.has(e.messageId));
-      if (!waiting.length) return;
-      waiting.forEach((e) => (e.sentAt = sentAt));
-      const batch = chunk(waiting, byteLength(batchBody([], sentAt, cfg.writeKey)))[0];
+      const { batches: [batch], body } = waiting();
+      if (!batch) return;
       batch.forEach((e) => inflight.add(e.messageId));
-      const { status, retryAfter } = await post(win, cfg.endpoint + '/v1/batch', batchBody(batch, sentAt, cfg.writeKey));
+      const { status, retryAfter, subject } = await post(win, cfg.endpoint + '/v1/batch', body(batch));
       batch.forEach((e) => inflight.delete(e.messageId));
+      if (subject) store.set(SUBJECT_KEY, subject);
       if (retryable(status)) return retry(retryAfter);
       attempt = 0;
       queue.remove(batch);
@@ -151,11 +159,9 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
   function beacon() {
     const nav = win.navigator;
     if (!nav || typeof nav.sendBeacon !== 'function') return void flush();
-    const sentAt = iso();
-    const waiting = queue.items.filter((e) => !inflight.has(e.messageId));
-    waiting.forEach((e) => (e.sentAt = sentAt));
-    for (const batch of chunk(waiting, byteLength(batchBody([], sentAt, cfg.writeKey)))) {
-      const blob = new win.Blob([batchBody(batch, sentAt, cfg.writeKey)], { type: 'text/plain' });
+    const { batches, body } = waiting();
+    for (const batch of batches) {
+      const blob = new win.Blob([body(batch)], { type: 'text/plain' });
       if (!nav.sendBeacon(cfg.endpoint + '/v1/batch', blob)) return;
       queue.remove(batch);
       stats.sent += batch.length;
@@ -198,18 +204,21 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
       if (userId != null && userId !== '') remember(USER_KEY, String(userId));
       enqueue('identify', { traits: obj(traits) });
     }),
-    /** Forgets the user: clears userId and starts a new anonymousId. */
+    /** Forgets the user: clears userId and the subject token, starts a new anonymousId. */
     reset() {
-      store.remove(USER_KEY);
-      store.remove(ANON_KEY);
+      [USER_KEY, ANON_KEY, SUBJECT_KEY].forEach(store.remove);
     },
     flush,
     /** Counters for debugging: events sent, retries, and drops by reason. */
     stats: () => JSON.parse(JSON.stringify(stats)),
-    ...createConsent(win, () => {
-      if (!cfg) throw new Error('consentGateway: call init() first');
-      return cfg.endpoint;
-    }),
+    ...createConsent(
+      win,
+      () => {
+        if (!cfg) throw new Error('consentGateway: call init() first');
+        return cfg.endpoint;
+      },
+      () => store.get(SUBJECT_KEY),
+    ),
   };
   return api;
 }

@@ -29,7 +29,7 @@ const RULES = {
  */
 export function resolveOptions(options) {
   const given = Object.entries(options || {}).filter(([, v]) => v !== undefined);
-  const o = { ...DEFAULTS, ...Object.fromEntries(given) };
+  const o = /** @type {any} */ ({ ...DEFAULTS, ...Object.fromEntries(given) });
   const problems = [...new Set([...Object.keys(RULES), ...Object.keys(o)])].flatMap((key) => {
     const rule = RULES[key];
     if (!rule) return [`unknown option "${key}"`];

@@ -44,12 +44,14 @@ export function chunk(events, overhead) {
 export const batchBody = (batch, sentAt, writeKey) => JSON.stringify({ batch, sentAt, writeKey });
 
 /**
- * POSTs a batch as text/plain (a CORS-safelisted type: no preflight).
- * Resolves to the HTTP status, 0 for a network error, and Retry-After seconds.
+ * POSTs a batch as text/plain (a CORS-safelisted type: no preflight), with
+ * credentials like sendBeacon, so the gateway can set its subject cookie.
+ * Resolves to the HTTP status (0 for a network error), Retry-After seconds and
+ * the subject token the gateway issued, if it exposed one.
  * @param {any} win
  * @param {string} url
  * @param {string} body
- * @returns {Promise<{status: number, retryAfter?: number}>}
+ * @returns {Promise<{status: number, retryAfter?: number, subject?: string}>}
  */
 export async function post(win, url, body) {
   try {
@@ -57,9 +59,11 @@ export async function post(win, url, body) {
       method: 'POST',
       headers: { 'Content-Type': 'text/plain' },
       body,
+      credentials: 'include',
       keepalive: true,
     });
-    return { status: res.status, retryAfter: retryAfter(res.headers && res.headers.get('Retry-After')) };
+    const header = (/** @type {string} */ name) => (res.headers && res.headers.get(name)) || undefined;
+    return { status: res.status, retryAfter: retryAfter(header('Retry-After')), subject: header('Gateway-Subject') };
   } catch {
     return { status: 0 };
   }

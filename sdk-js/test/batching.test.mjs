@@ -53,7 +53,7 @@ test('the batch request: POST text/plain, keepalive, writeKey and sentAt in the 
   assert.equal(call.init.method, 'POST');
   assert.equal(call.init.keepalive, true);
   assert.deepEqual(call.init.headers, { 'Content-Type': 'text/plain' });
-  assert.equal(call.init.credentials, undefined, 'ingestion does not depend on cookies');
+  assert.equal(call.init.credentials, 'include', 'like sendBeacon, so the gateway can set its subject cookie');
   const body = JSON.parse(call.body);
   assert.deepEqual(Object.keys(body).sort(), ['batch', 'sentAt', 'writeKey']);
   assert.equal(body.writeKey, WRITE_KEY);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGateway } from '../src/gateway.js';
-import { ENDPOINT, WRITE_KEY, fakeWindow } from './fakes.mjs';
+import { ENDPOINT, WRITE_KEY, fakeWindow, storedQueue } from './fakes.mjs';
 
 function setup(opts = {}) {
   const f = fakeWindow(opts);
@@ -19,6 +19,7 @@ test('consent.get() GETs /v1/consent with credentials and returns the JSON', asy
   assert.equal(call.init.method, 'GET');
   assert.equal(call.init.credentials, 'include');
   assert.equal(call.init.body, undefined);
+  assert.deepEqual(call.init.headers, { Accept: 'application/json' }, 'no token yet, no Gateway-Subject header');
 });
 
 test('consent.set() PUTs the JSON body with credentials', async () => {
@@ -55,4 +56,30 @@ test('preferences.open() navigates when popups are blocked', () => {
   const { gw, assigned } = setup({ popupBlocked: true });
   assert.equal(gw.preferences.open(), false);
   assert.deepEqual(assigned, ['https://gw.example.test/privacy/preferences']);
+});
+
+test('the subject token from a batch answer is sent back on consent calls; reset() forgets it', async () => {
+  const { gw, net, storage } = setup({ responses: [{ status: 200, headers: { 'Gateway-Subject': 'v1.abc.sig' } }, 200, 200, 200] });
+  gw.track('A');
+  await gw.flush();
+  assert.equal(storage.getItem('cg_subject'), 'v1.abc.sig');
+  assert.deepEqual(storedQueue(storage), []);
+  await gw.consent.get();
+  await gw.consent.set({ purposes: { analytics: false } });
+  const [, get, put] = net.calls;
+  assert.equal(get.init.headers['Gateway-Subject'], 'v1.abc.sig');
+  assert.equal(put.init.headers['Gateway-Subject'], 'v1.abc.sig');
+  gw.reset();
+  assert.equal(storage.getItem('cg_subject'), null);
+  await gw.consent.get();
+  assert.equal(net.calls.at(-1).init.headers['Gateway-Subject'], undefined);
+});
+
+test('a refused batch does not replace the subject token', async () => {
+  const { gw, storage } = setup({ responses: [{ status: 200, headers: { 'Gateway-Subject': 'good' } }, { status: 500, headers: {} }] });
+  gw.track('A');
+  await gw.flush();
+  gw.track('B');
+  await gw.flush();
+  assert.equal(storage.getItem('cg_subject'), 'good');
 });
