@@ -51,8 +51,8 @@ class _Rule:
         self.transformer = Transformer(
             config.transforms,
             calling_code,
-            policy.ip.ipv4_prefix if policy.ip.ipv4_prefix is not None else 24,
-            policy.ip.ipv6_prefix if policy.ip.ipv6_prefix is not None else 48,
+            policy.ip.ipv4_prefix,
+            policy.ip.ipv6_prefix,
         )
         self.format = formatter
         self.types = tuple(config.events.types)

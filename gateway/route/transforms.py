@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from ipaddress import IPv4Address
 from typing import Any
 
 from gateway.config.schema import Rename
-from gateway.enrich.ip import truncate_ip
+from gateway.enrich.ip import parse_ip, truncate_address
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
@@ -48,9 +49,13 @@ def normalise(value: str, path: str, home_calling_code: str) -> str:
 
 
 def sha256_value(value: Any, path: str, home_calling_code: str) -> Any:
+    """Hashes every value under `path`: list items one by one, an object leaf by leaf
+    (an object named for hashing must not pass in the clear)."""
     if isinstance(value, list):
         return [sha256_value(v, path, home_calling_code) for v in value]
-    if value is None or isinstance(value, (dict, bool)):
+    if isinstance(value, dict):
+        return {k: sha256_value(v, f"{path}.{k}", home_calling_code) for k, v in value.items()}
+    if value is None or isinstance(value, bool):
         return value
     text = str(value)
     if HEX64.match(text.strip().lower()):
@@ -64,8 +69,8 @@ class Transformer:
         self,
         transforms: Mapping[str, str | Rename],
         home_calling_code: str,
-        ipv4_prefix: int = 24,
-        ipv6_prefix: int = 48,
+        ipv4_prefix: int | None = 24,
+        ipv6_prefix: int | None = 48,
     ) -> None:
         self._steps = [(path.split("."), step) for path, step in transforms.items()]
         self._calling_code = home_calling_code
@@ -75,47 +80,73 @@ class Transformer:
         return bool(self._steps)
 
     def apply(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Transforms run on the projected copy; the caller's event is not touched."""
+        """Transforms run on the projected copy, copying each container they change: the
+        projection shares values with the caller's event, which must not be touched.
+        Arrays are transparent, as in the projection: a step applies to every element."""
         for keys, step in self._steps:
-            self._apply_one(payload, keys, step)
+            if isinstance(step, Rename):
+                payload = _rename(payload, keys, step.rename.split("."))
+            else:
+                edited = _edit(payload, keys, self._editor(step, ".".join(keys)))
+                payload = {} if edited is _REMOVE else edited
         return payload
 
-    def _apply_one(self, payload: dict[str, Any], keys: list[str], step: str | Rename) -> None:
-        parent = _parent(payload, keys)
-        if parent is None or keys[-1] not in parent:
-            return
-        leaf = keys[-1]
+    def _editor(self, step: str, path: str) -> Callable[[Any], Any]:
         if step == "drop":
-            del parent[leaf]
-        elif step == "sha256":
-            parent[leaf] = sha256_value(parent[leaf], ".".join(keys), self._calling_code)
-        elif step == "truncate_ip":
-            value = parent[leaf]
-            truncated = truncate_ip(value, *self._prefixes) if isinstance(value, str) else None
-            if truncated is None:
-                del parent[leaf]
-            else:
-                parent[leaf] = truncated
-        elif isinstance(step, Rename):
-            value = parent.pop(leaf)
-            *target_parents, target_leaf = step.rename.split(".")
-            node = payload
-            for key in target_parents:
-                child = node.get(key)
-                if not isinstance(child, dict):
-                    child = node[key] = {}
-                node = child
-            node[target_leaf] = value
+            return lambda value: _REMOVE
+        if step == "sha256":
+            return lambda value: sha256_value(value, path, self._calling_code)
+        return self._truncate
+
+    def _truncate(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v for v in map(self._truncate, value) if v is not _REMOVE]
+        address = parse_ip(value) if isinstance(value, str) else None
+        if address is None:
+            return _REMOVE
+        prefix = self._prefixes[0 if isinstance(address, IPv4Address) else 1]
+        # A prefix of None is the policy saying "remove this IP family" (policy.yaml ip).
+        return _REMOVE if prefix is None else truncate_address(address, *self._bounded())
+
+    def _bounded(self) -> tuple[int, int]:
+        ipv4, ipv6 = self._prefixes
+        return (32 if ipv4 is None else ipv4, 128 if ipv6 is None else ipv6)
 
 
-def _parent(payload: dict[str, Any], keys: list[str]) -> dict[str, Any] | None:
-    """The dict holding the last key, copying each level so shared values are not mutated."""
-    node = payload
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            return None
-        child = dict(child)
-        node[key] = child
-        node = child
-    return node
+_REMOVE: Any = object()
+
+
+def _edit(node: Any, keys: list[str], change: Callable[[Any], Any]) -> Any:
+    """`node` with `change` applied at `keys` (through arrays), as a new container wherever
+    something changed. A container the change leaves empty is removed with it."""
+    if isinstance(node, list):
+        items = [_edit(item, keys, change) for item in node]
+        return [item for item in items if item is not _REMOVE]
+    if not isinstance(node, dict) or keys[0] not in node:
+        return node
+    out = dict(node)
+    value = change(node[keys[0]]) if len(keys) == 1 else _edit(node[keys[0]], keys[1:], change)
+    if value is _REMOVE or (value in ({}, []) and node[keys[0]] not in ({}, [])):
+        del out[keys[0]]
+    else:
+        out[keys[0]] = value
+    return out if out or not node else _REMOVE
+
+
+def _rename(payload: dict[str, Any], keys: list[str], target: list[str]) -> dict[str, Any]:
+    """Moves the value at `keys` (through objects only) to `target`, copying every object on
+    both paths."""
+    node: Any = payload
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return payload
+        node = node[key]
+    out = _edit(payload, keys, lambda _: _REMOVE)
+    out = {} if out is _REMOVE else out
+    parent = out
+    for key in target[:-1]:
+        child = parent.get(key)
+        parent[key] = dict(child) if isinstance(child, dict) else {}
+        parent = parent[key]
+    parent[target[-1]] = node
+    return out
