@@ -58,7 +58,7 @@ def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
     if origin and origin in allowed:
         headers["access-control-allow-origin"] = origin
         headers["access-control-allow-credentials"] = "true"
-        headers["access-control-expose-headers"] = "gateway-subject"
+        headers["access-control-expose-headers"] = "gateway-subject, retry-after, x-csrf-token"
     return headers
 
 

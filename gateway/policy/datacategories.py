@@ -88,7 +88,8 @@ def categories_of_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
         for prefix, category in CATEGORY_PREFIXES.items():
             if _overlaps(segments, prefix):
                 found.add(category)
-        if segments[0] not in {p[0] for p in CATEGORY_PREFIXES} | {"*", "**"}:
+        known_roots = {p[0] for p in CATEGORY_PREFIXES} | {p[0] for p in NOT_PERSONAL}
+        if segments[0] not in known_roots | {"*", "**"}:
             found.add("other")
     if found and all(s.split(".")[0] in ("*", "**") for s in patterns):
         found.add("other")

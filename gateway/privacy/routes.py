@@ -1,9 +1,317 @@
-"""Routes for customers and the privacy office."""
+"""Routes for customers (preferences API and page, the external-transmission notice) and for
+the privacy office (data-subject requests, explain). Only this module, ingest/ and app.py
+know Starlette."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.errors import IngestError, StoreUnavailable
+from gateway.ingest.access import cors_headers, preflight_headers
+from gateway.ingest.routes import STORE_RETRY_AFTER, json_error
+from gateway.privacy.admin import authorize
+from gateway.privacy.notice import notice_entries
+from gateway.privacy.page import csp, new_nonce, notice_page, preference_page
+from gateway.privacy.preferences import parse_update
+from gateway.privacy.service import PrivacyService
+from gateway.privacy.subject import COOKIE, HEADER, Subject
+from gateway.privacy.texts import TEXT, pick_language
+from gateway.runtime import Runtime
+
+log = logging.getLogger("gateway.privacy")
+MAX_BODY = 64 * 1024
+DSAR_ACTIONS = (
+    "disclosure", "correction", "deletion",
+    "suspend-use", "resume-use", "suspend-provision", "resume-provision",
+)  # fmt: skip
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _subject_token(request: Request) -> str | None:
+    return request.headers.get(HEADER) or request.cookies.get(COOKIE)
+
+
+def _subject(request: Request, runtime: Runtime) -> tuple[str, Subject]:
+    token = _subject_token(request)
+    subject = runtime.tokens.verify(token)
+    if token is None or subject is None:
+        raise IngestError(401, "missing, invalid or expired subject token")
+    return token, subject
+
+
+def _keys(runtime: Runtime, subject: Subject) -> list[str]:
+    keys = []
+    if subject.user_id:
+        keys.append(runtime.subject_keys.key("user", subject.user_id))
+    if subject.anonymous_id:
+        keys.append(runtime.subject_keys.key("anon", subject.anonymous_id))
+    return keys
+
+
+def _country(request: Request, runtime: Runtime) -> str | None:
+    geo = runtime.resources.geo
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, request.headers)
+    info = geo.lookup(address) if geo is not None and address else None
+    return info.country if info else None
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def _check_write_origin(request: Request, runtime: Runtime, token: str) -> bool:
+    """Browsers always send Origin on PUT/POST: it must be a configured site or the gateway
+    itself; from the gateway's own page a single-use CSRF token is needed too. Returns
+    True when the request came from the gateway's own page."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin == _own_origin(request):
+        form_token = request.headers.get("x-csrf-token")
+        await _use_form_token(runtime, token, form_token)
+        return True
+    if origin not in runtime.sources.origins:
+        raise IngestError(403, "origin not allowed to change preferences")
+    return False
+
+
+async def _use_form_token(runtime: Runtime, token: str, form_token: str | None) -> None:
+    nonce = runtime.tokens.check_form_token(token, form_token)
+    if nonce is None:
+        raise IngestError(403, "missing or invalid CSRF token")
+    if not await runtime.store.use_once(f"form:{nonce}", 3 * 3600):
+        raise IngestError(403, "this form was already submitted")
+
+
+async def _read_json(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise IngestError(413, f"body too large (limit {MAX_BODY} bytes)")
+    try:
+        return orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError:
+        raise IngestError(400, "invalid JSON") from None
+
+
+def _guard(handler: Any) -> Any:
+    """Map refusals and store outages onto JSON errors; CORS for configured sites."""
+
+    async def wrapped(request: Request) -> Response:
+        runtime = _runtime(request)
+        try:
+            response: Response = await handler(request, runtime)
+        except IngestError as exc:
+            response = json_error(exc.status, exc.message, exc.retry_after)
+        except StoreUnavailable:
+            response = json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)
+        response.headers.update(
+            cors_headers(request.headers.get("origin"), runtime.sources.origins)
+        )
+        return response
+
+    return wrapped
+
+
+async def get_consent(request: Request, runtime: Runtime) -> Response:
+    _, subject = _subject(request, runtime)
+    service = PrivacyService(runtime)
+    gpc = request.headers.get("sec-gpc") == "1"
+    state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+    return JSONResponse(state, headers={"cache-control": "no-store"})
+
+
+async def put_consent(request: Request, runtime: Runtime) -> Response:
+    token, subject = _subject(request, runtime)
+    from_page = await _check_write_origin(request, runtime, token)
+    service = PrivacyService(runtime)
+    update = parse_update(await _read_json(request), service.purposes, service.vendors)
+    source = "page" if from_page else request.headers.get("x-consent-source", "api")[:20]
+    gpc = request.headers.get("sec-gpc") == "1"
+    state = await service.update(
+        _keys(runtime, subject), update, source, _country(request, runtime), gpc
+    )
+    headers = {"cache-control": "no-store"}
+    if from_page:
+        headers["x-csrf-token"] = runtime.tokens.form_token(token)
+    return JSONResponse(state, headers=headers)
+
+
+async def consent_preflight(request: Request) -> Response:
+    runtime = _runtime(request)
+    headers = preflight_headers(request.headers.get("origin"), runtime.sources.origins)
+    return Response(status_code=204 if len(headers) > 1 else 403, headers=headers)
+
+
+async def preferences_page(request: Request) -> Response:
+    runtime = _runtime(request)
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return await _render_preferences(request, runtime, lang)
+
+
+async def _render_preferences(
+    request: Request, runtime: Runtime, lang: str, message: str = "", warning: bool = False
+) -> Response:
+    nonce = new_nonce()
+    token = _subject_token(request)
+    subject = runtime.tokens.verify(token)
+    state, csrf = None, None
+    if token is not None and subject is not None:
+        gpc = request.headers.get("sec-gpc") == "1"
+        service = PrivacyService(runtime)
+        state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+        csrf = runtime.tokens.form_token(token)
+    html = preference_page(lang, state, csrf, nonce, message, warning)
+    status = 200 if not warning else 403
+    return HTMLResponse(html, status, headers=_page_headers(nonce))
+
+
+def _page_headers(nonce: str) -> dict[str, str]:
+    return {
+        "content-security-policy": csp(nonce),
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+    }
+
+
+async def submit_preferences(request: Request) -> Response:
+    """The no-JavaScript path: a form POST, answered with the page and a confirmation."""
+    runtime = _runtime(request)
+    body = await request.body()
+    form = {k: v[-1] for k, v in parse_qs(body[:MAX_BODY].decode(errors="replace")).items()}
+    lang = pick_language(form.get("lang"), request.headers.get("accept-language"))
+    text = TEXT[lang]
+    try:
+        token, subject = _subject(request, runtime)
+        origin = request.headers.get("origin")
+        if origin is not None and origin != _own_origin(request):
+            raise IngestError(403, "origin not allowed")
+        await _use_form_token(runtime, token, form.get("csrf_token"))
+        service = PrivacyService(runtime)
+        update = _form_update(form, service)
+        await service.update(_keys(runtime, subject), update, "page", _country(request, runtime))
+    except IngestError as exc:
+        message = text["replayed"] if "already" in exc.message else text["expired"]
+        return await _render_preferences(request, runtime, lang, message, warning=True)
+    return await _render_preferences(request, runtime, lang, text["saved"])
+
+
+def _form_update(form: dict[str, str], service: PrivacyService) -> dict[str, Any]:
+    everything = form.get("all")
+
+    def choice(field: str) -> bool | None:
+        if everything in ("allow", "refuse"):
+            return everything == "allow"
+        value = form.get(field)
+        return None if value is None else value == "on"
+
+    update: dict[str, Any] = {"purposes": {}, "vendors": {}}
+    for purpose in service.purposes:
+        if (value := choice(f"purpose.{purpose}")) is not None:
+            update["purposes"][purpose] = value
+    for vendor in service.vendors:
+        if (value := choice(f"vendor.{vendor}")) is not None:
+            update["vendors"][vendor] = value
+    if (value := choice("advertising_id")) is not None:
+        update["advertising_id"] = value
+    return update
+
+
+async def external_transmission(request: Request) -> Response:
+    runtime = _runtime(request)
+    entries = notice_entries(runtime.config)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(
+            {"policy_version": runtime.config.policy.version, "destinations": entries}
+        )
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    nonce = new_nonce()
+    return HTMLResponse(notice_page(lang, entries, nonce), headers=_page_headers(nonce))
+
+
+async def admin_explain(request: Request, runtime: Runtime) -> Response:
+    from gateway.explain import explain_event
+
+    who = authorize(
+        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "explain"
+    )
+    body = await request.body()
+    if len(body) > runtime.config.gateway.limits.max_batch_bytes:
+        raise IngestError(413, "body too large")
+    headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
+    result = await explain_event(runtime, body, headers, request.query_params.get("write_key"))
+    await runtime.store.log_admin_action({"action": "explain", "token": who})
+    return JSONResponse(result, 400 if "error" in result else 200)
+
+
+async def admin_dsar(request: Request, runtime: Runtime) -> Response:
+    action = request.path_params["action"]
+    if action not in DSAR_ACTIONS:
+        raise IngestError(404, f"unknown request type (one of: {', '.join(DSAR_ACTIONS)})")
+    scope = "dsar:read" if action == "disclosure" else "dsar:write"
+    who = authorize(
+        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, scope
+    )
+    body = await _read_json(request)
+    identifier = body.get("subject") if isinstance(body, dict) else None
+    if not isinstance(identifier, str) or not identifier:
+        raise IngestError(400, "subject: a userId, anonymousId or advertising ID is required")
+    service = PrivacyService(runtime)
+    result = await run_dsar(service, action, identifier, body)
+    await runtime.store.log_admin_action(
+        {"action": action, "token": who, "subject_key": service.identifier_keys(identifier)[0]}
+    )
+    return JSONResponse(result)
+
+
+async def run_dsar(
+    service: PrivacyService, action: str, identifier: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    if action == "disclosure":
+        return await service.disclosure(identifier)
+    if action == "correction":
+        update = parse_update(body.get("preferences", {}), service.purposes, service.vendors)
+        return await service.correction(identifier, update)
+    if action == "deletion":
+        return await service.deletion(identifier)
+    verb, _, kind = action.partition("-")
+    return await service.suspend(identifier, kind, verb == "suspend")
+
+
+async def admin_reload(request: Request, runtime: Runtime) -> Response:
+    who = authorize(
+        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "explain"
+    )
+    gateway = request.app.state.gateway
+    problems = gateway.reload()
+    request.app.state.runtime = gateway.current()
+    await runtime.store.log_admin_action({"action": "reload", "token": who, "ok": not problems})
+    if problems:
+        return JSONResponse({"reloaded": False, "problems": problems}, 400)
+    return JSONResponse({"reloaded": True, "summary": gateway.current().config.summary()})
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/v1/consent", _guard(get_consent), methods=["GET"]),
+        Route("/v1/consent", _guard(put_consent), methods=["PUT"]),
+        Route("/v1/consent", consent_preflight, methods=["OPTIONS"]),
+        Route("/privacy/preferences", preferences_page, methods=["GET"]),
+        Route("/privacy/preferences", submit_preferences, methods=["POST"]),
+        Route("/privacy/external-transmission", external_transmission, methods=["GET"]),
+        Route("/admin/explain", _guard(admin_explain), methods=["POST"]),
+        Route("/admin/reload", _guard(admin_reload), methods=["POST"]),
+        Route("/admin/dsar/{action}", _guard(admin_dsar), methods=["POST"]),
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import orjson
 
 COOKIE = "gw_sid"
 HEADER = "gateway-subject"
+FORM_LIFETIME = 2 * 3600
 LIFETIME_SECONDS = 400 * 24 * 3600  # the longest cookie lifetime browsers keep (RFC 6265bis)
 
 
@@ -61,6 +63,26 @@ class SubjectTokens:
         if anonymous_id is None and user_id is None:
             return None
         return Subject(anonymous_id, user_id, issued)
+
+    def form_token(self, subject_token: str, now: float | None = None) -> str:
+        """A CSRF token bound to the subject token, valid FORM_LIFETIME seconds, single use
+        (the caller records its nonce as used)."""
+        issued = int(now if now is not None else time.time())
+        nonce = secrets.token_urlsafe(12)
+        return f"{issued}.{nonce}.{self._sign(f'form|{subject_token}|{issued}|{nonce}')}"
+
+    def check_form_token(
+        self, subject_token: str, form_token: str | None, now: float | None = None
+    ) -> str | None:
+        """The token's nonce when it is genuine, for this subject and fresh; else None."""
+        if not form_token or form_token.count(".") != 2:
+            return None
+        issued, nonce, signature = form_token.split(".")
+        expected = self._sign(f"form|{subject_token}|{issued}|{nonce}")
+        if not issued.isdigit() or not hmac.compare_digest(signature, expected):
+            return None
+        age = (now if now is not None else time.time()) - int(issued)
+        return nonce if 0 <= age <= FORM_LIFETIME else None
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())

@@ -1,0 +1,95 @@
+"""Customer preferences: what a person may change, how a change applies to the stored
+state, and what the person is shown. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gateway.errors import IngestError
+from gateway.policy.consent import Consent
+
+UPDATE_KEYS = frozenset({"purposes", "advertising_id", "vendors"})
+
+
+def choosable_purposes(purposes: Iterable[str]) -> list[str]:
+    """Every declared purpose but `service`: providing the service itself cannot be refused
+    while using it (policy, "Purpose of use" (1))."""
+    return [p for p in purposes if p != "service"]
+
+
+def parse_update(body: Any, purposes: Iterable[str], vendors: Iterable[str]) -> dict[str, Any]:
+    """A validated partial update; raises IngestError(400) naming the first problem."""
+    if not isinstance(body, dict):
+        raise IngestError(400, "body must be a JSON object")
+    unknown = sorted(set(body) - UPDATE_KEYS)
+    if unknown:
+        raise IngestError(
+            400, f'unknown key "{unknown[0]}" (allowed: purposes, advertising_id, vendors)'
+        )
+    update: dict[str, Any] = {}
+    for section, names in (("purposes", list(purposes)), ("vendors", list(vendors))):
+        if section in body:
+            update[section] = _choices(body[section], section, names)
+    if "advertising_id" in body:
+        if not isinstance(body["advertising_id"], bool):
+            raise IngestError(400, "advertising_id: must be true or false")
+        update["advertising_id"] = body["advertising_id"]
+    return update
+
+
+def _choices(value: Any, section: str, names: list[str]) -> dict[str, bool]:
+    if not isinstance(value, dict):
+        raise IngestError(400, f"{section}: must be an object of name: true/false")
+    for name, choice in value.items():
+        if name not in names:
+            raise IngestError(400, f"{section}.{name}: not one you can choose ({', '.join(names)})")
+        if not isinstance(choice, bool):
+            raise IngestError(400, f"{section}.{name}: must be true or false")
+    return dict(value)
+
+
+def apply_update(state: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """The new state: omitted keys stay as they were."""
+    new = {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
+    for section in ("purposes", "vendors"):
+        if section in update:
+            new[section] = {**new.get(section, {}), **update[section]}
+    if "advertising_id" in update:
+        new["advertising_id"] = update["advertising_id"]
+    return new
+
+
+def view(
+    consent: Consent,
+    state: Mapping[str, Any],
+    purposes: Iterable[str],
+    vendors: Iterable[str],
+    policy_version: str,
+) -> dict[str, Any]:
+    """What the person sees: the effective choice per purpose and which signal decided it."""
+    names = list(purposes)
+    return {
+        "purposes": {p: consent.granted(p) for p in names},
+        "decided_by": {p: consent.purposes[p].signal for p in names if p in consent.purposes},
+        "advertising_id": state.get("advertising_id") is not False,
+        "vendors": {v: v not in consent.vendor_refusals for v in vendors},
+        "suspended": {
+            "use": state.get("suspend_use") is True,
+            "provision": state.get("suspend_provision") is True,
+        },
+        "policy_version": policy_version,
+    }
+
+
+def refused_destinations(
+    state: Mapping[str, Any], destinations: Mapping[str, Iterable[str]]
+) -> list[str]:
+    """Destinations this state no longer allows (explicit purpose or vendor refusals)."""
+    purposes = state.get("purposes", {}) if isinstance(state.get("purposes"), dict) else {}
+    vendors = state.get("vendors", {}) if isinstance(state.get("vendors"), dict) else {}
+    return [
+        name
+        for name, needs in destinations.items()
+        if vendors.get(name) is False or any(purposes.get(p) is False for p in needs)
+    ]

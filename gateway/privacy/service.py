@@ -1,0 +1,134 @@
+"""Operations on a subject's preferences and records, shared by the HTTP routes, the
+preference page and `gateway dsar`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.policy.consent import RequestSignals
+from gateway.policy.engine import merge_preferences
+from gateway.privacy.preferences import (
+    apply_update,
+    choosable_purposes,
+    refused_destinations,
+    view,
+)
+from gateway.runtime import Runtime
+from gateway.store.types import ConsentChange
+
+
+class PrivacyService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        config = runtime.config
+        self.purposes = choosable_purposes(runtime.pipeline.engine.resolver.purposes)
+        self.vendors = [d.name for d in config.destinations if d.enabled]
+        self._needs = {d.name: tuple(d.purposes) for d in config.destinations if d.enabled}
+
+    async def state(self, keys: Sequence[str]) -> dict[str, Any]:
+        stored = await self.runtime.store.preferences.get_many(keys)
+        return merge_preferences(stored[k] for k in keys if k in stored)
+
+    async def current(
+        self, keys: Sequence[str], country: str | None = None, gpc: bool = False
+    ) -> dict[str, Any]:
+        state = await self.state(keys)
+        return self._view(state, country, gpc)
+
+    def _view(self, state: dict[str, Any], country: str | None, gpc: bool) -> dict[str, Any]:
+        probe: dict[str, Any] = {"context": {"geo": {"country": country}} if country else {}}
+        consent = self.runtime.pipeline.engine.resolver.resolve(
+            probe, RequestSignals(gpc=gpc), state
+        )
+        version = self.runtime.config.policy.version
+        shown = view(consent, state, self.purposes, self.vendors, version)
+        shown["gpc"] = gpc
+        return shown
+
+    async def update(
+        self,
+        keys: Sequence[str],
+        update: dict[str, Any],
+        source: str,
+        country: str | None = None,
+        gpc: bool = False,
+    ) -> dict[str, Any]:
+        """Apply a change, log it, and drop not-yet-delivered payloads it no longer allows."""
+        before = await self.state(keys)
+        after = apply_update(before, update)
+        await self._save(keys, before, after, source)
+        refused = refused_destinations(after, self._needs)
+        if refused:
+            await self.runtime.store.outbox.forget_subject(keys, refused)
+        return self._view(after, country, gpc)
+
+    async def _save(
+        self, keys: Sequence[str], before: dict[str, Any], after: dict[str, Any], source: str
+    ) -> None:
+        change = ConsentChange(
+            at=time.time(),
+            subject_key=keys[0],
+            before=_loggable(before),
+            after=_loggable(after),
+            source=source,
+            policy_version=self.runtime.config.policy.version,
+        )
+        await self.runtime.store.preferences.put(keys, after, change)
+
+    # ---------------------------------------------------------- data-subject requests
+    def identifier_keys(self, identifier: str) -> list[str]:
+        return list(self.runtime.subject_keys.for_identifier(identifier))
+
+    async def disclosure(self, identifier: str) -> dict[str, Any]:
+        """APPI art. 33 (incl. records of provision to third parties): everything held."""
+        keys = self.identifier_keys(identifier)
+        store = self.runtime.store
+        stored = await store.preferences.get_many(keys)
+        log = await store.preferences.consent_log(keys)
+        records = await store.ledger.query(subject_keys=keys, limit=100_000)
+        return {
+            "generated_at": time.time(),
+            "policy_version": self.runtime.config.policy.version,
+            "subject_keys": keys,
+            "preferences": stored,
+            "consent_log": [c.as_dict() for c in log],
+            "provision_records": [r.as_dict() for r in records],
+        }
+
+    async def correction(self, identifier: str, update: dict[str, Any]) -> dict[str, Any]:
+        keys = self.identifier_keys(identifier)
+        return await self.update(keys, update, "dsar")
+
+    async def deletion(self, identifier: str) -> dict[str, Any]:
+        """Preferences, pending deliveries and dedupe keys go; provision records stay, as the
+        law requires them kept (APPI art. 30), identified only by the subject key."""
+        keys = self.identifier_keys(identifier)
+        store = self.runtime.store
+        records = await store.ledger.query(subject_keys=keys, limit=100_000)
+        pending = await store.outbox.forget_subject(keys, None)
+        sources = [s.id for s in self.runtime.config.sources]
+        deduped = await store.outbox.forget_dedupe(sources, [r.message_id for r in records])
+        removed = await store.preferences.delete(keys)
+        return {
+            "preferences_deleted": removed,
+            "pending_deleted": pending,
+            "dedupe_deleted": deduped,
+        }
+
+    async def suspend(self, identifier: str, kind: str, on: bool) -> dict[str, Any]:
+        """`use`: events are dropped at the edge; `provision`: accepted, forwarded nowhere."""
+        keys = self.identifier_keys(identifier)
+        before = await self.state(keys)
+        after = dict(before)
+        after[f"suspend_{kind}"] = on
+        await self._save(keys, before, after, "dsar")
+        pending = await self.runtime.store.outbox.forget_subject(keys, None) if on else 0
+        return {"suspended": kind, "active": on, "pending_deleted": pending}
+
+
+def _loggable(state: dict[str, Any]) -> dict[str, Any]:
+    """The consent log keeps choices only."""
+    keys = ("purposes", "vendors", "advertising_id", "suspend_use", "suspend_provision")
+    return {k: state[k] for k in keys if k in state}

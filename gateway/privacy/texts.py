@@ -1,0 +1,176 @@
+"""The words of the customer-facing pages, in Japanese and English."""
+
+from __future__ import annotations
+
+LANGUAGES = ("ja", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Your privacy choices",
+        "intro": (
+            "Choose how information from this site and app may be used. Your choices apply "
+            "from the next page you view, on every device this browser or app is used on."
+        ),
+        "purposes": "Purposes",
+        "on": "Allow",
+        "off": "Refuse",
+        "adid": "Advertising identifier (IDFA / AAID)",
+        "adid_help": "Whether your device's advertising identifier may be collected.",
+        "vendors": "Outside services",
+        "vendors_help": "Refuse a single service; the others keep your other choices.",
+        "allow_all": "Allow all",
+        "refuse_all": "Refuse all optional",
+        "save": "Save my choices",
+        "saved": "Your choices have been saved.",
+        "decided_by": "Currently decided by",
+        "no_subject": (
+            "This browser has not sent us any information yet, so there is nothing to set. "
+            "If you use our site with cookies blocked, your choices cannot be remembered here."
+        ),
+        "gpc": "Your browser sends Global Privacy Control: advertising use is refused.",
+        "replayed": "This form was already used. Please reload the page and try again.",
+        "expired": "This page has expired. Please reload it and try again.",
+        "notice": "Which information goes to which outside services",
+        "language": "日本語",
+        "service_note": "Information needed to provide the service itself is always used.",
+        "suspended": "Use of your information is suspended at your request.",
+        "notice_title": "Information sent to outside services",
+        "notice_intro": (
+            "When you use our sites and apps, the following information may be sent to these "
+            "outside services. This list is generated from the gateway's current configuration."
+        ),
+        "name": "Service",
+        "country": "Country",
+        "categories": "Information sent",
+        "opt_out": "You can refuse on the privacy choices page",
+    },
+    "ja": {
+        "title": "プライバシーの設定",
+        "intro": (
+            "本サイト・アプリで取得する情報の利用方法を選択できます。"
+            "設定は次に表示するページから反映されます。"
+        ),
+        "purposes": "利用目的",
+        "on": "許可する",
+        "off": "拒否する",
+        "adid": "広告識別子（IDFA・AAID）",
+        "adid_help": "端末の広告識別子の取得を許可するかどうか。",
+        "vendors": "外部サービス",
+        "vendors_help": "サービスごとに送信を拒否できます。",
+        "allow_all": "すべて許可",
+        "refuse_all": "任意の項目をすべて拒否",
+        "save": "設定を保存",
+        "saved": "設定を保存しました。",
+        "decided_by": "現在の判断根拠",
+        "no_subject": (
+            "このブラウザからはまだ情報が送信されていないため、設定する対象がありません。"
+            "Cookieを無効にしている場合、ここでの設定は保存できません。"
+        ),
+        "gpc": (
+            "お使いのブラウザはGlobal Privacy Controlを送信しています。"
+            "広告目的の利用は拒否されます。"
+        ),
+        "replayed": "このフォームは既に送信されています。ページを再読み込みしてください。",
+        "expired": "ページの有効期限が切れました。再読み込みしてください。",
+        "notice": "外部サービスへ送信される情報について",
+        "language": "English",
+        "service_note": "サービスの提供に必要な情報は常に利用されます。",
+        "suspended": "ご請求により、お客様の情報の利用を停止しています。",
+        "notice_title": "外部サービスへの情報送信",
+        "notice_intro": (
+            "当社のサイト・アプリのご利用時に、以下の外部サービスへ情報が送信される場合があります。"
+            "この一覧はゲートウェイの現在の設定から生成しています。"
+        ),
+        "name": "送信先",
+        "country": "国",
+        "categories": "送信される情報",
+        "opt_out": "プライバシーの設定ページから拒否できます",
+    },
+}
+
+PURPOSES: dict[str, dict[str, str]] = {
+    "en": {
+        "service": "Providing our services",
+        "analytics": "Measuring and improving our services",
+        "advertising": "Advertising based on your browsing (behavioural ads)",
+        "location": "Location information",
+        "contacts": "Address-book contacts",
+        "message_content": "Message content",
+        "media": "Photos and videos",
+    },
+    "ja": {
+        "service": "サービスの提供",
+        "analytics": "サービスの効果検証・改善",
+        "advertising": "閲覧履歴に基づく広告（行動ターゲティング広告）",
+        "location": "位置情報",
+        "contacts": "電話帳・アドレス帳の情報",
+        "message_content": "メッセージの内容",
+        "media": "写真・動画",
+    },
+}
+
+CATEGORIES: dict[str, dict[str, str]] = {
+    "en": {
+        "identifiers": "Identifiers (user ID, cookie / device ID)",
+        "advertising_id": "Advertising identifier (IDFA, AAID)",
+        "device": "Device information (model, OS version)",
+        "environment": "Operating environment (browser, OS, language)",
+        "ip_address": "IP address (shortened)",
+        "coarse_location": "Approximate area (country, region, city) from the IP address",
+        "browsing_history": "What you viewed and used (URLs, events, timestamps)",
+        "profile": "Profile details you gave us",
+        "consent_choices": "Your consent choices",
+        "location": "Location information",
+        "contacts": "Address-book contacts",
+        "message_content": "Message content",
+        "media": "Photos and videos",
+        "other": "Other event details named in the configuration",
+    },
+    "ja": {
+        "identifiers": "識別子（ユーザーID・Cookie/端末ID）",
+        "advertising_id": "広告識別子（IDFA・AAID）",
+        "device": "端末を識別する情報（機種・OSバージョン）",
+        "environment": "利用環境（ブラウザ・OS・言語）",
+        "ip_address": "IPアドレス（短縮したもの）",
+        "coarse_location": "IPアドレスから推定したおおよその地域（国・地域・市区町村）",
+        "browsing_history": "閲覧・利用の記録（URL・イベント・日時）",
+        "profile": "お客様が登録したプロフィール情報",
+        "consent_choices": "同意の設定内容",
+        "location": "位置情報",
+        "contacts": "電話帳・アドレス帳の情報",
+        "message_content": "メッセージの内容",
+        "media": "写真・動画",
+        "other": "設定で指定されたその他のイベント情報",
+    },
+}
+
+COUNTRIES: dict[str, dict[str, str]] = {
+    "en": {
+        "JP": "Japan", "PH": "Philippines", "AU": "Australia", "CA": "Canada",
+        "US": "United States", "KR": "Republic of Korea", "TW": "Taiwan",
+    },
+    "ja": {
+        "JP": "日本", "PH": "フィリピン共和国", "AU": "オーストラリア連邦", "CA": "カナダ",
+        "US": "アメリカ合衆国", "KR": "大韓民国", "TW": "台湾",
+    },
+}  # fmt: skip
+
+
+def pick_language(query: str | None, accept_language: str | None) -> str:
+    """An explicit ?lang= wins; else the first supported tag in Accept-Language by weight."""
+    if query in LANGUAGES:
+        return query
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        ranked.append((-weight, index, tag.strip().lower()[:2]))
+    for _, _, tag in sorted(ranked):
+        if tag in LANGUAGES:
+            return tag
+    return "ja"
