@@ -48,6 +48,7 @@ async def metrics(request: Request) -> Response:
 
 
 def route_list() -> list[BaseRoute]:
+    from gateway.ingest.sdk import routes as sdk_routes
     from gateway.privacy.routes import routes as privacy_routes
 
     return [
@@ -56,6 +57,7 @@ def route_list() -> list[BaseRoute]:
         Route("/metrics", metrics),
         *ingest_routes(),
         *privacy_routes(),
+        *sdk_routes(),
     ]
 
 

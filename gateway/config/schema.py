@@ -125,6 +125,11 @@ class WorkerConfig(Strict):
     in_process: bool = True
 
 
+class DemoConfig(Strict):
+    enabled: bool = False
+    """Serves /demo and /demo/feed (which shows what file destinations received)."""
+
+
 class GatewayFile(Strict):
     server: ServerConfig = ServerConfig()
     storage: Storage = SqliteStorage()
@@ -138,6 +143,7 @@ class GatewayFile(Strict):
     rate_limits: RateLimitsConfig = RateLimitsConfig()
     dedupe: DedupeConfig = DedupeConfig()
     worker: WorkerConfig = WorkerConfig()
+    demo: DemoConfig = DemoConfig()
 
 
 # ---------------------------------------------------------------- sources.yaml

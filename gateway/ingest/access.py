@@ -30,9 +30,10 @@ class Sources:
             raise IngestError(401, "unknown write key")
         return source
 
-    def check_origin(self, source: SourceConfig, origin: str | None) -> None:
-        """Browsers send Origin; a web source accepts only its listed origins."""
-        if origin is None:
+    def check_origin(self, source: SourceConfig, origin: str | None, own: str) -> None:
+        """Browsers send Origin; a web source accepts only its listed origins (and the
+        gateway's own pages, which it served itself)."""
+        if origin is None or (origin == own and source.kind == "web"):
             return
         if source.kind != "web":
             raise IngestError(

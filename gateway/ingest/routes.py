@@ -82,7 +82,8 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     document = parse_json(body)
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
     source = runtime.sources.authenticate(headers.get("authorization"), write_key)
-    runtime.sources.check_origin(source, headers.get("origin"))
+    own_origin = f"{request.url.scheme}://{request.url.netloc}"
+    runtime.sources.check_origin(source, headers.get("origin"), own_origin)
     peer = request.client.host if request.client else None
     address = runtime.client_address.resolve(peer, headers)
     await _rate_limit(runtime, source, address)

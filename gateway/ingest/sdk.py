@@ -1,0 +1,130 @@
+"""The browser SDK served first-party (so sites need no third-party script host), and the
+demo page `make run` shows newcomers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.destinations.file import FileConfig
+from gateway.runtime import Runtime
+
+DIST = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
+FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js"}
+CACHE = "public, max-age=604800, stale-while-revalidate=86400"
+
+
+@dataclass(frozen=True)
+class _Asset:
+    body: bytes
+    etag: str
+
+
+def _load(name: str) -> _Asset | None:
+    path = DIST / name
+    if not path.is_file():
+        return None
+    body = path.read_bytes()
+    return _Asset(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+async def sdk_file(request: Request) -> Response:
+    name = request.path_params["name"]
+    asset = _load(name) if name in FILES else None
+    if asset is None:
+        return JSONResponse(
+            {"success": False, "error": "SDK not built here: run `make sdk` (needs Node 20)"}, 404
+        )
+    headers = {"etag": asset.etag, "cache-control": CACHE, "access-control-allow-origin": "*"}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+DEMO = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Consent gateway demo</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
+button{{font:inherit;margin:.25rem .5rem .25rem 0;padding:.4rem .8rem}}
+pre{{background:#f4f4f4;padding:1rem;overflow:auto;font-size:.8rem}}</style></head><body>
+<h1>Consent gateway demo</h1>
+<p>This page loads the snippet from <code>/sdk/v1/gateway.min.js</code> with write key
+<code>{key}</code>. Each button sends an event; the gateway strips what the policy forbids
+and writes what each destination may receive to the files under <code>data/</code>
+(shown below).</p>
+<button id="view">Product Viewed</button><button id="order">Order Completed</button>
+<button id="gps">Event with GPS (removed)</button><button id="prefs">Privacy choices</button>
+<p id="status" role="status"></p>
+<h2>Delivered to destinations</h2><pre id="feed">(nothing yet)</pre>
+<script src="/sdk/v1/gateway.min.js"></script>
+<script>
+const gw = window.consentGateway;
+gw.init({{writeKey: {key_js}, endpoint: location.origin, flushAt: 1}});
+gw.page('Demo');
+const say = (t) => document.getElementById('status').textContent = t;
+document.getElementById('view').onclick = () => {{
+  gw.track('Product Viewed', {{product_id: 'sku-1', price: 1200, currency: 'JPY'}}); say('sent');}};
+document.getElementById('order').onclick = () => {{
+  gw.identify('demo-user', {{email: 'Demo.User@Example.com'}});
+  gw.track('Order Completed', {{revenue: 3600, currency: 'JPY',
+    products: [{{product_id: 'sku-1', price: 1200, quantity: 3}}]}}); say('sent');}};
+document.getElementById('gps').onclick = () => {{
+  gw.track('Store Searched', {{latitude: 35.6812, longitude: 139.7671, query: 'shoes'}});
+  say('sent (latitude/longitude are removed at the gateway)');}};
+document.getElementById('prefs').onclick = () => gw.preferences.open();
+async function feed() {{
+  const r = await fetch('/demo/feed'); if (r.ok) document.getElementById('feed').textContent =
+    JSON.stringify(await r.json(), null, 1);
+}}
+setInterval(feed, 1500); feed();
+</script></body></html>"""
+
+
+def _demo_source(runtime: Runtime) -> str | None:
+    for source in runtime.config.sources:
+        if source.kind == "web":
+            return source.write_key
+    return None
+
+
+async def demo(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    key = _demo_source(runtime)
+    if not runtime.config.gateway.demo.enabled or key is None:
+        return JSONResponse({"success": False, "error": "demo disabled"}, 404)
+    html = DEMO.format(key=escape(key), key_js=orjson.dumps(key).decode())
+    return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+
+async def demo_feed(request: Request) -> Response:
+    """The last lines each file destination wrote (demo mode only: it shows payloads)."""
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.config.gateway.demo.enabled:
+        return JSONResponse({"success": False, "error": "demo disabled"}, 404)
+    files = {d.name: Path(d.path) for d in runtime.config.destinations if isinstance(d, FileConfig)}
+    feed = await asyncio.to_thread(_tails, files)
+    return JSONResponse(feed, headers={"cache-control": "no-store"})
+
+
+def _tails(files: dict[str, Path]) -> dict[str, list[object]]:
+    feed: dict[str, list[object]] = {}
+    for name, path in files.items():
+        if path.is_file():
+            feed[name] = [orjson.loads(line) for line in path.read_bytes().splitlines()[-10:]]
+    return feed
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/sdk/v1/{name}", sdk_file, methods=["GET", "HEAD"]),
+        Route("/demo", demo, methods=["GET"]),
+        Route("/demo/feed", demo_feed, methods=["GET"]),
+    ]
