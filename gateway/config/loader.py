@@ -63,11 +63,13 @@ def load_config(directory: str | Path) -> Config:
     policy = _build_policy(raw, problems)
     sources = _build_items(raw, "sources", problems, lambda item: SourceConfig)
     destinations = _build_items(raw, "destinations", problems, _destination_model)
-    if gateway is None or policy is None:
+    if policy is None:
+        # Countries and purposes are checked against the policy: without a valid one those
+        # checks would report problems that are not there.
         raise ConfigError(problems)
     config = Config(
         directory=root,
-        gateway=gateway,
+        gateway=gateway or GatewayFile(),  # its problems are listed; the other checks still run
         sources=tuple(s for _, _, s in sources if s is not None),
         destinations=tuple(d for _, _, d in destinations if d is not None),
         policy=policy,
@@ -98,11 +100,10 @@ def _read_files(root: Path, problems: list[str]) -> _Raw:
 
 def _parse_yaml(path: Path, problems: list[str]) -> dict[Any, Any] | None:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problems.append(f"{path.name}: {where}YAML syntax error: {exc.problem}")
+        where = f"{_position(exc.problem_mark)}: " if exc.problem_mark else ""
+        problems.append(f"{path.name}: {where}YAML syntax error: {exc.problem}{_context(exc)}")
         return None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(f"{path.name}: cannot be read as YAML ({type(exc).__name__})")
@@ -115,8 +116,38 @@ def _parse_yaml(path: Path, problems: list[str]) -> dict[Any, Any] | None:
     return document
 
 
-def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _position(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _context(exc: yaml.MarkedYAMLError) -> str:
+    """Where the unfinished construct began: the problem mark alone can point past it (an
+    unclosed bracket is only noticed at the end of the file)."""
+    mark, problem = exc.context_mark, exc.problem_mark
+    if exc.context is None or mark is None:
+        return ""
+    if problem is not None and (mark.line, mark.column) == (problem.line, problem.column):
+        return ""
+    return f" ({exc.context} at {_position(mark)})"
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (C version when built), refusing duplicate keys: YAML requires unique
+    keys and PyYAML would otherwise keep the last one silently (a repeated `fields:` or
+    `purposes:` must not pass unnoticed)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'duplicate key "{key}"', key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def _add_section(raw: _Raw, filename: str, key: str, value: Any, problems: list[str]) -> None:
@@ -167,7 +198,7 @@ def _build(
             filename = raw.files.get(prefix or section, default_file)
             where = ".".join(str(p) for p in loc)
             component = f"{prefix}: " if prefix else ""
-            problems.append(f"{filename}: {component}{where}: {message}")
+            problems.append(f"{filename}: {component}{where + ': ' if where else ''}{message}")
         return None
 
 
