@@ -310,8 +310,9 @@ class SqliteOutbox:
         def op(conn: sqlite3.Connection) -> int:
             total = 0
             for key in subject_keys:
-                sql = "DELETE FROM outbox WHERE (' ' || subject_keys || ' ') LIKE ?"
-                params: list[Any] = [f"% {key} %"]
+                # instr, not LIKE: "_" in a key is a LIKE wildcard and would match other keys.
+                sql = "DELETE FROM outbox WHERE instr(' ' || subject_keys || ' ', ?) > 0"
+                params: list[Any] = [f" {key} "]
                 if destinations is not None:
                     sql += f" AND destination IN ({_marks(destinations)})"
                     params += list(destinations)
