@@ -23,6 +23,7 @@ from gateway.policy.keys import (
     CACHE_SIZE,
     CATEGORIES,
     CONTENT,
+    KEY_DATA,
     LOCATION,
     MISSING,
     KeyClassifier,
@@ -167,11 +168,11 @@ class Scrubber:
                 continue
             verdict = verdicts.get(key, MISSING)
             if verdict is MISSING:
-                verdict = self._keys.classify(key)
+                verdict = self._classify_new(key)
             if verdict is not None and verdict.category not in allowed:
                 rule = self._by_key(verdict, value, obj)
                 if rule is not None:
-                    rule = KEY_NAME if rule is _BY_KEY else rule
+                    rule = verdict.rule if rule is _BY_KEY else rule
                     out.append(Removal(_render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
@@ -192,6 +193,16 @@ class Scrubber:
                     (changes := changes or _Changes()).drop(key)
         if changes is not None:
             changes.apply(obj)
+
+    def _classify_new(self, key: str) -> KeyVerdict | None:
+        """Classify a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
+        is removed with its value."""
+        verdict = self._keys.classify(key)
+        shape = string_shape(key)
+        if shape is not None:
+            verdict = KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
+            self._keys.cache[key] = verdict
+        return verdict
 
     def _special(
         self, node: _Node, chain: Chain, key: str, allowed: frozenset[str], out: list[Removal]
@@ -263,7 +274,8 @@ class Scrubber:
         """Record a string's verdict: _DROP, or the rewritten URL."""
         path = _render(parent, key)
         if isinstance(found, _Rewrite):
-            out.extend(Removal(path + suffix, cat, rule) for suffix, cat, rule in found.removed)
+            for suffix, category, rule in found.removed:
+                out.append(Removal(path + suffix[0] + _safe(suffix[1:]), category, rule))
             return found.text
         out.append(Removal(path, found[0], found[1]))
         return _DROP
@@ -347,6 +359,8 @@ class Scrubber:
             rule = self._by_key(verdict, value, siblings)
             if rule is not None:
                 return (verdict.category, URL_PARAM if rule is _BY_KEY else rule)
+        if not value:
+            value = name  # a bare parameter (`?35.68,139.76`) is a value
         if len(value) < MIN_LENGTH:
             return None
         found = self._text(value, allowed, nesting + 1)
@@ -367,6 +381,8 @@ class Scrubber:
         """_BY_KEY when the key name alone condemns the value, GEOHASH_RULE for a geohash
         under a location-like key, else None."""
         action = verdict.action
+        if action == KEY_DATA:
+            return _BY_KEY
         if action == BESIDE_LAT:
             if not self._beside_latitude(siblings):
                 return None
@@ -420,11 +436,16 @@ def _render(chain: Chain, key: str | int) -> str:
         keys.append(step)
     parts: list[str] = []
     for step in reversed(keys):
-        if type(step) is int:
+        if isinstance(step, int):
             parts.append(f"[{step}]")
         else:
-            parts.append(f".{step}" if parts else str(step))
+            parts.append(f".{_safe(step)}" if parts else _safe(step))
     return "".join(parts)
+
+
+def _safe(name: str) -> str:
+    """A key or parameter name for a Removal path; one that is itself data is masked."""
+    return "*" if string_shape(name) is not None else name
 
 
 def _build_trie(known: Mapping[str, str], trusted: Iterable[str]) -> dict[str, _Node]:

@@ -27,6 +27,7 @@ CATEGORIES = (LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA)
 CONTENT = 1  # the value is forbidden data (flags, counts and hosted references excepted)
 WEAK = 2  # location-ish (`location`, `geo`): only a geohash value is judged by this key
 BESIDE_LAT = 3  # `long`, `alt`: a coordinate only beside a latitude key
+KEY_DATA = 4  # the key itself is forbidden data (a coordinate pair used as a key)
 
 CACHE_SIZE = 4096
 
@@ -104,7 +105,7 @@ SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", 
             "attachment", "message", "contact")  # fmt: skip
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*")
 _PARTICLES = "のとや・、。 　_-"
 
 
@@ -116,6 +117,7 @@ class KeyVerdict:
     action: int
     numeric: bool  # numbers under the key are coordinates, not counts
     hosted_ok: bool  # an http(s) URL under the key is a reference to hosted media, not media
+    rule: str = "key_name"
 
 
 def _verdict(category: str, action: int) -> KeyVerdict:
@@ -175,6 +177,8 @@ class KeyClassifier:
     def _word(self, word: str) -> str:
         if word in self._vocab:
             return word
+        if word[-1].isdigit():  # "base64" is a word, "photo2" is "photo"
+            word = word.rstrip("0123456789")
         for plural, singular in (("ies", "y"), ("es", ""), ("s", "")):
             if word.endswith(plural) and (stem := word[: -len(plural)] + singular) in self._vocab:
                 return stem

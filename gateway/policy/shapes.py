@@ -24,6 +24,7 @@ Shape = tuple[str, str]  # (category, rule)
 MIN_LENGTH = 6  # shorter strings carry no shape ("geo:1,2" is the shortest)
 MIN_BASE64_MEDIA = 48  # base64 shorter than this is a token, not a picture
 MAX_COORDINATE_TEXT = 80
+MAX_FREE_TEXT = 4096  # coordinates are searched for inside texts up to this long
 
 COORDINATES: Shape = (LOCATION, "value:coordinates")
 GEO_URI: Shape = (LOCATION, "value:geo_uri")
@@ -48,7 +49,9 @@ _DECIMAL_PAIR = re.compile(
 _DMS_ONE = r"""([NSEW])?\s*(\d{1,3}(?:\.\d+)?)\s*°\s*(\d{1,2}(?:\.\d+)?)\s*['′]\s*
     (?:(\d{1,2}(?:\.\d+)?)\s*(?:"|″|'')\s*)?([NSEW])?"""
 _DMS_PAIR = re.compile(r"\s*" + _DMS_ONE + r"[\s,;/]*" + _DMS_ONE + r"\s*", re.X | re.I)
-_PAIR_IN_TEXT = re.compile(r"(?<![\d.])" + _NUMBER + r"\s*,\s*" + _NUMBER + r"(?![\d.])")
+# Inside free text a pair needs 4+ decimals and no word glued to it ("v1.234, 5.678" is not one).
+_TEXT_NUMBER = r"([-+]?\d{1,3}\.\d{4,})"
+_PAIR_IN_TEXT = re.compile(r"(?<![\w.])" + _TEXT_NUMBER + r"\s*,\s*" + _TEXT_NUMBER + r"(?![\w.])")
 _GEOHASH = re.compile(r"[0-9b-hjkmnp-z]{5,12}")
 
 _B64_PREFIXES = ("/9j/", "_9j_", "iVBORw0KGgo", "R0lGOD", "UklGR", "AAAA", "SUkqA", "TU0AK", "GkXf")
@@ -69,10 +72,17 @@ _VCARD_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
 
 
 def string_shape(text: str) -> Shape | None:
-    """(category, rule) when `text` itself is forbidden data, else None."""
+    """(category, rule) when `text` is, or (for coordinates) contains, forbidden data."""
     size = len(text)
     if size < MIN_LENGTH:
         return None
+    shape = _leading_shape(text, size)
+    if shape is None and "," in text and "." in text and size <= MAX_FREE_TEXT:
+        return COORDINATES if coordinates_in_text(text) else None
+    return shape
+
+
+def _leading_shape(text: str, size: int) -> Shape | None:
     first = text[0]
     if first in _NUMERIC_START:
         return _coordinates(text)
@@ -116,7 +126,8 @@ def is_geohash(text: str) -> bool:
 
 
 def coordinates_in_text(text: str) -> bool:
-    """A decimal coordinate pair anywhere in `text` (a map URL path such as `/@35.68,139.76`)."""
+    """A decimal coordinate pair anywhere in `text`: a map URL path (`/@35.6812,139.7671,15z`)
+    or a sentence ("I'm at 35.6812, 139.7671")."""
     match = _PAIR_IN_TEXT.search(text)
     return match is not None and _in_range(float(match[1]), float(match[2]))
 
@@ -197,7 +208,7 @@ def _base64_media(text: str) -> Shape | None:
     if "-" in chunk or "_" in chunk:
         chunk = chunk.replace("-", "+").replace("_", "/")
     try:
-        head = binascii.a2b_base64(chunk)
+        head = binascii.a2b_base64(chunk, strict_mode=True)
     except binascii.Error:
         return None
     return BASE64_MEDIA if media_magic(head) else None
