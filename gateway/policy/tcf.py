@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from itertools import compress
+from functools import lru_cache
+from itertools import chain, compress
+from typing import NoReturn
 
 __all__ = ["PublisherRestriction", "RestrictionType", "TCFError", "TCString", "decode"]
 
@@ -25,10 +27,11 @@ _MAX_LENGTH = 65_536
 # MaxVendorId; this cap keeps a crafted string from expanding into millions of ids.
 _MAX_RESTRICTED_IDS = 65_536
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_TO_STANDARD_BASE64 = str.maketrans("-_", "+/")
 _BIT_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SEGMENT_NAMES = {1: "disclosed vendors", 2: "allowed vendors", 3: "publisher TC"}
+_SMALL_FIELD_BITS = 64
+_IDS = tuple(range(1, 4097))  # prebuilt ints for expanding bit fields of usual vendor ids
 
 
 class TCFError(ValueError):
@@ -41,6 +44,9 @@ class RestrictionType(IntEnum):
     NOT_ALLOWED = 0
     REQUIRE_CONSENT = 1
     REQUIRE_LEGITIMATE_INTEREST = 2
+
+
+_RESTRICTION_TYPES = tuple(RestrictionType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +146,7 @@ class _Bits:
     def read(self, width: int, field_name: str) -> int:
         end = self._pos + width
         if end > self._size:
-            raise TCFError(f"{self._name} is truncated (ends inside {field_name})")
+            self._truncated(field_name)
         self._pos = end
         return (self._value >> (self._size - end)) & ((1 << width) - 1)
 
@@ -150,6 +156,33 @@ class _Bits:
     def ids(self, width: int, field_name: str) -> frozenset[int]:
         """A bit field of `width` bits; the first bit stands for id 1."""
         return _set_ids(self.read(width, field_name), width)
+
+    def ranges(self, field_name: str) -> list[tuple[int, int]]:
+        """NumEntries (12 bits), then per entry IsARange (1), StartOrOnlyVendorId (16)
+        and, for a range, EndVendorId (16). Ids start at 1. This is the hot loop of
+        range-encoded strings, so it works on locals rather than calling read()."""
+        count = self.read(12, field_name)
+        value, size, pos = self._value, self._size, self._pos
+        entries = []
+        for _ in range(count):
+            if pos + 17 > size:
+                self._truncated(field_name)
+            pos += 17
+            head = (value >> (size - pos)) & 0x1FFFF
+            start = end = head & 0xFFFF
+            if head >> 16:
+                if pos + 16 > size:
+                    self._truncated(field_name)
+                pos += 16
+                end = (value >> (size - pos)) & 0xFFFF
+            if start < 1 or end < start:
+                raise TCFError(f"{field_name}: vendor range {start}-{end} is invalid")
+            entries.append((start, end))
+        self._pos = pos
+        return entries
+
+    def _truncated(self, field_name: str) -> NoReturn:
+        raise TCFError(f"{self._name} is truncated (ends inside {field_name})")
 
 
 @dataclass(slots=True)
@@ -180,7 +213,8 @@ def _segment_bits(text: str, number: int) -> _Bits:
     if len(chars) != len(text) and len(text) % 4:
         raise TCFError(f"{name} has wrong base64 '=' padding")
     size = 6 * len(chars)
-    data = binascii.a2b_base64((chars + "A" * (-len(chars) % 4)).translate(_TO_STANDARD_BASE64))
+    standard = (chars + "A" * (-len(chars) % 4)).replace("-", "+").replace("_", "/")
+    data = binascii.a2b_base64(standard)
     return _Bits(int.from_bytes(data, "big") >> (8 * len(data) - size), size, name)
 
 
@@ -258,16 +292,15 @@ def _read_vendors(bits: _Bits, name: str) -> frozenset[int]:
     max_id = bits.read(16, name)
     if not bits.flag(name):
         return bits.ids(max_id, name)
-    ids: set[int] = set()
+    ranges = bits.ranges(name)
     last = 0
-    for start, end in _read_ranges(bits, name):
+    for start, end in ranges:
         if start <= last:
             raise TCFError(f"{name}: range entries are out of order or overlap")
-        if end > max_id:
-            raise TCFError(f"{name}: vendor id {end} is above MaxVendorId {max_id}")
-        ids.update(range(start, end + 1))
         last = end
-    return frozenset(ids)
+    if last > max_id:
+        raise TCFError(f"{name}: vendor id {last} is above MaxVendorId {max_id}")
+    return _expand(ranges)
 
 
 def _read_restrictions(bits: _Bits) -> tuple[PublisherRestriction, ...]:
@@ -275,51 +308,55 @@ def _read_restrictions(bits: _Bits) -> tuple[PublisherRestriction, ...]:
     (2) and range entries. A pair encoded twice is merged; the result is sorted by
     (purpose_id, restriction_type)."""
     name = "publisher_restrictions"
-    merged: dict[tuple[int, RestrictionType], set[int]] = {}
-    budget = _MAX_RESTRICTED_IDS
+    merged: dict[tuple[int, RestrictionType], list[tuple[int, int]]] = {}
     for _ in range(bits.read(12, name)):
         purpose_id = bits.read(6, name)
         kind = _restriction_type(bits.read(2, name))
-        vendors = merged.setdefault((purpose_id, kind), set())
-        for start, end in _read_ranges(bits, name):
-            budget -= end - start + 1
+        merged.setdefault((purpose_id, kind), []).extend(bits.ranges(name))
+    # CMPs often repeat one vendor list for many purposes: expand each list once.
+    expanded: dict[tuple[tuple[int, int], ...], frozenset[int]] = {}
+    budget = _MAX_RESTRICTED_IDS
+    for ranges in merged.values():
+        key = tuple(ranges)
+        if key not in expanded:
+            budget -= sum(end - start + 1 for start, end in ranges)
             if budget < 0:
-                raise TCFError(f"{name} name more than {_MAX_RESTRICTED_IDS} vendor ids")
-            vendors.update(range(start, end + 1))
+                raise TCFError(
+                    f"publisher restrictions name more than {_MAX_RESTRICTED_IDS} vendor ids"
+                )
+            expanded[key] = _expand(ranges)
     return tuple(
-        PublisherRestriction(purpose_id, kind, frozenset(vendors))
-        for (purpose_id, kind), vendors in sorted(merged.items())
+        PublisherRestriction(purpose_id, kind, expanded[tuple(ranges)])
+        for (purpose_id, kind), ranges in sorted(merged.items())
     )
 
 
-def _read_ranges(bits: _Bits, name: str) -> list[tuple[int, int]]:
-    """NumEntries (12 bits), then per entry IsARange (1), StartOrOnlyVendorId (16) and,
-    for a range, EndVendorId (16). Ids start at 1."""
-    entries = []
-    for _ in range(bits.read(12, name)):
-        is_range = bits.flag(name)
-        start = bits.read(16, name)
-        end = bits.read(16, name) if is_range else start
-        if start < 1 or end < start:
-            raise TCFError(f"{name}: vendor range {start}-{end} is invalid")
-        entries.append((start, end))
-    return entries
-
-
 def _restriction_type(value: int) -> RestrictionType:
-    try:
-        return RestrictionType(value)
-    except ValueError:
-        raise TCFError(f"publisher restriction type {value} is undefined") from None
+    if value >= len(_RESTRICTION_TYPES):
+        raise TCFError(f"publisher restriction type {value} is undefined")
+    return _RESTRICTION_TYPES[value]
+
+
+def _expand(ranges: list[tuple[int, int]]) -> frozenset[int]:
+    return frozenset(chain.from_iterable(range(start, end + 1) for start, end in ranges))
 
 
 def _set_ids(value: int, width: int) -> frozenset[int]:
-    """Ids 1..width whose bit is set, most significant bit first; expanded in C
-    (format, translate, compress) because vendor bit fields run to ~1000 bits."""
+    """Ids 1..width whose bit is set, most significant bit first."""
     if not value:
         return frozenset()
+    if width <= _SMALL_FIELD_BITS:
+        return _small_set_ids(value, width)
+    # Expanded in C (format, translate, compress): vendor bit fields run to ~1000 bits.
     flags = format(value, f"0{width}b").encode("ascii").translate(_BIT_FLAGS)
-    return frozenset(compress(range(1, width + 1), flags))
+    ids = _IDS if width < len(_IDS) else range(1, width + 1)
+    return frozenset(compress(ids, flags))
+
+
+@lru_cache(maxsize=1024)
+def _small_set_ids(value: int, width: int) -> frozenset[int]:
+    """Purpose and feature fields repeat across visitors, so their sets are cached."""
+    return frozenset(i for i in range(1, width + 1) if value >> (width - i) & 1)
 
 
 def _letters(value: int, name: str) -> str:
