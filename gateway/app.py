@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from gateway import maintenance
 from gateway.config.loader import Config, load_config
 from gateway.delivery.worker import DeliveryWorker
 from gateway.destinations.registry import HttpClients
@@ -128,17 +129,20 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = await gateway.start()
-        worker_task = None
+        tasks = []
+        stop = asyncio.Event()
         if gateway.run_worker:
             gateway.worker = DeliveryWorker(gateway.current)
-            worker_task = asyncio.create_task(gateway.worker.run())
+            tasks.append(asyncio.create_task(gateway.worker.run()))
+            tasks.append(asyncio.create_task(maintenance.run(gateway.current, stop)))
         _install_reload_signal(app, gateway)
         try:
             yield
         finally:
-            if gateway.worker is not None and worker_task is not None:
+            stop.set()
+            if gateway.worker is not None:
                 gateway.worker.stop()
-                await worker_task
+            await asyncio.gather(*tasks)
             await gateway.stop()
 
     app = Starlette(routes=route_list(), lifespan=lifespan)

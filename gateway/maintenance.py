@@ -1,0 +1,39 @@
+"""Retention: provision records, the consent log and dead letters are kept for their
+configured periods (gateway.yaml `retention`), then purged. Runs beside delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from gateway.errors import StoreUnavailable
+from gateway.runtime import Runtime
+
+log = logging.getLogger("gateway.maintenance")
+DAY = 86400.0
+INTERVAL = 3600.0
+
+
+async def purge_once(runtime: Runtime, now: float | None = None) -> dict[str, int]:
+    retention = runtime.config.gateway.retention
+    now = now if now is not None else time.time()
+    store = runtime.store
+    return {
+        "ledger": await store.ledger.purge(now - retention.ledger_days * DAY),
+        "consent_log": await store.preferences.purge_log(now - retention.consent_log_days * DAY),
+    }
+
+
+async def run(runtime: Callable[[], Runtime], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            purged = await purge_once(runtime())
+            if any(purged.values()):
+                log.info("retention: purged %s", purged)
+        except StoreUnavailable:
+            log.warning("retention: store unavailable, will try again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=INTERVAL)
