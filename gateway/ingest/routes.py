@@ -32,6 +32,7 @@ ENDPOINTS: dict[str, str | None] = {
     **{f"/v1/{t[0]}": t for t in EVENT_TYPES},
     "/v1/batch": None,
     "/v1/import": None,
+    "/v1/b": None,  # analytics-next (batching), analytics-swift and analytics-kotlin post here
 }
 OK_BODY = b'{"success":true}'
 STORE_RETRY_AFTER = 2
