@@ -24,6 +24,7 @@ from gateway.policy.keys import (
     CATEGORIES,
     CONTENT,
     KEY_DATA,
+    KEY_NAME,
     LOCATION,
     MISSING,
     KeyClassifier,
@@ -34,7 +35,6 @@ from gateway.policy.shapes import (
     MIN_LENGTH,
     Shape,
     coordinates_in_text,
-    is_geohash,
     list_shape,
     string_shape,
 )
@@ -43,19 +43,10 @@ from gateway.policy.urls import Removed, names, scrub_url, split_param
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 SENSITIVE = "sensitive"
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
-KNOWN_PATH, KEY_NAME, URL_PARAM = "known_path", "key_name", "url_param"
-GEOHASH_RULE = "value:geohash"
+KNOWN_PATH, URL_PARAM = "known_path", "url_param"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 CLEAN_CACHE_SIZE = 16_384
 MAX_URL_NESTING = 3  # a URL inside a parameter of a URL inside ...
-SMALL_INT = 10_000_000  # a larger integer under a content key may be a phone number
-# Permission states and booleans: `"photos": "denied"` says nothing about any photo.
-FLAG_WORDS = frozenset({
-    "true", "false", "yes", "no", "on", "off", "null", "none", "undefined", "granted", "denied",
-    "authorized", "restricted", "limited", "notdetermined", "not_determined", "always",
-    "wheninuse", "when_in_use", "enabled", "disabled", "prompt", "unknown", "undetermined",
-    "blocked", "allowed",
-})  # fmt: skip
 _SENSITIVE = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
 _URL_ONLY_NAMES: Mapping[str, KeyVerdict] = dict.fromkeys(
     ("ll", "sll"), KeyVerdict(LOCATION, CONTENT, numeric=True, hosted_ok=False)
@@ -120,7 +111,6 @@ class _Changes:
 _HTTP = ("https://", "http://")
 _KEEP: Any = object()
 _DROP: Any = object()
-_BY_KEY = "by key"
 
 
 class Scrubber:
@@ -170,9 +160,8 @@ class Scrubber:
             if verdict is MISSING:
                 verdict = self._classify_new(key)
             if verdict is not None and verdict.category not in allowed:
-                rule = self._by_key(verdict, value, obj)
+                rule = self._keys.condemns(verdict, value, obj)
                 if rule is not None:
-                    rule = verdict.rule if rule is _BY_KEY else rule
                     out.append(Removal(_render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
@@ -286,13 +275,14 @@ class Scrubber:
         if fingerprint in self._clean:
             return None
         first = text[0]
-        found: Shape | _Rewrite | None = None
         if first in "hH" and (text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)):
             found = self._url(text, allowed, nesting)
-        elif (shape := string_shape(text)) is not None:
-            return None if shape[0] in allowed else shape
-        elif (first == "?" and "=" in text) or (first == "/" and "?" in text):
-            found = self._url(text, allowed, nesting)
+        else:
+            relative = (first == "?" and "=" in text) or (first == "/" and "?" in text)
+            shape = string_shape(text, free_text=not relative)
+            if shape is not None:
+                return None if shape[0] in allowed else shape
+            found = self._url(text, allowed, nesting) if relative else None
         if found is None and not allowed:
             self._remember_clean(fingerprint)
         return found
@@ -356,9 +346,9 @@ class Scrubber:
             return (SENSITIVE, URL_PARAM)
         if verdict is not None and verdict.category not in allowed:
             siblings = names(query) if verdict.action == BESIDE_LAT else ()
-            rule = self._by_key(verdict, value, siblings)
+            rule = self._keys.condemns(verdict, value, siblings)
             if rule is not None:
-                return (verdict.category, URL_PARAM if rule is _BY_KEY else rule)
+                return (verdict.category, URL_PARAM if rule == KEY_NAME else rule)
         if not value:
             value = name  # a bare parameter (`?35.68,139.76`) is a value
         if len(value) < MIN_LENGTH:
@@ -376,57 +366,6 @@ class Scrubber:
             self._params.clear()
         self._params[name] = verdict
         return verdict
-
-    def _by_key(self, verdict: KeyVerdict, value: Any, siblings: Iterable[str]) -> str | None:
-        """_BY_KEY when the key name alone condemns the value, GEOHASH_RULE for a geohash
-        under a location-like key, else None."""
-        action = verdict.action
-        if action == KEY_DATA:
-            return _BY_KEY
-        if action == BESIDE_LAT:
-            if not self._beside_latitude(siblings):
-                return None
-            action = CONTENT
-        if action == CONTENT:
-            return None if harmless(value, verdict) else _BY_KEY
-        if type(value) is str and is_geohash(value):
-            return GEOHASH_RULE
-        return None
-
-    def _beside_latitude(self, siblings: Iterable[str]) -> bool:
-        """`long` and `alt` are coordinates only next to a latitude-like key."""
-        for sibling in siblings:
-            verdict = self._keys.classify(sibling)
-            if verdict is not None and verdict.numeric and verdict.action == CONTENT:
-                return True
-        return False
-
-
-def harmless(value: Any, verdict: KeyVerdict) -> bool:
-    """Values a category key may hold without holding the category's data: flags and counts
-    (`"photos": 3`, `"contacts": "denied"`), nothing (None, "", [], {}), and for media a
-    reference to hosted content (`"image": "https://cdn.example/p.jpg"`), which is scanned
-    like any other string. Under coordinate keys (`lat`, `gps`) numbers are never harmless."""
-    kind = type(value)
-    if value is None or kind is bool:
-        return True
-    if kind is int or kind is float:
-        return not verdict.numeric and (kind is float or -SMALL_INT < value < SMALL_INT)
-    if kind is str:
-        if not value:
-            return True
-        if verdict.numeric:
-            return False
-        if len(value) <= 16 and (value.isdigit() or value.lower() in FLAG_WORDS):
-            return len(value) <= 6 or not value.isdigit()
-        return verdict.hosted_ok and _is_reference(value)
-    if kind is list:
-        return not value or (verdict.hosted_ok and all(_is_reference(item) for item in value))
-    return kind is dict and not value
-
-
-def _is_reference(value: Any) -> bool:
-    return type(value) is str and value[:8].lower().startswith(("http://", "https://", "/"))
 
 
 def _render(chain: Chain, key: str | int) -> str:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA = "location", "contacts", "message_content", "media"
 CATEGORIES = (LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA)
@@ -29,7 +30,16 @@ WEAK = 2  # location-ish (`location`, `geo`): only a geohash value is judged by 
 BESIDE_LAT = 3  # `long`, `alt`: a coordinate only beside a latitude key
 KEY_DATA = 4  # the key itself is forbidden data (a coordinate pair used as a key)
 
+KEY_NAME, GEOHASH_RULE = "key_name", "value:geohash"
 CACHE_SIZE = 4096
+SMALL_INT = 10_000_000  # a larger integer under a content key may be a phone number
+# Permission states and booleans: `"photos": "denied"` says nothing about any photo.
+FLAG_WORDS = frozenset({
+    "true", "false", "yes", "no", "on", "off", "null", "none", "undefined", "granted", "denied",
+    "authorized", "restricted", "limited", "notdetermined", "not_determined", "always",
+    "wheninuse", "when_in_use", "enabled", "disabled", "prompt", "unknown", "undetermined",
+    "blocked", "allowed",
+})  # fmt: skip
 
 
 def _words(category: str, text: str) -> dict[str, str]:
@@ -106,6 +116,7 @@ SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", 
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*")
+_GEOHASH = re.compile(r"[0-9b-hjkmnp-z]{5,12}")
 _PARTICLES = "のとや・、。 　_-"
 
 
@@ -117,7 +128,7 @@ class KeyVerdict:
     action: int
     numeric: bool  # numbers under the key are coordinates, not counts
     hosted_ok: bool  # an http(s) URL under the key is a reference to hosted media, not media
-    rule: str = "key_name"
+    rule: str = KEY_NAME
 
 
 def _verdict(category: str, action: int) -> KeyVerdict:
@@ -160,6 +171,29 @@ class KeyClassifier:
                 self.cache.clear()
             self.cache[key] = verdict
         return verdict
+
+    def condemns(self, verdict: KeyVerdict, value: Any, siblings: Iterable[str]) -> str | None:
+        """The rule by which `value`, under a key judged `verdict`, is removed: `verdict.rule`
+        when the key alone condemns it, GEOHASH_RULE for a geohash under a location-like
+        key; None to keep it."""
+        action = verdict.action
+        if action == BESIDE_LAT:
+            if not self._beside_latitude(siblings):
+                return None
+            action = CONTENT
+        if action == KEY_DATA or (action == CONTENT and not harmless(value, verdict)):
+            return verdict.rule
+        if action == WEAK and type(value) is str and is_geohash(value):
+            return GEOHASH_RULE
+        return None
+
+    def _beside_latitude(self, siblings: Iterable[str]) -> bool:
+        """`long` and `alt` are coordinates only next to a latitude-like key."""
+        for sibling in siblings:
+            verdict = self.classify(sibling)
+            if verdict is not None and verdict.numeric and verdict.action == CONTENT:
+                return True
+        return False
 
     def tokens(self, key: str) -> list[str]:
         """Fold a key to lower-case singular words: `GPS-Latitude` and `gps_latitude` both
@@ -252,3 +286,40 @@ def _merge_compounds(words: list[str]) -> list[str]:
         else:
             merged.append(word)
     return merged
+
+
+def harmless(value: Any, verdict: KeyVerdict) -> bool:
+    """Values a category key may hold without holding the category's data: flags and counts
+    (`"photos": 3`, `"contacts": "denied"`), nothing (None, "", [], {}), and for media a
+    reference to hosted content (`"image": "https://cdn.example/p.jpg"`), which is scanned
+    like any other string. Under coordinate keys (`lat`, `gps`) numbers are never harmless."""
+    kind = type(value)
+    if value is None or kind is bool:
+        return True
+    if kind is int or kind is float:
+        return not verdict.numeric and (kind is float or -SMALL_INT < value < SMALL_INT)
+    if kind is str:
+        if not value:
+            return True
+        if verdict.numeric:
+            return False
+        if len(value) <= 16 and (value.isdigit() or value.lower() in FLAG_WORDS):
+            return len(value) <= 6 or not value.isdigit()
+        return verdict.hosted_ok and _is_reference(value)
+    if kind is list:
+        return not value or (verdict.hosted_ok and all(_is_reference(item) for item in value))
+    return kind is dict and not value
+
+
+def _is_reference(value: Any) -> bool:
+    return type(value) is str and value[:8].lower().startswith(("http://", "https://", "/"))
+
+
+def is_geohash(text: str) -> bool:
+    """A geohash cell; judged only under location-like keys (`location`, `geo`), because
+    short lower-case words elsewhere look alike. Requires a digit and a letter."""
+    return (
+        _GEOHASH.fullmatch(text) is not None
+        and not text.isdigit()
+        and any(c.isdigit() for c in text)
+    )

@@ -28,7 +28,6 @@ MAX_FREE_TEXT = 4096  # coordinates are searched for inside texts up to this lon
 
 COORDINATES: Shape = (LOCATION, "value:coordinates")
 GEO_URI: Shape = (LOCATION, "value:geo_uri")
-GEOHASH: Shape = (LOCATION, "value:geohash")
 DATA_URI_MEDIA: Shape = (MEDIA, "value:data_uri")
 DATA_URI_VCARD: Shape = (CONTACTS, "value:data_uri")
 BASE64_MEDIA: Shape = (MEDIA, "value:base64_media")
@@ -52,9 +51,8 @@ _DMS_PAIR = re.compile(r"\s*" + _DMS_ONE + r"[\s,;/]*" + _DMS_ONE + r"\s*", re.X
 # Inside free text a pair needs 4+ decimals and no word glued to it ("v1.234, 5.678" is not one).
 _TEXT_NUMBER = r"([-+]?\d{1,3}\.\d{4,})"
 _PAIR_IN_TEXT = re.compile(r"(?<![\w.])" + _TEXT_NUMBER + r"\s*,\s*" + _TEXT_NUMBER + r"(?![\w.])")
-_GEOHASH = re.compile(r"[0-9b-hjkmnp-z]{5,12}")
 
-_B64_PREFIXES = ("/9j/", "_9j_", "iVBORw0KGgo", "R0lGOD", "UklGR", "AAAA", "SUkqA", "TU0AK", "GkXf")
+_B64_PREFIXES = ("/9j/", "_9j_", "iVBORw0KG", "R0lGOD", "UklGR", "AAAA", "SUkqA", "TU0AK", "GkXf")
 _AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 _MEDIA_EXTENSIONS = frozenset({
     "jpg", "jpeg", "png", "gif", "heic", "heif", "webp", "avif", "dng", "raw", "tif", "tiff",
@@ -71,13 +69,14 @@ _CONTENT_AUTHORITIES: tuple[tuple[str, Shape], ...] = (
 _VCARD_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
 
 
-def string_shape(text: str) -> Shape | None:
-    """(category, rule) when `text` is, or (for coordinates) contains, forbidden data."""
+def string_shape(text: str, free_text: bool = True) -> Shape | None:
+    """(category, rule) when `text` is, or (for coordinates in free text) contains, forbidden
+    data. URLs pass `free_text=False`: their parameters are judged one by one instead."""
     size = len(text)
     if size < MIN_LENGTH:
         return None
     shape = _leading_shape(text, size)
-    if shape is None and "," in text and "." in text and size <= MAX_FREE_TEXT:
+    if shape is None and free_text and "," in text and "." in text and size <= MAX_FREE_TEXT:
         return COORDINATES if coordinates_in_text(text) else None
     return shape
 
@@ -113,16 +112,6 @@ def list_shape(items: list[Any]) -> Shape | None:
     if size >= 16 and type(items[0]) is int:
         return MEDIA_BYTES if _is_media_bytes(items) else None
     return None
-
-
-def is_geohash(text: str) -> bool:
-    """A geohash cell; judged only under location-like keys (`location`, `geo`), because
-    short lower-case words elsewhere look alike. Requires a digit and a letter."""
-    return (
-        _GEOHASH.fullmatch(text) is not None
-        and not text.isdigit()
-        and any(c.isdigit() for c in text)
-    )
 
 
 def coordinates_in_text(text: str) -> bool:
