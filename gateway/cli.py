@@ -96,6 +96,10 @@ def _logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if logging.getLogger().level > logging.DEBUG:
+        # httpx logs every request's full URL at INFO: destination URLs often carry a
+        # token (webhook paths, GA4's api_secret), and one line per delivery is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,6 +45,8 @@ async def read_limited(
         parts.append(chunk)
     if inflater is not None and not inflater.eof:
         raise IngestError(400, "gzip body is truncated or corrupt")
+    if inflater is not None and inflater.unused_data:
+        raise IngestError(400, "gzip body has data after the end of the compressed stream")
     return b"".join(parts)
 
 

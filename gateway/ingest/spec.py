@@ -4,6 +4,7 @@ Error messages name the field and the rule, never the value."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId")
 CONTEXT_OBJECTS = ("page", "device", "os", "app", "screen", "library", "consent", "traits",
                    "campaign", "network", "location", "referrer")  # fmt: skip
 CONTEXT_STRINGS = ("ip", "userAgent", "locale", "timezone")
+BATCH_SHARED = ("context", "integrations")
 
 
 def parse_json(body: bytes) -> Any:
@@ -54,12 +56,35 @@ def events_from(
         raise IngestError(400, "batch: is empty")
     if len(batch) > limits.max_batch_events:
         raise IngestError(413, f"batch: {len(batch)} events (limit {limits.max_batch_events})")
+    shared = _batch_shared(document)
     for index, event in enumerate(batch):
         where = f"batch[{index}]"
         if not isinstance(event, dict):
             raise IngestError(400, f"{where}: must be an object")
+        _merge_shared(event, shared)
         _check_event(event, where + ".", None, limits)
     return batch
+
+
+def _batch_shared(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The batch-level `context` and `integrations`, which Segment's batch API merges into
+    every item (the item's own keys win)."""
+    shared = {}
+    for key in BATCH_SHARED:
+        value = document.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise IngestError(400, f"{key}: must be an object")
+        if value:
+            shared[key] = value
+    return shared
+
+
+def _merge_shared(event: dict[str, Any], shared: dict[str, dict[str, Any]]) -> None:
+    for key, value in shared.items():
+        own = event.get(key)
+        if own is None or isinstance(own, dict):
+            # A copy per item: later stages edit each event's context in place.
+            event[key] = {**copy.deepcopy(value), **(own or {})}
 
 
 def _check_event(
@@ -78,11 +103,12 @@ def _check_event(
         raise IngestError(400, f"{where}messageId: must be 1 to 200 characters")
     _check_context(event.get("context"), where)
     _check_required(event, where)
+    whole = where.rstrip(".") or "event"
     if _depth_exceeds(event, limits.max_depth):
-        raise IngestError(400, f"{where or 'event'}: nesting deeper than {limits.max_depth} levels")
+        raise IngestError(400, f"{whole}: nesting deeper than {limits.max_depth} levels")
     size = len(orjson.dumps(event))
     if size > limits.max_event_bytes:
-        raise IngestError(413, f"{where or 'event'}: {size} bytes (limit {limits.max_event_bytes})")
+        raise IngestError(413, f"{whole}: {size} bytes (limit {limits.max_event_bytes})")
 
 
 def _check_type(event: dict[str, Any], where: str, implied: str | None) -> None:
@@ -161,9 +187,10 @@ def parse_time(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # Also refuses an offset that pushes the time out of range in UTC (year 1 or 9999).
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -186,10 +213,17 @@ def stamp_server_fields(
         event["timestamp"] = event["receivedAt"]
         return client_id
     event["originalTimestamp"] = event["timestamp"]
-    if sent_at is not None:
-        timestamp = received - (sent_at - timestamp)
-    event["timestamp"] = iso(timestamp)
+    event["timestamp"] = iso(_skew_corrected(timestamp, sent_at, received))
     return client_id
+
+
+def _skew_corrected(timestamp: datetime, sent_at: datetime | None, received: datetime) -> datetime:
+    if sent_at is None:
+        return timestamp
+    try:
+        return received - (sent_at - timestamp)
+    except OverflowError:
+        return received  # a skew so absurd it leaves the calendar: the client clock is useless
 
 
 def new_message_id() -> str:

@@ -1,0 +1,190 @@
+"""Who is calling: write keys, CORS headers, and the client address behind trusted proxies."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.config.schema import SourceConfig, TrustedProxies
+from gateway.errors import IngestError
+from gateway.ingest.access import (
+    ClientAddress,
+    Sources,
+    basic_username,
+    cors_headers,
+    preflight_headers,
+)
+from tests.ingest.helpers import (
+    APP_KEY,
+    SERVER_KEY,
+    WEB_KEY,
+    WEB_ORIGIN,
+    TestClient,
+    basic,
+    delivered,
+    event,
+    ingest_settings,
+    json_body,
+)
+from tests.support.processes import GatewayProcess
+from tests.support.receiver import Receiver
+
+WEB = SourceConfig(id="web", write_key=WEB_KEY, kind="web", allowed_origins=[WEB_ORIGIN])
+SERVER = SourceConfig(id="server", write_key=SERVER_KEY, kind="server")
+
+
+def refused(call: Callable[[], object]) -> tuple[int, str]:
+    with pytest.raises(IngestError) as caught:
+        call()
+    return caught.value.status, caught.value.message
+
+
+# ----------------------------------------------------------------------- write keys
+def test_basic_username_is_the_write_key() -> None:
+    encoded = base64.b64encode(f"{WEB_KEY}:".encode()).decode()
+    assert basic_username(f"Basic {encoded}") == WEB_KEY
+    assert basic_username(f"basic  {encoded} ") == WEB_KEY
+    assert basic_username("Bearer abc") is None
+    assert basic_username("Basic " + base64.b64encode(b":only-a-password").decode()) is None
+    assert refused(lambda: basic_username("Basic %%%")) == (
+        401,
+        "malformed Basic authorization header",
+    )
+    not_utf8 = base64.b64encode(b"\xff\xfe:").decode()
+    assert refused(lambda: basic_username(f"Basic {not_utf8}"))[0] == 401
+
+
+def test_authenticate_prefers_the_header_then_the_body() -> None:
+    sources = Sources([WEB, SERVER])
+    assert sources.authenticate(basic(WEB_KEY)["authorization"], SERVER_KEY) is WEB
+    assert sources.authenticate(None, SERVER_KEY) is SERVER
+    assert sources.authenticate("Bearer x", SERVER_KEY) is SERVER
+    assert refused(lambda: sources.authenticate(None, None))[0] == 401
+    assert refused(lambda: sources.authenticate(None, 12345)) == (
+        401,
+        "missing write key: use HTTP Basic auth or writeKey in the body",
+    )
+    assert refused(lambda: sources.authenticate(None, WEB_KEY.upper())) == (
+        401,
+        "unknown write key",
+    )
+
+
+def test_only_web_sources_accept_a_browser_origin() -> None:
+    sources = Sources([WEB, SERVER])
+    own = "https://gateway.example.com"
+    sources.check_origin(WEB, WEB_ORIGIN, own)
+    sources.check_origin(WEB, None, own)
+    sources.check_origin(SERVER, None, own)
+    assert refused(lambda: sources.check_origin(WEB, "https://evil.example", own)) == (
+        403,
+        "origin not allowed for this write key",
+    )
+    assert refused(lambda: sources.check_origin(SERVER, WEB_ORIGIN, own))[0] == 403
+
+
+def test_cors_headers_grant_exact_origins_only() -> None:
+    allowed = Sources([WEB, SERVER]).origins
+    granted = cors_headers(WEB_ORIGIN, allowed)
+    assert granted["vary"] == "Origin"
+    assert granted["access-control-allow-origin"] == WEB_ORIGIN
+    assert granted["access-control-allow-credentials"] == "true"
+    assert "gateway-subject" in granted["access-control-expose-headers"]
+    for other in (None, "", WEB_ORIGIN + "/", WEB_ORIGIN.upper(), "*"):
+        assert cors_headers(other, allowed) == {"vary": "Origin"}
+    assert "access-control-allow-methods" in preflight_headers(WEB_ORIGIN, allowed)
+    assert preflight_headers("https://evil.example", allowed) == {"vary": "Origin"}
+
+
+# ------------------------------------------------------------------ client address
+PROXIES = TrustedProxies(networks=["127.0.0.1/32", "10.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("127.0.0.1", "203.0.113.7", "203.0.113.7"),
+        ("127.0.0.1", "203.0.113.7, 10.1.1.1", "203.0.113.7"),  # skips trusted hops
+        ("127.0.0.1", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # nearest untrusted wins
+        ("127.0.0.1", "10.0.0.2, 10.0.0.3", "10.0.0.2"),  # all trusted: the first
+        ("127.0.0.1", "2001:db8::5", "2001:db8::5"),
+        ("127.0.0.1", "not-an-ip", "127.0.0.1"),
+        ("127.0.0.1", "", "127.0.0.1"),
+        ("127.0.0.1", None, "127.0.0.1"),
+        ("198.51.100.9", "203.0.113.7", "198.51.100.9"),  # an untrusted peer cannot forward
+        ("::1", "203.0.113.7", "::1"),
+    ],
+)
+def test_forwarded_header_counts_only_from_a_trusted_proxy(
+    peer: str, forwarded: str | None, expected: str
+) -> None:
+    headers = {"x-forwarded-for": forwarded} if forwarded is not None else {}
+    assert ClientAddress(PROXIES).resolve(peer, headers) == expected
+
+
+def test_without_trusted_proxies_the_peer_is_the_client() -> None:
+    assert ClientAddress(TrustedProxies()).resolve("127.0.0.1", {"x-forwarded-for": "1.2.3.4"}) == (
+        "127.0.0.1"
+    )
+
+
+def test_the_forwarded_header_name_is_configurable() -> None:
+    proxies = TrustedProxies(networks=["127.0.0.1/32"], header="X-Real-IP")
+    resolve = ClientAddress(proxies).resolve
+    assert resolve("127.0.0.1", {"x-real-ip": "203.0.113.8", "x-forwarded-for": "1.2.3.4"}) == (
+        "203.0.113.8"
+    )
+
+
+# ---------------------------------------------- end to end: what a destination gets
+def delivered_ip(client: httpx.Client, receiver: Receiver, key: str, **headers: str) -> object:
+    mark = uuid.uuid4().hex
+    body = json_body(event(properties={"mark": mark}))
+    response = client.post(
+        "/v1/track",
+        content=body,
+        headers={"content-type": "application/json", **basic(key), **headers},
+    )
+    assert response.status_code == 200
+    return delivered(receiver, mark)[0].get("context", {}).get("ip")
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_in_process_client_ip_with_and_without_a_trusted_proxy(
+    config_factory: Callable[..., Path], receiver: Receiver, trusted: bool
+) -> None:
+    proxies = {"networks": ["127.0.0.1/32"]} if trusted else {}
+    directory = config_factory(**ingest_settings(receiver.url, trusted_proxies=proxies))
+    app = create_app(directory, run_worker=True)
+    with TestClient(app, client=("127.0.0.1", 41000)) as client:
+        forwarded = {"x-forwarded-for": "203.0.113.50"}
+        assert delivered_ip(client, receiver, WEB_KEY, **forwarded) == (
+            "203.0.113.50" if trusted else "127.0.0.1"
+        )
+        assert delivered_ip(client, receiver, APP_KEY) == "127.0.0.1"
+        assert delivered_ip(client, receiver, SERVER_KEY, **forwarded) is None
+
+
+def test_real_server_behind_a_trusted_proxy(
+    config_factory: Callable[..., Path],
+    receiver: Receiver,
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    directory = config_factory(
+        **ingest_settings(receiver.url, trusted_proxies={"networks": ["127.0.0.1/32"]})
+    )
+    gateway = gateway_factory(directory)
+    with httpx.Client(base_url=gateway.url, timeout=10) as client:
+        assert delivered_ip(client, receiver, WEB_KEY, **{"x-forwarded-for": "203.0.113.51"}) == (
+            "203.0.113.51"
+        )
+        spoofed = {"x-forwarded-for": "203.0.113.52, 198.51.100.99"}
+        assert delivered_ip(client, receiver, APP_KEY, **spoofed) == "198.51.100.99"
+        assert delivered_ip(client, receiver, WEB_KEY) == "127.0.0.1"
+        assert delivered_ip(client, receiver, SERVER_KEY, **{"x-forwarded-for": "8.8.8.8"}) is None
