@@ -18,12 +18,13 @@ from gateway.policy.consent import Consent
 
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")
 AUTHORIZED = frozenset({"authorized", "3"})
+TRACKING_ENABLED = frozenset({"true", "1"})
 
 
 def refusal_reason(event: dict[str, Any], consent: Consent) -> str | None:
     """Why this event's advertising identifiers must go, or None when they may stay."""
     device = _device(event)
-    if device.get("adTrackingEnabled") is False:
+    if _tracking_disabled(device.get("adTrackingEnabled")):
         return "ad_tracking_disabled"
     ad_id = device.get("advertisingId")
     if isinstance(ad_id, str) and ad_id and set(ad_id) <= {"0", "-"}:
@@ -37,6 +38,14 @@ def refusal_reason(event: dict[str, Any], consent: Consent) -> str | None:
     if not consent.granted("advertising"):
         return "advertising_denied"
     return None
+
+
+def _tracking_disabled(value: Any) -> bool:
+    """`adTrackingEnabled` is a boolean in the Segment Spec; some SDKs send it as a string or
+    0/1. Anything that does not clearly say "enabled" counts as a refusal (fail closed)."""
+    if value is None or value is True:
+        return False
+    return str(value).strip().lower() not in TRACKING_ENABLED
 
 
 def remove_ad_ids(event: dict[str, Any], paths: Sequence[str]) -> list[str]:
