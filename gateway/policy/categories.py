@@ -46,6 +46,7 @@ KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
 KNOWN_PATH, URL_PARAM = "known_path", "url_param"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 CLEAN_CACHE_SIZE = 16_384
+MAX_ALLOWED_SETS = 16
 MAX_URL_NESTING = 3  # a URL inside a parameter of a URL inside ...
 _SENSITIVE = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
 _URL_ONLY_NAMES: Mapping[str, KeyVerdict] = dict.fromkeys(
@@ -109,6 +110,7 @@ class _Changes:
 
 
 _HTTP = ("https://", "http://")
+_NONE: frozenset[int] = frozenset()
 _KEEP: Any = object()
 _DROP: Any = object()
 
@@ -128,12 +130,15 @@ class Scrubber:
         self._sensitive = frozenset(name.lower() for name in sensitive_query_params)
         self._trie = _build_trie(KNOWN_PATHS, trusted_paths)
         self._params: dict[str, KeyVerdict | None] = {}  # by raw parameter name, bounded
-        self._clean: set[int] = set()  # hashes of strings and URL parameters found clean
+        # Per `allowed` set: hashes of strings and URL parameters found clean under it.
+        self._clean: dict[frozenset[str], set[int]] = {}
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
         `allowed`; return what was removed, paths as in the input."""
         out: list[Removal] = []
+        if type(allowed) is not frozenset:
+            allowed = frozenset(allowed)
         if type(event) is dict:
             self._dict(event, None, self._trie, allowed, out, 0)
         return out
@@ -149,7 +154,7 @@ class Scrubber:
     ) -> None:
         if depth > MAX_DEPTH:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
-        verdicts, clean, changes = self._keys.cache, self._clean, None
+        verdicts, clean, changes = self._keys.cache, self._clean.get(allowed, _NONE), None
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
             if node is not None and (settled := self._special(node, chain, key, allowed, out)):
@@ -186,11 +191,10 @@ class Scrubber:
     def _classify_new(self, key: str) -> KeyVerdict | None:
         """Classify a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
         is removed with its value."""
-        verdict = self._keys.classify(key)
-        shape = string_shape(key)
-        if shape is not None:
-            verdict = KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
-            self._keys.cache[key] = verdict
+        verdict = _key_data(key)
+        if verdict is None:
+            return self._keys.classify(key)
+        self._keys.remember(key, verdict)
         return verdict
 
     def _special(
@@ -213,7 +217,7 @@ class Scrubber:
         depth: int,
     ) -> None:
         drops: set[int] = set()
-        clean = self._clean
+        clean = self._clean.get(allowed, _NONE)
         for index, item in enumerate(items):
             kind = type(item)
             if kind is str:
@@ -247,14 +251,14 @@ class Scrubber:
         depth: int,
     ) -> Any:
         """Scan a non-empty dict or list: _DROP when the list itself is forbidden data."""
-        if type(value) is dict:
+        if isinstance(value, dict):
             self._dict(value, (parent, key), trie, allowed, out, depth + 1)
             return _KEEP
-        shape = list_shape(value)  # type: ignore[arg-type]
+        shape = list_shape(value)
         if shape is not None and shape[0] not in allowed:
             out.append(Removal(_render(parent, key), shape[0], shape[1]))
             return _DROP
-        self._list(value, (parent, key), allowed, out, depth + 1)  # type: ignore[arg-type]
+        self._list(value, (parent, key), allowed, out, depth + 1)
         return _KEEP
 
     def _apply(
@@ -272,7 +276,7 @@ class Scrubber:
     def _text(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
         """A string's verdict: a shape to drop it for, a rewrite of its URL, or None."""
         fingerprint = hash(text)
-        if fingerprint in self._clean:
+        if fingerprint in self._clean.get(allowed, _NONE):
             return None
         first = text[0]
         if first in "hH" and (text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)):
@@ -283,17 +287,23 @@ class Scrubber:
             if shape is not None:
                 return None if shape[0] in allowed else shape
             found = self._url(text, allowed, nesting) if relative else None
-        if found is None and not allowed:
-            self._remember_clean(fingerprint)
+        if found is None:
+            self._remember_clean(allowed, fingerprint)
         return found
 
-    def _remember_clean(self, fingerprint: int) -> None:
-        """Real events repeat most strings (user agent, page URLs, product names); one found
-        clean with nothing allowed is clean under any `allowed`. Only hashes are kept, so the
-        cache holds no personal data; a 64-bit SipHash collision is negligible."""
-        if len(self._clean) >= CLEAN_CACHE_SIZE:
-            self._clean.clear()
-        self._clean.add(fingerprint)
+    def _remember_clean(self, allowed: frozenset[str], fingerprint: int) -> None:
+        """Real events repeat most strings (user agent, page URLs, product names), so a string
+        found clean is remembered, per `allowed` set (a handful exist: one per source and
+        consent state). Only hashes are kept, so the cache holds no personal data; a 64-bit
+        SipHash collision is negligible."""
+        clean = self._clean.get(allowed)
+        if clean is None:
+            if len(self._clean) >= MAX_ALLOWED_SETS:
+                return
+            clean = self._clean[allowed] = set()
+        elif len(clean) >= CLEAN_CACHE_SIZE:
+            clean.clear()
+        clean.add(fingerprint)
 
     def _url(self, url: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
         """Remove forbidden query parameters. Coordinates in the path (a map link such as
@@ -309,7 +319,7 @@ class Scrubber:
             return None
         start = query_at if query_at >= 0 and (hash_at < 0 or query_at < hash_at) else hash_at
         fingerprint = hash(url[start:])
-        if fingerprint in self._clean:
+        if fingerprint in self._clean.get(allowed, _NONE):
             return None
 
         def judge(part: str, query: str) -> tuple[str, str, str] | None:
@@ -318,21 +328,19 @@ class Scrubber:
         cleaned, removed = scrub_url(url, judge)
         if removed:
             return _Rewrite(cleaned, removed)
-        if not allowed:
-            self._remember_clean(fingerprint)
+        self._remember_clean(allowed, fingerprint)
         return None
 
     def _param(
         self, part: str, query: str, allowed: frozenset[str], nesting: int
     ) -> tuple[str, str, str] | None:
         fingerprint = hash(part)
-        if fingerprint in self._clean:
+        if fingerprint in self._clean.get(allowed, _NONE):
             return None
         name, value = split_param(part)
         found = self._judge_param(name, value, query, allowed, nesting)
         if found is None:
-            if not allowed:
-                self._remember_clean(fingerprint)
+            self._remember_clean(allowed, fingerprint)
             return None
         return (name, found[0], found[1])
 
@@ -349,8 +357,6 @@ class Scrubber:
             rule = self._keys.condemns(verdict, value, siblings)
             if rule is not None:
                 return (verdict.category, URL_PARAM if rule == KEY_NAME else rule)
-        if not value:
-            value = name  # a bare parameter (`?35.68,139.76`) is a value
         if len(value) < MIN_LENGTH:
             return None
         found = self._text(value, allowed, nesting + 1)
@@ -360,12 +366,20 @@ class Scrubber:
 
     def _param_verdict(self, name: str) -> KeyVerdict | None:
         lowered = name.lower()
-        verdict = _SENSITIVE if lowered in self._sensitive else None
+        verdict = _SENSITIVE if lowered in self._sensitive else _key_data(name)
         verdict = verdict or self._keys.classify(name) or _URL_ONLY_NAMES.get(lowered)
         if len(self._params) >= CACHE_SIZE:
             self._params.clear()
         self._params[name] = verdict
         return verdict
+
+
+def _key_data(name: str) -> KeyVerdict | None:
+    """A verdict for a key or parameter name that is itself forbidden data (`?35.68,139.76`)."""
+    shape = string_shape(name)
+    if shape is None:
+        return None
+    return KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
 
 
 def _render(chain: Chain, key: str | int) -> str:

@@ -167,10 +167,14 @@ class KeyClassifier:
         verdict = self.cache.get(key, MISSING)
         if verdict is MISSING:
             verdict = self._judge(self.tokens(key))
-            if len(self.cache) >= CACHE_SIZE:
-                self.cache.clear()
-            self.cache[key] = verdict
+            self.remember(key, verdict)
         return verdict
+
+    def remember(self, key: str, verdict: KeyVerdict | None) -> None:
+        """Cache a verdict; the cache is emptied when full (real events reuse few keys)."""
+        if len(self.cache) >= CACHE_SIZE:
+            self.cache.clear()
+        self.cache[key] = verdict
 
     def condemns(self, verdict: KeyVerdict, value: Any, siblings: Iterable[str]) -> str | None:
         """The rule by which `value`, under a key judged `verdict`, is removed: `verdict.rule`

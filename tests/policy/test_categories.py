@@ -557,6 +557,16 @@ def test_url_parameters(
     assert removals == [Removal(base + s, c, r) for base, items in paths for s, c, r in items]
 
 
+def test_parameter_names_that_are_data(scrubber: Scrubber) -> None:
+    event = {"u": "https://x.example/?35.6812,139.7671&a=1&geo:35.1,139.2=x"}
+    removals = scrubber.scrub(event)
+    assert event == {"u": "https://x.example/?a=1"}
+    assert removals == [
+        Removal("u?*", L, "value:coordinates"),
+        Removal("u?*", L, "value:geo_uri"),
+    ]
+
+
 def test_page_url_search_and_referrer_together(scrubber: Scrubber) -> None:
     event = {
         "type": "page",
@@ -668,6 +678,20 @@ def test_values_allowed_once_are_not_remembered_as_clean(scrubber: Scrubber) -> 
     event = {"note": value, "u": "https://x.example/?lat=35.6812&a=1"}
     assert scrubber.scrub(copy.deepcopy(event), frozenset({L})) == []
     assert [r.path for r in scrubber.scrub(event)] == ["note", "u?lat"]
+
+
+def test_clean_values_are_remembered_per_allowed_set(scrubber: Scrubber) -> None:
+    for allowed in [frozenset({P}), frozenset({P}), frozenset(), frozenset({L}), frozenset({P})]:
+        event = {"note": "35.6812, 139.7671", "ua": UA_IPHONE}
+        removals = scrubber.scrub(event, allowed)
+        assert (removals == []) is (L in allowed)
+        assert event["ua"] == UA_IPHONE
+
+
+def test_caches_stay_bounded_with_unique_keys_and_values(scrubber: Scrubber) -> None:
+    for index in range(CACHE_SIZE + 10):
+        scrubber.scrub({f"{index % 89 + 1}.{index:06d},139.7671": 1, f"k{index}": f"v-{index}"})
+    assert len(scrubber._keys.cache) <= CACHE_SIZE
 
 
 def test_sensitive_params_are_removed_even_when_everything_is_allowed(scrubber: Scrubber) -> None:
