@@ -69,7 +69,11 @@ class Writer:
                     self._queue.put(_STOP)
                     break
                 group.append(item)
-            self._commit(group)
+            # A caller that was cancelled before its turn gets nothing done; once running,
+            # its future can no longer be cancelled, so setting the result cannot fail.
+            running = [(op, f) for op, f in group if f.set_running_or_notify_cancel()]
+            if running:
+                self._commit(running)
 
     def _commit(self, group: list[tuple[Op, Future[Any]]]) -> None:
         results: list[tuple[Future[Any], Any, BaseException | None]] = []

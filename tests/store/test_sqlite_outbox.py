@@ -296,3 +296,20 @@ def test_an_unopenable_database_is_store_unavailable(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreUnavailable, match="cannot open SQLite database"):
         SqliteStore(tmp_path / "dir.db")
+
+
+async def test_a_cancelled_write_does_not_stop_the_writer(store: SqliteStore) -> None:
+    """A caller cancelled while its write waits (a worker stopping, a request gone) must not
+    kill the writer thread: every later write would hang and the edge could not even 503."""
+
+    def slow(conn: sqlite3.Connection) -> None:
+        time.sleep(0.2)
+
+    busy = asyncio.ensure_future(store.write(slow))
+    await asyncio.sleep(0.05)
+    cancelled = asyncio.ensure_future(store.outbox.enqueue([item("never")]))
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    await busy
+    assert await asyncio.wait_for(store.outbox.enqueue([item("after")]), 5) == set()
+    assert rows(store.path, "SELECT message_id FROM outbox") == [("after",)]
