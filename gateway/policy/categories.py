@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+import orjson
+
 from gateway.policy.keys import (
     BESIDE_LAT,
     CACHE_SIZE,
@@ -43,11 +45,11 @@ from gateway.policy.urls import Removed, names, scrub_url, split_param
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 SENSITIVE = "sensitive"
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
-KNOWN_PATH, URL_PARAM = "known_path", "url_param"
+KNOWN_PATH, URL_PARAM, EMBEDDED_JSON = "known_path", "url_param", "value:embedded_json"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 CLEAN_CACHE_SIZE = 16_384
 MAX_ALLOWED_SETS = 16
-MAX_URL_NESTING = 3  # a URL inside a parameter of a URL inside ...
+MAX_NESTING = 3  # a URL or JSON text inside a parameter of a URL inside ...
 _SENSITIVE = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
 _URL_ONLY_NAMES: Mapping[str, KeyVerdict] = dict.fromkeys(
     ("ll", "sll"), KeyVerdict(LOCATION, CONTENT, numeric=True, hosted_ok=False)
@@ -286,7 +288,12 @@ class Scrubber:
             shape = string_shape(text, free_text=not relative)
             if shape is not None:
                 return None if shape[0] in allowed else shape
-            found = self._url(text, allowed, nesting) if relative else None
+            if relative:
+                found = self._url(text, allowed, nesting)
+            elif first in "{[" and text[-1] in "}]":
+                found = self._embedded_json(text, allowed, nesting)
+            else:
+                found = None
         if found is None:
             self._remember_clean(allowed, fingerprint)
         return found
@@ -305,10 +312,26 @@ class Scrubber:
             clean.clear()
         clean.add(fingerprint)
 
+    def _embedded_json(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | None:
+        """Stringified JSON (`"{\"lat\": 35.68}"`, common where a field must be a string) is
+        scanned like the event. If anything in it is forbidden the whole string goes:
+        re-serialising it would alter the unrelated rest."""
+        if nesting > MAX_NESTING:
+            return None
+        try:
+            inner = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(inner, dict | list) or not inner:
+            return None
+        found: list[Removal] = []
+        self._container(inner, None, "", None, allowed, found, nesting + 1)
+        return (found[0].category, EMBEDDED_JSON) if found else None
+
     def _url(self, url: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
         """Remove forbidden query parameters. Coordinates in the path (a map link such as
         `/maps/@35.68,139.76,15z`) cannot be cut out, so the whole URL goes."""
-        if nesting > MAX_URL_NESTING:
+        if nesting > MAX_NESTING:
             return None
         if "," in url and LOCATION not in allowed:
             path = url.split("?", 1)[0].split("#", 1)[0]

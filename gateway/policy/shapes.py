@@ -182,7 +182,12 @@ def _data_uri(text: str) -> Shape | None:
         return None
     if head.startswith(("data:image/", "data:video/")):
         return DATA_URI_MEDIA
-    return DATA_URI_VCARD if head[5:].startswith(_VCARD_TYPES) else None
+    if head[5:].startswith(_VCARD_TYPES):
+        return DATA_URI_VCARD
+    comma = text.find(",", 5, 200)  # a photo labelled application/octet-stream is a photo
+    if comma > 0 and text[comma - 7 : comma].lower() == ";base64":
+        return DATA_URI_MEDIA if _base64_media(text[comma + 1 :]) is not None else None
+    return None
 
 
 def _vcard(text: str) -> Shape | None:

@@ -602,6 +602,14 @@ ORDINARY: list[tuple[str, dict[str, Any]]] = [
             "Stores Searched", {"query": "Shibuya", "location": "Tokyo", "geo": "JP", "position": 2}
         ),
     ),
+    (
+        "stringified params",
+        track(
+            "add_to_cart",
+            {"items": '[{"item_id": "SKU_1", "price": 18.99, "quantity": 2}]', "value": "37.98"},
+            app,
+        ),
+    ),
 ]
 
 
@@ -836,6 +844,11 @@ FORBIDDEN: list[Case] = [
         "traits contacts",
         app("identify", userId="u1", traits={"name": "Hanako", "contact_list": ["Taro"]}),
         ("traits.contact_list", C),
+    ),
+    case(
+        "stringified params",
+        track("share", {"params": '{"method": "line", "gps": {"lat": 35.6812}}'}, app),
+        ("properties.params", L),
     ),
 ]
 

@@ -323,6 +323,10 @@ SHAPES = [
     ("file:///sdcard/Download/friends.vcf", C, "value:vcard"),
     ("content://sms/inbox/42", M, "value:message_uri"),
     ("content://mms/part/3", M, "value:message_uri"),
+    ("data:application/octet-stream;base64," + JPEG_B64, P, "value:data_uri"),
+    ('{"lat": 35.6812, "sku": "G-1"}', L, "value:embedded_json"),
+    ('[{"name": "x", "photo": "IMG_1.JPG"}]', P, "value:embedded_json"),
+    ('{"contacts": ["Taro"]}', C, "value:embedded_json"),
 ]
 
 
@@ -405,6 +409,10 @@ NOT_SHAPES = [
     "xn76urx4",
     "東京都千代田区丸の内1-9-1",
     "ミーティング 10:30, 11:45",
+    '{"sku": "G-1", "qty": [1, 2]}',
+    "{not json]",
+    "[1, 2, 3]",
+    "data:application/octet-stream;base64,AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIj",
 ]
 
 
@@ -537,6 +545,11 @@ URLS = [
     ),
     ("https://x.example/?location=Tokyo&geo=JP&long=1&alt=photo", None, []),
     ("?lat=35.6812&q=shoes", "?q=shoes", [("?lat", L, "url_param")]),
+    (
+        "https://x.example/?data=%7B%22lat%22%3A35.68%7D&k=1",
+        "https://x.example/?k=1",
+        [("?data", L, "value:embedded_json")],
+    ),
     ("?lat=35.6812", "", [("?lat", L, "url_param")]),
     ("/stores?lng=139.7671&page=2", "/stores?page=2", [("?lng", L, "url_param")]),
 ]
@@ -863,6 +876,22 @@ def test_segment_spec_examples_pass(scrubber: Scrubber) -> None:
             assert payload == example["payload"]
     share = [("properties.share_message", M)]
     assert removed == {"ecommerce-v2-23": share, "ecommerce-v2-24": share}
+
+
+@pytest.mark.parametrize(
+    "name", ["ga4_measurement_protocol_bodies.json", "meta_conversions_api_bodies.json"]
+)
+def test_destination_test_payloads_pass(scrubber: Scrubber, name: str) -> None:
+    """Segment's action-destinations test events and the GA4 / Meta CAPI bodies they produce
+    (third-party data): ordinary commerce payloads, nothing to remove."""
+    cases = json.loads((shared_testdata("destination-payloads") / name).read_text())["cases"]
+    objects = [c[k] for c in cases for k in ("segment_event_overrides", "request_body")]
+    objects = [o for o in objects if isinstance(o, dict)]
+    assert len(objects) > 100
+    for payload in objects:
+        scrubbed = copy.deepcopy(payload)
+        assert scrubber.scrub(scrubbed) == []
+        assert scrubbed == payload
 
 
 # --- time budget ----------------------------------------------------------------------------

@@ -258,6 +258,7 @@ def shaped_values(draw: st.DrawFn) -> Injection:
         Injection(f"ph://{marker}/L0/001", [marker]),
         Injection(f"assets-library://asset/asset.JPG?id={marker}", [marker]),
         Injection(f"file:///var/mobile/Media/DCIM/100APPLE/{marker}.HEIC", [marker]),
+        Injection(orjson.dumps({"n": marker, "gps": {"lat": lat}}).decode(), [marker]),
     ]
     return draw(st.sampled_from(choices))
 
