@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers
 
 from gateway.config.schema import SourceConfig, TrustedProxies
 from gateway.errors import IngestError
@@ -77,15 +79,14 @@ class ClientAddress:
         self._networks = [ipaddress.ip_network(n, strict=False) for n in proxies.networks]
         self._header = proxies.header
 
-    def resolve(self, peer: str | None, headers: Mapping[str, str]) -> str | None:
+    def resolve(self, peer: str | None, headers: Headers) -> str | None:
         """The peer address, or — only when the peer is a trusted proxy — the nearest
-        untrusted address in the forwarded header."""
+        untrusted address in the forwarded header. Every line of the header counts: a proxy
+        such as HAProxy adds its own line after the one the client sent."""
         if peer is None or not self._networks or not self._trusted(peer):
             return peer
-        forwarded = headers.get(self._header)
-        if not forwarded:
-            return peer
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        lines = headers.getlist(self._header)
+        hops = [h.strip() for line in lines for h in line.split(",") if h.strip()]
         for hop in reversed(hops):
             if not self._trusted(hop):
                 return hop if _is_ip(hop) else peer
@@ -96,6 +97,8 @@ class ClientAddress:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # a dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d
         return any(ip in network for network in self._networks)
 
 

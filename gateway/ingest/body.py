@@ -7,6 +7,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 
+from starlette.requests import ClientDisconnect
+
 from gateway.errors import IngestError
 
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
@@ -36,13 +38,17 @@ async def read_limited(
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
     parts: list[bytes] = []
     size = 0
-    async for chunk in chunks:
-        if inflater is not None:
-            chunk = _inflate(inflater, chunk, limit - size)
-        size += len(chunk)
-        if size > limit:
-            raise IngestError(413, f"body too large: more than {limit} bytes")
-        parts.append(chunk)
+    try:
+        async for chunk in chunks:
+            if inflater is not None:
+                chunk = _inflate(inflater, chunk, limit - size)
+            size += len(chunk)
+            if size > limit:
+                raise IngestError(413, f"body too large: more than {limit} bytes")
+            parts.append(chunk)
+    except ClientDisconnect:
+        # Common with mobile clients; counted as a rejection, not logged as a crash.
+        raise IngestError(400, "the client disconnected before the body was complete") from None
     if inflater is not None and not inflater.eof:
         raise IngestError(400, "gzip body is truncated or corrupt")
     if inflater is not None and inflater.unused_data:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.support.configs import APP_KEY, SERVER_KEY, WEB_KEY, WEB_ORIGIN, webhook, write_config
@@ -79,6 +80,33 @@ def delivered(receiver: Receiver, mark: str, count: int = 1) -> list[dict[str, A
             return found
         time.sleep(0.02)
     raise AssertionError(f"the receiver did not get {count} event(s) marked {mark}")
+
+
+class OutboxReader:
+    """What a destination is about to be sent, read from the outbox of an in-process app
+    that runs no delivery worker (deterministic, and nothing is left running at exit)."""
+
+    def __init__(self, client: TestClient, app: Starlette, destination: str = "hook") -> None:
+        self._client = client
+        self._app = app
+        self._destination = destination
+        self.seen: list[dict[str, Any]] = []
+
+    def find(self, key: str, value: Any) -> dict[str, Any]:
+        """The one payload whose `key` (a top-level field or `mark`) equals `value`."""
+        outbox = self._app.state.runtime.store.outbox
+        assert self._client.portal is not None, "use the test client as a context manager"
+        claimed = self._client.portal.call(outbox.claim, self._destination, 10_000, 600.0)
+        self.seen.extend(entry.item.payload for entry in claimed)
+        found = [p for p in self.seen if _field(p, key) == value]
+        assert len(found) == 1, f"{len(found)} payloads with {key} = {value!r}"
+        return found[0]
+
+
+def _field(payload: dict[str, Any], key: str) -> Any:
+    if key == "mark":
+        return payload.get("properties", {}).get("mark")
+    return payload.get(key)
 
 
 def json_body(value: Any) -> bytes:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.datastructures import Headers
 
 from gateway.app import create_app
 from gateway.config.schema import SourceConfig, TrustedProxies
@@ -25,6 +26,7 @@ from tests.ingest.helpers import (
     SERVER_KEY,
     WEB_KEY,
     WEB_ORIGIN,
+    OutboxReader,
     TestClient,
     basic,
     delivered,
@@ -106,6 +108,12 @@ def test_cors_headers_grant_exact_origins_only() -> None:
 PROXIES = TrustedProxies(networks=["127.0.0.1/32", "10.0.0.0/8"])
 
 
+def resolve(peer: str, *lines: tuple[str, str], proxies: TrustedProxies = PROXIES) -> str | None:
+    return ClientAddress(proxies).resolve(
+        peer, Headers(raw=[(k.encode(), v.encode()) for k, v in lines])
+    )
+
+
 @pytest.mark.parametrize(
     ("peer", "forwarded", "expected"),
     [
@@ -119,56 +127,77 @@ PROXIES = TrustedProxies(networks=["127.0.0.1/32", "10.0.0.0/8"])
         ("127.0.0.1", None, "127.0.0.1"),
         ("198.51.100.9", "203.0.113.7", "198.51.100.9"),  # an untrusted peer cannot forward
         ("::1", "203.0.113.7", "::1"),
+        ("::ffff:10.2.3.4", "203.0.113.7", "203.0.113.7"),  # IPv4 peer on a dual-stack socket
+        ("127.0.0.1", "203.0.113.7, ::ffff:10.9.9.9", "203.0.113.7"),
     ],
 )
 def test_forwarded_header_counts_only_from_a_trusted_proxy(
     peer: str, forwarded: str | None, expected: str
 ) -> None:
-    headers = {"x-forwarded-for": forwarded} if forwarded is not None else {}
-    assert ClientAddress(PROXIES).resolve(peer, headers) == expected
+    lines = [("x-forwarded-for", forwarded)] if forwarded is not None else []
+    assert resolve(peer, *lines) == expected
+
+
+def test_every_line_of_the_forwarded_header_counts() -> None:
+    """HAProxy adds its own X-Forwarded-For line after the client's: reading only the
+    first line would hand the address to whoever sent a forged one."""
+    forged, real = ("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "203.0.113.9")
+    assert resolve("127.0.0.1", forged, real) == "203.0.113.9"
+    assert resolve("127.0.0.1", forged, ("x-forwarded-for", "203.0.113.9, 10.0.0.1")) == (
+        "203.0.113.9"
+    )
 
 
 def test_without_trusted_proxies_the_peer_is_the_client() -> None:
-    assert ClientAddress(TrustedProxies()).resolve("127.0.0.1", {"x-forwarded-for": "1.2.3.4"}) == (
-        "127.0.0.1"
-    )
+    lines = ("x-forwarded-for", "1.2.3.4")
+    assert resolve("127.0.0.1", lines, proxies=TrustedProxies()) == "127.0.0.1"
 
 
 def test_the_forwarded_header_name_is_configurable() -> None:
     proxies = TrustedProxies(networks=["127.0.0.1/32"], header="X-Real-IP")
-    resolve = ClientAddress(proxies).resolve
-    assert resolve("127.0.0.1", {"x-real-ip": "203.0.113.8", "x-forwarded-for": "1.2.3.4"}) == (
-        "203.0.113.8"
-    )
+    lines = [("x-real-ip", "203.0.113.8"), ("x-forwarded-for", "1.2.3.4")]
+    assert resolve("127.0.0.1", *lines, proxies=proxies) == "203.0.113.8"
 
 
 # ---------------------------------------------- end to end: what a destination gets
-def delivered_ip(client: httpx.Client, receiver: Receiver, key: str, **headers: str) -> object:
+Header = tuple[str, str]
+
+
+def posted(client: httpx.Client, key: str, *extra: Header) -> str:
+    """Posts one event with `extra` header lines; returns its mark."""
     mark = uuid.uuid4().hex
-    body = json_body(event(properties={"mark": mark}))
+    headers = [("content-type", "application/json"), *basic(key).items(), *extra]
     response = client.post(
-        "/v1/track",
-        content=body,
-        headers={"content-type": "application/json", **basic(key), **headers},
+        "/v1/track", content=json_body(event(properties={"mark": mark})), headers=headers
     )
     assert response.status_code == 200
-    return delivered(receiver, mark)[0].get("context", {}).get("ip")
+    return mark
 
 
 @pytest.mark.parametrize("trusted", [True, False])
 def test_in_process_client_ip_with_and_without_a_trusted_proxy(
-    config_factory: Callable[..., Path], receiver: Receiver, trusted: bool
+    config_factory: Callable[..., Path], trusted: bool
 ) -> None:
     proxies = {"networks": ["127.0.0.1/32"]} if trusted else {}
-    directory = config_factory(**ingest_settings(receiver.url, trusted_proxies=proxies))
-    app = create_app(directory, run_worker=True)
+    directory = config_factory(
+        **ingest_settings("https://hooks.example.net/in", trusted_proxies=proxies)
+    )
+    app = create_app(directory, run_worker=False)
+    forwarded = ("x-forwarded-for", "203.0.113.50")
     with TestClient(app, client=("127.0.0.1", 41000)) as client:
-        forwarded = {"x-forwarded-for": "203.0.113.50"}
-        assert delivered_ip(client, receiver, WEB_KEY, **forwarded) == (
+        outbox = OutboxReader(client, app)
+
+        def ip(mark: str) -> object:
+            return outbox.find("mark", mark).get("context", {}).get("ip")
+
+        assert ip(posted(client, WEB_KEY, forwarded)) == (
             "203.0.113.50" if trusted else "127.0.0.1"
         )
-        assert delivered_ip(client, receiver, APP_KEY) == "127.0.0.1"
-        assert delivered_ip(client, receiver, SERVER_KEY, **forwarded) is None
+        assert ip(posted(client, WEB_KEY, ("x-forwarded-for", "6.6.6.6"), forwarded)) == (
+            "203.0.113.50" if trusted else "127.0.0.1"
+        )
+        assert ip(posted(client, APP_KEY)) == "127.0.0.1"
+        assert ip(posted(client, SERVER_KEY, forwarded)) is None
 
 
 def test_real_server_behind_a_trusted_proxy(
@@ -180,11 +209,15 @@ def test_real_server_behind_a_trusted_proxy(
         **ingest_settings(receiver.url, trusted_proxies={"networks": ["127.0.0.1/32"]})
     )
     gateway = gateway_factory(directory)
+
+    def ip(mark: str) -> object:
+        return delivered(receiver, mark)[0].get("context", {}).get("ip")
+
     with httpx.Client(base_url=gateway.url, timeout=10) as client:
-        assert delivered_ip(client, receiver, WEB_KEY, **{"x-forwarded-for": "203.0.113.51"}) == (
-            "203.0.113.51"
-        )
-        spoofed = {"x-forwarded-for": "203.0.113.52, 198.51.100.99"}
-        assert delivered_ip(client, receiver, APP_KEY, **spoofed) == "198.51.100.99"
-        assert delivered_ip(client, receiver, WEB_KEY) == "127.0.0.1"
-        assert delivered_ip(client, receiver, SERVER_KEY, **{"x-forwarded-for": "8.8.8.8"}) is None
+        assert ip(posted(client, WEB_KEY, ("x-forwarded-for", "203.0.113.51"))) == "203.0.113.51"
+        spoofed = ("x-forwarded-for", "203.0.113.52, 198.51.100.99")
+        assert ip(posted(client, APP_KEY, spoofed)) == "198.51.100.99"
+        two_lines = [("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "203.0.113.53")]
+        assert ip(posted(client, WEB_KEY, *two_lines)) == "203.0.113.53"
+        assert ip(posted(client, WEB_KEY)) == "127.0.0.1"
+        assert ip(posted(client, SERVER_KEY, ("x-forwarded-for", "8.8.8.8"))) is None

@@ -8,6 +8,7 @@ import zlib
 from collections.abc import AsyncIterator
 
 import pytest
+from starlette.requests import ClientDisconnect
 
 from gateway.errors import IngestError
 from gateway.ingest.body import check_content_type, read_limited
@@ -156,3 +157,16 @@ def test_other_content_types_are_415(value: str) -> None:
     with pytest.raises(IngestError) as caught:
         check_content_type(value)
     assert caught.value.status == 415
+
+
+async def test_a_client_that_disconnects_mid_body_is_a_refusal_not_a_crash() -> None:
+    async def cut_off() -> AsyncIterator[bytes]:
+        yield b'{"event":'
+        raise ClientDisconnect()
+
+    with pytest.raises(IngestError) as caught:
+        await read_limited(cut_off(), limit=4096, content_length="100", content_encoding=None)
+    assert (caught.value.status, caught.value.message) == (
+        400,
+        "the client disconnected before the body was complete",
+    )

@@ -5,6 +5,7 @@ included), server-side fields as a webhook destination receives them, health and
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.ingest.routes import ENDPOINTS
 from tests.ingest.conftest import Live
@@ -281,3 +283,39 @@ def test_the_log_names_no_destination_url(live: Live, http: httpx.Client) -> Non
     assert "Application startup complete" in log
     assert live.receiver.url not in log
     assert "/hook" not in log
+
+
+def rejected(http: httpx.Client, reason: str) -> float:
+    for family in text_string_to_metric_families(http.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "gateway_events_rejected_total" and sample.labels == {
+                "reason": reason
+            }:
+                return sample.value
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    "framing", [b"Content-Length: 1000\r\n\r\n", b"Transfer-Encoding: chunked\r\n\r\n9\r\n"]
+)
+def test_a_client_disconnecting_mid_body_is_counted_not_logged_as_a_crash(
+    live: Live, http: httpx.Client, framing: bytes
+) -> None:
+    before = rejected(http, "bad_request")
+    with socket.create_connection(("127.0.0.1", live.process.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/track HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+            b"Authorization: "
+            + basic(WEB_KEY)["authorization"].encode()
+            + b"\r\n"
+            + framing
+            + b'{"event":'
+        )
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while rejected(http, "bad_request") == before:
+        assert time.monotonic() < deadline, "the cut-off request was not counted"
+        time.sleep(0.02)
+    assert "Traceback" not in live.process.log()
+    good = http.post("/v1/track", content=json_body(event()), headers={**JSON, **basic(WEB_KEY)})
+    assert good.status_code == 200
