@@ -307,8 +307,7 @@ def test_the_demo_config_loads() -> None:
     assert [d.name for d in config.destinations] == ["demo-analytics", "demo-ads"]
     assert config.policy.transfers.home_country == "JP"
     assert config.summary() == (
-        "config OK: 3 source(s), 2 destination(s), 3 purpose(s), storage sqlite, "
-        "policy 2026-04-01"
+        "config OK: 3 source(s), 2 destination(s), 3 purpose(s), storage sqlite, policy 2026-04-01"
     )
 
 
@@ -352,9 +351,7 @@ def test_schema_errors_name_the_key_not_the_value(
 ) -> None:
     canary = "sk_live_CANARY_51H"
     directory = config_factory(
-        destinations=[
-            webhook("ads", HOOK, enabled=canary, batch_size=canary, fields=[canary, 7])
-        ],
+        destinations=[webhook("ads", HOOK, enabled=canary, batch_size=canary, fields=[canary, 7])],
         gateway={"server": {"port": canary}},
     )
     assert problems_of(directory) == [
