@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.policy.consent import Consent
+from gateway.policy.identifiers import is_zero_id
 
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")
 AUTHORIZED = frozenset({"authorized", "3"})
@@ -27,7 +28,7 @@ def refusal_reason(event: dict[str, Any], consent: Consent) -> str | None:
     if _tracking_disabled(device.get("adTrackingEnabled")):
         return "ad_tracking_disabled"
     ad_id = device.get("advertisingId")
-    if isinstance(ad_id, str) and ad_id and set(ad_id) <= {"0", "-"}:
+    if isinstance(ad_id, str) and is_zero_id(ad_id):
         return "zero_id"
     for key in ATT_KEYS:
         status = device.get(key)

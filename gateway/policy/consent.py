@@ -232,9 +232,10 @@ class ConsentResolver:
                 fields.update({k: nested[k] for k in CONSENT_MODE_PURPOSES if k in nested})
         for key, value in fields.items():
             purpose = CONSENT_MODE_PURPOSES[key]
-            if value in ("granted", True):
+            # Identity for the booleans: `1 in (True,)` holds, and 1 is not a consent value.
+            if value is True or value == "granted":
                 signal.set(purpose, True, key)
-            elif value in ("denied", False):
+            elif value is False or value == "denied":
                 signal.deny(purpose, key)
             else:
                 problems.append(f"consent mode {key} is neither granted nor denied: denied")

@@ -39,11 +39,20 @@ class SubjectKeys:
 
     def for_identifier(self, value: str) -> tuple[str, ...]:
         """Every key an identifier of unknown kind could have (userId, anonymousId or ad ID)."""
-        return (self.key("user", value), self.key("anon", value), self.key("adid", value.lower()))
+        keys = (self.key("user", value), self.key("anon", value))
+        return keys if is_zero_id(value) else (*keys, self.key("adid", value.lower()))
 
 
 def advertising_id(event: dict[str, Any]) -> str | None:
+    """The event's advertising ID, or None when absent or all zeros (which is no ID)."""
     context = event.get("context")
     device = context.get("device") if isinstance(context, dict) else None
     value = device.get("advertisingId") if isinstance(device, dict) else None
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value and not is_zero_id(value) else None
+
+
+def is_zero_id(value: str) -> bool:
+    """An all-zero IDFA/AAID: what iOS returns without ATT authorization and Android after the
+    user deletes the ID. Every such device sends the same value, so it identifies nobody and
+    must never become a subject key (one person's stored choice would apply to them all)."""
+    return "0" in value and not value.strip("0-")

@@ -242,20 +242,20 @@ def tc_string(spec: Mapping[str, Any]) -> str:
     )
 
 
-class CaseLoader(yaml.SafeLoader):
+class CaseLoader(yaml.CSafeLoader):
     """`!tcf {purposes: [1, 2], vendors: [755]}` → a TC string; `!base64 jpeg` → base64 of
     a JPEG's first bytes; `!bytes png` → the same bytes as a JSON array of ints."""
 
 
-def _tcf(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+def _tcf(loader: yaml.CSafeLoader, node: yaml.Node) -> str:
     return tc_string(loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
 
 
-def _base64(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+def _base64(loader: yaml.CSafeLoader, node: yaml.Node) -> str:
     return base64.b64encode(media_bytes(str(loader.construct_scalar(node)))).decode()  # type: ignore[arg-type]
 
 
-def _bytes(loader: yaml.SafeLoader, node: yaml.Node) -> list[int]:
+def _bytes(loader: yaml.CSafeLoader, node: yaml.Node) -> list[int]:
     return list(media_bytes(str(loader.construct_scalar(node))))  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ signal problems, one each), `reasons` (substring of a destination's verdict), `d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ CASE_KEYS = {"name", "source", "allow_categories", "headers", "stored", "stored_
 EXPECT_KEYS = {*DESTINATIONS, "removed", "purposes", "problems", "reasons", "dropped"}
 
 
+@functools.cache
 def load_cases() -> list[Any]:
     params = []
     for path in sorted(CASES.glob("*.yaml")):
