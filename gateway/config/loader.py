@@ -108,6 +108,9 @@ def _parse_yaml(path: Path, problems: list[str]) -> dict[Any, Any] | None:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(f"{path.name}: cannot be read as YAML ({type(exc).__name__})")
         return None
+    except OSError as exc:  # a directory named *.yaml, a dangling editor lock link, no access
+        problems.append(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})")
+        return None
     if document is None:
         return None
     if not isinstance(document, dict):

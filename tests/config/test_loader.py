@@ -368,3 +368,15 @@ def test_schema_errors_name_the_key_not_the_value(
         "originalTimestamp, previousId, properties, receivedAt, sentAt, timestamp, traits, "
         "type, userId, version)",
     ]
+
+
+def test_an_unreadable_yaml_path_is_a_problem_not_a_crash(
+    config_factory: Callable[..., Path],
+) -> None:
+    directory = config_factory()
+    (directory / "archive.yaml").mkdir()
+    (directory / ".#destinations.yaml").symlink_to(directory / "gone")  # an editor's lock link
+    assert problems_of(directory) == [
+        ".#destinations.yaml: cannot be read (No such file or directory)",
+        "archive.yaml: cannot be read (Is a directory)",
+    ]
