@@ -142,6 +142,14 @@ async def test_a_name_resolving_to_loopback_is_dead_lettered_without_a_request(
     assert receiver.requests == []
 
 
+async def _records(runtime: Runtime, destination: str) -> list[Any]:
+    deadline = time.monotonic() + 10
+    while not (found := await runtime.store.ledger.query(destination=destination)):
+        assert time.monotonic() < deadline, "no provision record"
+        await asyncio.sleep(0.02)
+    return found
+
+
 async def _letters(runtime: Runtime, count: int) -> list[Any]:
     deadline = time.monotonic() + 10
     while len(letters := await runtime.store.outbox.dead_letters(None, 10)) < count:
@@ -160,16 +168,14 @@ async def test_metrics_follow_retries_and_queue_depth(
     )
     async with running(config) as (_, runtime):
         await runtime.store.outbox.enqueue(items("metered", 1))
-        await until(
-            lambda: sample(runtime, "gateway_delivered_events_total", destination="metered")
-        )
+        records = await _records(runtime, "metered")
         retries = sample(
             runtime, "gateway_deliveries_total", destination="metered", outcome="retry"
         )
         assert retries == 2
         observed = sample(runtime, "gateway_retry_delay_seconds_count", destination="metered")
         assert observed == 2
-        [record] = await runtime.store.ledger.query(destination="metered")
+        [record] = records
         assert record.idempotency_key == idempotency_key("w-0", "metered")
         assert (await runtime.store.outbox.stats(["metered"]))["metered"].pending == 0
     assert len(receiver.requests) == 3
