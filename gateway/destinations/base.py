@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Sequence
@@ -75,11 +76,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> None:
-    """POST and apply the status rules; network failures are retryable."""
+    """POST and apply the status rules; network failures are retryable. The client's timeout
+    also bounds the whole attempt (httpx applies it per read), so an answer trickled byte by
+    byte cannot outlast the outbox lease and get the payload sent twice at once."""
     try:
-        response = await client.post(url, content=body, headers=headers)
+        async with asyncio.timeout(client.timeout.read):
+            response = await client.post(url, content=body, headers=headers)
     except FatalDelivery:
         raise
+    except TimeoutError as exc:
+        raise RetryableDelivery("timed out (the whole attempt)") from exc
     except httpx.TimeoutException as exc:
         raise RetryableDelivery(f"timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:

@@ -5,8 +5,11 @@ no redirects, no proxy from the environment."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -223,3 +226,44 @@ async def test_the_registry_signs_with_the_secret_from_the_environment(
         await clients.aclose()
     assert verify(receiver.requests[0], SECRET_BYTES)
     assert orjson.loads(receiver.requests[0].body) == ITEM.payload
+
+
+class Trickle:
+    """A server that answers 200 but sends its body a byte at a time: each read is quick,
+    the whole answer slow (every read beats a per-read timeout)."""
+
+    def __init__(self, body_bytes: int, interval: float) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+        self._body_bytes, self._interval = body_bytes, interval
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self._listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(
+                    f"HTTP/1.1 200 OK\r\ncontent-length: {self._body_bytes}\r\n\r\n".encode()
+                )
+                for _ in range(self._body_bytes):
+                    time.sleep(self._interval)
+                    conn.sendall(b" ")
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+async def test_the_timeout_bounds_a_whole_attempt() -> None:
+    """Otherwise a vendor that trickles its answer holds the attempt past the outbox lease,
+    and the payload is claimed and sent a second time while the first is still going."""
+    trickle = Trickle(body_bytes=20, interval=0.1)
+    short = build_client(guarded=False, timeout=0.5, max_connections=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(RetryableDelivery, match="timed out"):
+            await WebhookDestination(config(trickle.url), short, None).send([ITEM])
+    finally:
+        await short.aclose()
+        trickle.close()
+    assert time.monotonic() - started < 1.5
