@@ -1,4 +1,5 @@
-"""The browser SDK served first-party (so sites need no third-party script host), and the
+"""The browser SDK served first-party (so sites need no third-party script host), the settings
+document Segment's own SDKs fetch (so pointing them at the gateway is all it takes), and the
 demo page `make run` shows newcomers."""
 
 from __future__ import annotations
@@ -122,9 +123,42 @@ def _tails(files: dict[str, Path]) -> dict[str, list[object]]:
     return feed
 
 
+SETTINGS_CACHE = "public, max-age=300"
+
+
+def source_settings(write_key: str, api_host: str) -> dict[str, object]:
+    """The settings document Segment's SDKs fetch before sending (analytics-next from
+    `{cdnURL}/v1/projects/<key>/settings`, analytics-swift and analytics-kotlin from
+    `https://{cdnHost}/projects/<key>/settings`). Its `Segment.io.apiHost` overrides the host
+    the app configured, so it must name the gateway: settings cached from Segment's own CDN
+    would send events straight back to Segment. No device-mode destinations, no middleware,
+    and no client telemetry (`metrics.sampleRate: 0`)."""
+    return {
+        "integrations": {"Segment.io": {"apiKey": write_key, "apiHost": api_host}},
+        "plan": {},
+        "edgeFunction": {},
+        "middlewareSettings": {},
+        "enabledMiddleware": {},
+        "metrics": {"sampleRate": 0},
+        "remotePlugins": [],
+        "legacyVideoPluginsEnabled": False,
+    }
+
+
+async def settings(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    key = request.path_params["write_key"]
+    if not any(source.write_key == key for source in runtime.config.sources):
+        return JSONResponse({"success": False, "error": "unknown write key"}, 404)
+    body = source_settings(key, f"{request.url.netloc}/v1")
+    headers = {"cache-control": SETTINGS_CACHE, "access-control-allow-origin": "*"}
+    return JSONResponse(body, headers=headers)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/sdk/v1/{name}", sdk_file, methods=["GET", "HEAD"]),
+        Route("/v1/projects/{write_key}/settings", settings, methods=["GET", "HEAD"]),
         Route("/demo", demo, methods=["GET"]),
         Route("/demo/feed", demo_feed, methods=["GET"]),
     ]

@@ -32,16 +32,10 @@ IDENTITY = ("type", "event", "name", "userId", "anonymousId", "groupId", "previo
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop (analytics-next)</title>
 <script src="/analytics-next/bundles/index.js"></script></head><body></body></html>"""
 
-# The documented way to skip the settings request: pass `cdnSettings` (AnalyticsBrowserSettings
-# in src/browser/settings.ts). `apiKey` is the write key the Segment.io plugin sends (as
-# Basic auth); `apiHost`/`protocol` are where it sends. `cdnURL` keeps lazy chunks first-party;
-# `metrics.sampleRate: 0` turns off the client's own telemetry to {apiHost}/m.
-SEND = """async ({writeKey, cdnURL, apiHost, user, props, strategy}) => {
-  const integration = {apiKey: writeKey, apiHost, protocol: 'http'};
-  const cdnSettings = {integrations: {'Segment.io': integration}, metrics: {sampleRate: 0}};
-  const options = strategy ? {integrations: {'Segment.io': {deliveryStrategy: strategy}}} : {};
-  const analytics = window.AnalyticsNext.AnalyticsBrowser.load(
-    {writeKey, cdnURL, cdnSettings}, options);
+# Loads analytics-next with `settings` (AnalyticsBrowserSettings) and `options` (InitOptions),
+# then makes one call of each kind, awaiting each delivery.
+SEND = """async ({settings, options, user, props}) => {
+  const analytics = window.AnalyticsNext.AnalyticsBrowser.load(settings, options);
   const calls = [
     () => analytics.page(),
     () => analytics.identify(user, {plan: 'pro', email: 'taro@example.jp'}),
@@ -59,6 +53,17 @@ SEND = """async ({writeKey, cdnURL, apiHost, user, props, strategy}) => {
   return {anonymousId: instance.user().anonymousId(), failures};
 }"""
 
+
+def stubbed(site: StaticSite, stack: Stack) -> dict[str, Any]:
+    """The documented way to skip the settings request: `cdnSettings` (src/browser/settings.ts).
+    `apiKey` is the write key the Segment.io plugin sends (Basic auth and body); `apiHost` and
+    `protocol` are where it sends. `cdnURL` keeps lazy chunks first-party, and
+    `metrics.sampleRate: 0` turns off the client's own telemetry to {apiHost}/m."""
+    integration = {"apiKey": WEB_KEY, "apiHost": stack.host + "/v1", "protocol": "http"}
+    cdn_settings = {"integrations": {"Segment.io": integration}, "metrics": {"sampleRate": 0}}
+    return {"writeKey": WEB_KEY, "cdnURL": site.origin, "cdnSettings": cdn_settings}
+
+
 STORE_SEARCHED = {
     "query": "cafe",
     "latitude": 35.68,
@@ -72,7 +77,8 @@ async def send_from_page(
     site: StaticSite,
     stack: Stack,
     clients: Path,
-    strategy: dict[str, Any] | None = None,
+    settings: dict[str, Any],
+    options: dict[str, Any],
 ) -> tuple[dict[str, Any], list[Request], str]:
     site.mount("/analytics-next/bundles", clients / "node_modules/@segment/analytics-next/dist/umd")
     path = f"/next/{run_id()}/index.html"
@@ -83,15 +89,8 @@ async def send_from_page(
     page = await context.new_page()
     await page.goto(site.origin + path + "?q=cafe&lat=35.68&lng=139.76")
     user = f"next-{run_id()}"
-    arguments = {
-        "writeKey": WEB_KEY,
-        "cdnURL": site.origin,
-        "apiHost": stack.host + "/v1",
-        "user": user,
-        "props": STORE_SEARCHED,
-        "strategy": strategy,
-    }
-    if strategy:
+    arguments = {"settings": settings, "options": options, "user": user, "props": STORE_SEARCHED}
+    if "deliveryStrategy" in options.get("integrations", {}).get("Segment.io", {}):
         async with page.expect_response(stack.url + "/v1/b") as batch:
             result: dict[str, Any] = await page.evaluate(SEND, arguments)
         assert (await batch.value).status == 200
@@ -104,7 +103,8 @@ async def send_from_page(
 async def test_analytics_next_events_arrive_with_the_policy_applied(
     browser: Browser, site: StaticSite, stack: Stack, node_clients: Path
 ) -> None:
-    result, requests, user = await send_from_page(browser, site, stack, node_clients)
+    settings = stubbed(site, stack)
+    result, requests, user = await send_from_page(browser, site, stack, node_clients, settings, {})
     events = wait_for(stack.analytics, by("anonymousId", result["anonymousId"]), 5)
 
     assert result["failures"] == []
@@ -138,10 +138,34 @@ async def test_analytics_next_batching_strategy_delivers_through_v1_b(
     browser: Browser, site: StaticSite, stack: Stack, node_clients: Path
 ) -> None:
     strategy = {"strategy": "batching", "config": {"size": 10, "timeout": 200}}
-    result, requests, _ = await send_from_page(browser, site, stack, node_clients, strategy)
+    options = {"integrations": {"Segment.io": {"deliveryStrategy": strategy}}}
+    settings = stubbed(site, stack)
+    result, requests, _ = await send_from_page(
+        browser, site, stack, node_clients, settings, options
+    )
     events = wait_for(stack.analytics, by("anonymousId", result["anonymousId"]), 5)
 
     assert result["failures"] == []
     assert {r.url for r in requests if r.method == "POST"} == {stack.url + "/v1/b"}
+    assert sorted(e["type"] for e in events) == ["alias", "group", "identify", "page", "track"]
+    assert [e["properties"] for e in events if e["type"] == "track"] == [{"query": "cafe"}]
+
+
+async def test_analytics_next_pointed_at_the_gateway_takes_its_settings_from_it(
+    browser: Browser, site: StaticSite, stack: Stack, node_clients: Path
+) -> None:
+    """`cdnURL` set to the gateway and nothing else (but `protocol: 'http'`, since this gateway
+    has no TLS): the gateway's settings document names itself as the API host."""
+    settings = {"writeKey": WEB_KEY, "cdnURL": stack.url}
+    options = {"integrations": {"Segment.io": {"protocol": "http"}}}
+    result, requests, _ = await send_from_page(
+        browser, site, stack, node_clients, settings, options
+    )
+    events = wait_for(stack.analytics, by("anonymousId", result["anonymousId"]), 5)
+
+    assert result["failures"] == []
+    fetched = [r.url for r in requests if r.method == "GET" and r.url.startswith(stack.url)]
+    assert fetched == [f"{stack.url}/v1/projects/{WEB_KEY}/settings"]
+    assert {r.url.split("/")[2] for r in requests} == {site.origin[7:], stack.host}
     assert sorted(e["type"] for e in events) == ["alias", "group", "identify", "page", "track"]
     assert [e["properties"] for e in events if e["type"] == "track"] == [{"query": "cafe"}]
