@@ -57,12 +57,18 @@ def events_from(
     if len(batch) > limits.max_batch_events:
         raise IngestError(413, f"batch: {len(batch)} events (limit {limits.max_batch_events})")
     shared = _batch_shared(document)
+    total = 0
     for index, event in enumerate(batch):
         where = f"batch[{index}]"
         if not isinstance(event, dict):
             raise IngestError(400, f"{where}: must be an object")
         _merge_shared(event, shared)
-        _check_event(event, where + ".", None, limits)
+        total += _check_event(event, where + ".", None, limits)
+        if shared and total > limits.max_batch_bytes:
+            # A shared context copied into every item must not multiply the batch limit.
+            raise IngestError(
+                413, f"batch: larger than {limits.max_batch_bytes} bytes once its context is merged"
+            )
     return batch
 
 
@@ -89,7 +95,8 @@ def _merge_shared(event: dict[str, Any], shared: dict[str, dict[str, Any]]) -> N
 
 def _check_event(
     event: dict[str, Any], where: str, implied: str | None, limits: LimitsConfig
-) -> None:
+) -> int:
+    """Checks one event in place; returns its size in bytes."""
     _check_type(event, where, implied)
     for key in OBJECT_FIELDS:
         _expect(event, key, dict, "an object", where)
@@ -109,6 +116,7 @@ def _check_event(
     size = len(orjson.dumps(event))
     if size > limits.max_event_bytes:
         raise IngestError(413, f"{whole}: {size} bytes (limit {limits.max_event_bytes})")
+    return size
 
 
 def _check_type(event: dict[str, Any], where: str, implied: str | None) -> None:

@@ -333,6 +333,12 @@ BAD: dict[str, Bad] = {
     "batch-context-not-an-object": Bad(
         "/v1/batch", _batch(event(), context=[CANARY]), 400, "context: must be an object"
     ),
+    "batch-context-multiplied-past-the-limit": Bad(
+        "/v1/batch",
+        _batch(*[event()] * 10, context={"traits": {"blob": CANARY + "x" * 3000}}),
+        413,
+        "batch: larger than 16384 bytes once its context is merged",
+    ),
     "nesting-deeper-than-the-limit": Bad(
         "/v1/track",
         json_body(event("track", properties=_nested(8))),

@@ -7,6 +7,8 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
@@ -237,3 +239,43 @@ def test_an_accepted_event_is_in_the_outbox_before_the_200(tmp_path: Path) -> No
         assert fresh.portal is not None
         stats = fresh.portal.call(app.state.runtime.store.outbox.stats, ["hook"])
     assert stats["hook"].pending == 3
+
+
+# ------------------------------------------------------------------- property test
+KEYS = st.sampled_from(
+    ["url", "path", "search", "ip", "userAgent", "lat", "gps", "email", "photo", "message",
+     "contacts", "advertisingId", "adTrackingEnabled", "tcfString", "categoryPreferences",
+     "page", "device", "consent", "location", "traits", "id", "type", "name"]
+) | st.text(max_size=8)  # fmt: skip
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20).map(lambda text: CANARY + text)
+)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+CONTEXT = st.fixed_dictionaries(
+    {}, optional={k: VALUES for k in ("page", "device", "os", "consent", "location", "traits")}
+)
+EVENTS = st.fixed_dictionaries(
+    {"type": st.sampled_from(EVENT_TYPES), "anonymousId": st.just("a"), "userId": st.just("u"),
+     "event": st.just("e"), "groupId": st.just("g"), "previousId": st.just("p")},
+    optional={"properties": st.dictionaries(KEYS, VALUES, max_size=5),
+              "traits": st.dictionaries(KEYS, VALUES, max_size=5), "context": CONTEXT,
+              "timestamp": st.text(max_size=30), "sentAt": st.text(max_size=30)},
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(EVENTS, min_size=1, max_size=3))
+def test_arbitrary_events_never_crash_the_edge_nor_come_back(
+    client: TestClient, batch: list[dict[str, object]]
+) -> None:
+    headers = {**basic(WEB_KEY), **JSON}
+    response = client.post("/v1/batch", content=json_body({"batch": batch}), headers=headers)
+    assert response.status_code in (200, 400, 413)
+    assert CANARY.encode() not in response.content

@@ -171,3 +171,15 @@ def test_parse_json_names_the_problem_not_the_value() -> None:
         400,
         "invalid JSON: trailing comma is not allowed: line 1 column 24 (char 23)",
     )
+
+
+def test_a_shared_context_cannot_multiply_the_batch_limit() -> None:
+    document = {
+        "context": {"traits": {"blob": "x" * 3000}},  # fits one event, not ten of them
+        "batch": [{"type": "track", "event": "e", "userId": "u"}] * 10,
+    }
+    assert len(str(document)) < 4000
+    assert refused(lambda: events_from(document, None, LIMITS)) == (
+        413,
+        "batch: larger than 16384 bytes once its context is merged",
+    )
