@@ -276,10 +276,8 @@ class Scrubber:
         return _DROP
 
     def _text(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
-        """A string's verdict: a shape to drop it for, a rewrite of its URL, or None."""
-        fingerprint = hash(text)
-        if fingerprint in self._clean.get(allowed, _NONE):
-            return None
+        """A string's verdict: a shape to drop it for, a rewrite of its URL, or None. Callers
+        look the string up in the clean cache first."""
         first = text[0]
         if first in "hH" and (text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)):
             found = self._url(text, allowed, nesting)
@@ -295,7 +293,7 @@ class Scrubber:
             else:
                 found = None
         if found is None:
-            self._remember_clean(allowed, fingerprint)
+            self._remember_clean(allowed, hash(text))
         return found
 
     def _remember_clean(self, allowed: frozenset[str], fingerprint: int) -> None:

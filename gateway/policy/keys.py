@@ -33,6 +33,7 @@ KEY_DATA = 4  # the key itself is forbidden data (a coordinate pair used as a ke
 KEY_NAME, GEOHASH_RULE = "key_name", "value:geohash"
 CACHE_SIZE = 4096
 SMALL_INT = 10_000_000  # a larger integer under a content key may be a phone number
+MAX_CAPTION = 300  # longest text beside a hosted media URL (alt text, caption)
 # Permission states and booleans: `"photos": "denied"` says nothing about any photo.
 FLAG_WORDS = frozenset({
     "true", "false", "yes", "no", "on", "off", "null", "none", "undefined", "granted", "denied",
@@ -295,8 +296,9 @@ def _merge_compounds(words: list[str]) -> list[str]:
 def harmless(value: Any, verdict: KeyVerdict) -> bool:
     """Values a category key may hold without holding the category's data: flags and counts
     (`"photos": 3`, `"contacts": "denied"`), nothing (None, "", [], {}), and for media a
-    reference to hosted content (`"image": "https://cdn.example/p.jpg"`), which is scanned
-    like any other string. Under coordinate keys (`lat`, `gps`) numbers are never harmless."""
+    reference to hosted content (`"image": "https://cdn.example/p.jpg"`, or a list of
+    `{"url": ..., "alt": ...}`), which is then scanned like any other value. Under
+    coordinate keys (`lat`, `gps`) numbers are never harmless."""
     kind = type(value)
     if value is None or kind is bool:
         return True
@@ -309,14 +311,36 @@ def harmless(value: Any, verdict: KeyVerdict) -> bool:
             return False
         if len(value) <= 16 and (value.isdigit() or value.lower() in FLAG_WORDS):
             return len(value) <= 6 or not value.isdigit()
-        return verdict.hosted_ok and _is_reference(value)
+    elif not value:
+        return kind is list or kind is dict
+    return verdict.hosted_ok and hosted(value)
+
+
+def hosted(value: Any) -> bool:
+    """A reference to media on a web server: a URL or site path, an object holding one among
+    short scalars (`{"url": ..., "alt": "Red shoes", "width": 800}`), or a list of those.
+    A photo's bytes are never short, so they do not pass as an `alt` text."""
+    kind = type(value)
+    if kind is str:
+        return _is_reference(value)
     if kind is list:
-        return not value or (verdict.hosted_ok and all(_is_reference(item) for item in value))
-    return kind is dict and not value
+        return all(hosted(item) for item in value)
+    if kind is not dict or not value:
+        return False
+    fields = value.values()
+    return any(_is_reference(f) for f in fields) and all(_is_short_scalar(f) for f in fields)
 
 
 def _is_reference(value: Any) -> bool:
     return type(value) is str and value[:8].lower().startswith(("http://", "https://", "/"))
+
+
+def _is_short_scalar(value: Any) -> bool:
+    return (
+        value is None
+        or type(value) in (bool, int, float)
+        or (type(value) is str and len(value) <= MAX_CAPTION)
+    )
 
 
 def is_geohash(text: str) -> bool:
