@@ -31,6 +31,8 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from gateway.app import create_app
 from gateway.config.loader import load_config
+from gateway.policy.categories import Scrubber
+from tests.policy.corpus_ordinary import FORBIDDEN, ORDINARY, measure
 from tests.policy.harness import MAGIC, WRITE_KEYS, Harness
 
 with warnings.catch_warnings():
@@ -301,3 +303,67 @@ def test_nothing_injected_reaches_logs_metrics_or_the_outbox_through_http(
     check()
     raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert seen and not [c for c in seen if c.encode() in raw]
+
+
+# --- the detector corpora through the whole engine ----------------------------------------
+
+ENRICHED = ("agent", "browser", "os", "device", "geo", "ip")  # context keys enrichment sets
+
+
+def leaves(value: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    if isinstance(value, dict) and value:
+        out: dict[tuple[str, ...], Any] = {}
+        for key, item in value.items():
+            out.update(leaves(item, (*path, key)))
+        return out
+    return {path: value}
+
+
+def source_of(event: dict[str, Any]) -> str:
+    return "ios" if "app" in event.get("context", {}) else "web"
+
+
+def engine_figures(harness: Harness) -> tuple[int, int, int, int, int]:
+    """(ordinary events unchanged, false removals, expected, found, removed) over the
+    corpora of tests/policy/corpus_ordinary.py, run through enrich → policy → route."""
+    unchanged = false_removals = expected = found = removed = 0
+    for _, event in ORDINARY:
+        run = harness.run(event, source=source_of(event))
+        enriched = copy.deepcopy(event)
+        harness.base.pipeline.enricher.enrich(enriched)
+        false_removals += len(run.removed)
+        unchanged += run.payloads["analytics"] == enriched and not run.removed
+    for case in FORBIDDEN:
+        run = harness.run(case.event, source=source_of(case.event))
+        got = {(path, category) for path, category, _ in run.removed}
+        expected += len(case.expected)
+        found += len(got & case.expected)
+        removed += len(got)
+    return unchanged, false_removals, expected, found, removed + false_removals
+
+
+def test_ordinary_events_pass_the_whole_engine_unchanged_but_for_enrichment(
+    harness: Harness,
+) -> None:
+    assert len(ORDINARY) >= 40
+    for name, event in ORDINARY:
+        run = harness.run(event, source=source_of(event))
+        assert run.removed == [], name
+        payload = run.payloads["analytics"]
+        assert payload is not None, (name, run.reasons)
+        before, after = leaves(event), leaves(payload)
+        changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+        unexpected = [p for p in changed if p[:1] != ("context",) or p[1] not in ENRICHED]
+        assert not unexpected, (name, sorted(unexpected))
+        # Of the client's own fields only the IP (truncated) and geo (looked up) change.
+        for path in changed & before.keys():
+            assert path == ("context", "ip") or path[:2] == ("context", "geo"), (name, path)
+        if "ip" in event.get("context", {}):
+            assert payload["context"]["ip"] == event["context"]["ip"].rsplit(".", 1)[0] + ".0"
+
+
+def test_the_engine_removes_exactly_what_the_scrubber_alone_removes(harness: Harness) -> None:
+    unchanged, false_removals, expected, found, removed = engine_figures(harness)
+    alone = measure(Scrubber())
+    assert unchanged == len(ORDINARY) and false_removals == 0
+    assert (expected, found, removed) == (alone.expected, alone.found, alone.removed)
