@@ -22,10 +22,7 @@ import orjson
 
 from gateway.policy.keys import (
     BESIDE_LAT,
-    CACHE_SIZE,
     CATEGORIES,
-    CONTENT,
-    KEY_DATA,
     KEY_NAME,
     LOCATION,
     MISSING,
@@ -37,23 +34,27 @@ from gateway.policy.shapes import (
     MIN_LENGTH,
     Shape,
     coordinates_in_text,
+    key_data,
     list_shape,
     string_shape,
 )
-from gateway.policy.urls import Removed, names, scrub_url, split_param
+from gateway.policy.urls import (
+    SENSITIVE,
+    SENSITIVE_NAME,
+    ParamNames,
+    Removed,
+    names,
+    scrub_url,
+    split_param,
+)
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
-SENSITIVE = "sensitive"
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
 KNOWN_PATH, URL_PARAM, EMBEDDED_JSON = "known_path", "url_param", "value:embedded_json"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 CLEAN_CACHE_SIZE = 16_384
 MAX_ALLOWED_SETS = 16
 MAX_NESTING = 3  # a URL or JSON text inside a parameter of a URL inside ...
-_SENSITIVE = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
-_URL_ONLY_NAMES: Mapping[str, KeyVerdict] = dict.fromkeys(
-    ("ll", "sll"), KeyVerdict(LOCATION, CONTENT, numeric=True, hosted_ok=False)
-)
 
 Chain: TypeAlias = "tuple[Chain, str | int] | None"
 
@@ -129,9 +130,8 @@ class Scrubber:
         trusted_paths: Iterable[str] = ("context.geo",),
     ) -> None:
         self._keys = KeyClassifier(extra_key_names)
-        self._sensitive = frozenset(name.lower() for name in sensitive_query_params)
         self._trie = _build_trie(KNOWN_PATHS, trusted_paths)
-        self._params: dict[str, KeyVerdict | None] = {}  # by raw parameter name, bounded
+        self._params = ParamNames(self._keys, sensitive_query_params)
         # Per `allowed` set: hashes of strings and URL parameters found clean under it.
         self._clean: dict[frozenset[str], set[int]] = {}
 
@@ -193,7 +193,7 @@ class Scrubber:
     def _classify_new(self, key: str) -> KeyVerdict | None:
         """Classify a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
         is removed with its value."""
-        verdict = _key_data(key)
+        verdict = key_data(key)
         if verdict is None:
             return self._keys.classify(key)
         self._keys.remember(key, verdict)
@@ -368,10 +368,8 @@ class Scrubber:
     def _judge_param(
         self, name: str, value: str, query: str, allowed: frozenset[str], nesting: int
     ) -> Shape | None:
-        verdict = self._params.get(name, MISSING)
-        if verdict is MISSING:
-            verdict = self._param_verdict(name)
-        if verdict is _SENSITIVE:
+        verdict = self._params.verdict(name)
+        if verdict is SENSITIVE_NAME:
             return (SENSITIVE, URL_PARAM)
         if verdict is not None and verdict.category not in allowed:
             siblings = names(query) if verdict.action == BESIDE_LAT else ()
@@ -384,23 +382,6 @@ class Scrubber:
         if isinstance(found, _Rewrite):
             return (found.removed[0][1], URL_PARAM)
         return found
-
-    def _param_verdict(self, name: str) -> KeyVerdict | None:
-        lowered = name.lower()
-        verdict = _SENSITIVE if lowered in self._sensitive else _key_data(name)
-        verdict = verdict or self._keys.classify(name) or _URL_ONLY_NAMES.get(lowered)
-        if len(self._params) >= CACHE_SIZE:
-            self._params.clear()
-        self._params[name] = verdict
-        return verdict
-
-
-def _key_data(name: str) -> KeyVerdict | None:
-    """A verdict for a key or parameter name that is itself forbidden data (`?35.68,139.76`)."""
-    shape = string_shape(name)
-    if shape is None:
-        return None
-    return KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
 
 
 def _render(chain: Chain, key: str | int) -> str:

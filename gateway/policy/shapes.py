@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from gateway.policy.keys import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
+from gateway.policy.keys import CONTACTS, KEY_DATA, LOCATION, MEDIA, MESSAGE_CONTENT, KeyVerdict
 
 Shape = tuple[str, str]  # (category, rule)
 MIN_LENGTH = 6  # shorter strings carry no shape ("geo:1,2" is the shortest)
@@ -102,6 +102,15 @@ def _leading_shape(text: str, size: int) -> Shape | None:
     if "°" in text or (first in "pP" and text[:5].lower() == "point"):
         return _coordinates(text)
     return None
+
+
+def key_data(name: str) -> KeyVerdict | None:
+    """A verdict for a key or parameter name that is itself forbidden data
+    (`{"35.68,139.76": 1}`, `?35.68,139.76`): the entry goes, its name is masked in reports."""
+    shape = string_shape(name)
+    if shape is None:
+        return None
+    return KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
 
 
 def list_shape(items: list[Any]) -> Shape | None:

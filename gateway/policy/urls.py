@@ -11,8 +11,16 @@ paths use `#` instead of `?`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote_plus
+
+from gateway.policy.keys import CACHE_SIZE, CONTENT, LOCATION, MISSING, KeyClassifier, KeyVerdict
+from gateway.policy.shapes import key_data
+
+SENSITIVE = "sensitive"  # the category of configured `sensitive_query_params`
+SENSITIVE_NAME = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
+# Names that mean a position in URLs only (Google Maps `ll`, `sll`).
+URL_ONLY_NAMES = dict.fromkeys(("ll", "sll"), KeyVerdict(LOCATION, CONTENT, True, False))
 
 # judge("name=value", the whole query it is in) -> (decoded name, category, rule) to remove
 # the parameter, or None to keep it.
@@ -71,3 +79,28 @@ def names(query: str) -> list[str]:
 
 def _decode(text: str) -> str:
     return unquote_plus(text) if "%" in text or "+" in text else text
+
+
+class ParamNames:
+    """Verdicts for query parameter names: configured sensitive names (any case), forbidden
+    key names, URL-only names, names that are data. Cached per raw name, bounded."""
+
+    def __init__(self, keys: KeyClassifier, sensitive: Iterable[str]) -> None:
+        self._keys = keys
+        self._sensitive = frozenset(name.lower() for name in sensitive)
+        self._cache: dict[str, KeyVerdict | None] = {}
+
+    def verdict(self, name: str) -> KeyVerdict | None:
+        verdict = self._cache.get(name, MISSING)
+        if verdict is MISSING:
+            verdict = self._judge(name)
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[name] = verdict
+        return verdict
+
+    def _judge(self, name: str) -> KeyVerdict | None:
+        lowered = name.lower()
+        if lowered in self._sensitive:
+            return SENSITIVE_NAME
+        return key_data(name) or self._keys.classify(name) or URL_ONLY_NAMES.get(lowered)
