@@ -20,14 +20,17 @@ import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import orjson
 from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage
-from gateway.errors import StoreUnavailable
+from gateway.errors import ConfigError, StoreUnavailable
 from gateway.store import redis_scripts
 from gateway.store.types import (
     Claimed,
@@ -43,6 +46,10 @@ T = TypeVar("T")
 GROUP = "workers"
 TIMEOUT_SECONDS = 1.5
 MAX_CONNECTIONS = 64
+# redis-py's cluster default (10 retries, each after a ClusterDown sleeping 0.25 s) would
+# hold a request for seconds; a few quick retries ride out a redirect or a failover's
+# first moments and still answer 503 within the 2 s the ingest contract promises.
+CLUSTER_RETRIES = 3
 
 
 def encode_item(item: OutboxItem, attempts: int = 0) -> bytes:
@@ -99,7 +106,15 @@ class RedisStore:
             "decode_responses": False,
         }
         if storage.cluster:
-            client: Any = RedisCluster.from_url(storage.url, **options)
+            if urlsplit(storage.url).path.strip("/") not in ("", "0"):
+                raise ConfigError(
+                    ["gateway.yaml: storage: url: Redis Cluster has only database 0 "
+                     f'(end the URL with /0), got "{urlsplit(storage.url).path}"']
+                )  # fmt: skip
+            backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.1)
+            client: Any = RedisCluster.from_url(
+                storage.url, retry=Retry(backoff, CLUSTER_RETRIES), **options
+            )
         else:
             # Callers beyond the pool size wait for a connection rather than fail.
             pool = BlockingConnectionPool.from_url(
@@ -118,11 +133,17 @@ class RedisStore:
     async def call(self, awaitable: Awaitable[T]) -> T:
         try:
             return await awaitable
-        except (redis_errors.RedisError, OSError) as exc:
+        except (redis_errors.RedisError, redis_errors.RedisClusterException, OSError) as exc:
+            # RedisClusterException (no reachable node, slots not covered) is no RedisError.
             raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
 
     async def ping(self) -> None:
-        await self.call(self.client.ping())
+        """On a cluster every primary must answer: each holds some subjects' preferences and
+        rate-limit buckets, one of them the whole outbox."""
+        if isinstance(self.client, RedisCluster):
+            await self.call(self.client.ping(target_nodes=RedisCluster.PRIMARIES))
+        else:
+            await self.call(self.client.ping())
 
     async def get_or_create_key(self) -> bytes:
         raise StoreUnavailable("the redis backend needs secrets.key_env (a shared gateway key)")
@@ -531,5 +552,5 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, rate: float, burst: int) -> float:
         bucket = "{" + f"{self._s.prefix}:rl:{key}" + "}"
-        wait = await self._s.call(self._s._gcra(keys=[bucket], args=[time.time(), rate, burst]))
+        wait = await self._s.call(self._s._gcra(keys=[bucket], args=[rate, burst]))
         return float(wait)

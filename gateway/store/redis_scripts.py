@@ -36,19 +36,23 @@ end
 return #due
 """
 
-# GCRA (generic cell rate algorithm). KEYS: bucket. ARGV: now (s), rate (/s), burst.
-# Returns seconds to wait as a string ("0" when allowed).
+# GCRA (generic cell rate algorithm). KEYS: bucket. ARGV: rate (/s), burst.
+# Returns seconds to wait as a string ("0" when allowed). Time is the server's, so nodes
+# whose clocks disagree still share one bucket fairly (scripts replicate their effects, so
+# TIME is allowed here).
 GCRA = """
-local now = tonumber(ARGV[1])
-local interval = 1 / tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local interval = 1 / tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local allow_at = tat - (burst - 1) * interval
 if now < allow_at then
-  return tostring(allow_at - now)
+  return string.format('%.6f', allow_at - now)
 end
 local new_tat = tat + interval
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX',
+           math.ceil((new_tat - now) * 1000) + 1000)
 return "0"
 """

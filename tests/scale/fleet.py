@@ -1,0 +1,251 @@
+"""Helpers for the scale-out tests: Redis-backed configs, a fleet of gateway and worker
+processes sharing one Redis, a loader, and read-only views of the shared store."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import redis
+import yaml
+
+from gateway.config.schema import RedisStorage
+from gateway.store.redis import GROUP, RedisStore
+from gateway.store.types import ProvisionRecord, QueueStats
+from tests.support.configs import SERVER_KEY
+from tests.support.processes import GatewayProcess, free_port
+from tests.support.redis_server import RedisServer, require_redis_server
+
+T = TypeVar("T")
+GATEWAY_ENV = {"GATEWAY_KEY": "scale-test-gateway-key-0001"}
+AUTH = "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
+
+
+def redis_config(
+    config_factory: Callable[..., Path],
+    url: str,
+    *,
+    cluster: bool = False,
+    destinations: list[dict[str, Any]] | None = None,
+    **gateway: Any,
+) -> Path:
+    """A config directory for a Redis-backed fleet (with the shared key the backend needs).
+    The factory merges `storage` into its SQLite default, so the storage is written after."""
+    directory = config_factory(
+        gateway={"secrets": {"key_env": "GATEWAY_KEY"}, **gateway}, destinations=destinations
+    )
+    path = directory / "gateway.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings["storage"] = {
+        "backend": "redis", "url": url, "cluster": cluster, "claim_idle_seconds": 1,
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    return directory
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def track(message_id: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Viewed",
+        "messageId": message_id,
+        "anonymousId": f"anon-{message_id}",
+        "properties": properties,
+    }
+
+
+def post_event(
+    client: httpx.Client, base: str, event: dict[str, Any], timeout: float = 5.0
+) -> httpx.Response:
+    return client.post(
+        base + "/v1/track", json=event, headers={"authorization": AUTH}, timeout=timeout
+    )
+
+
+def metric(base: str, name: str) -> float:
+    """The sum of a Prometheus metric's samples (all label sets) on one node."""
+    text = httpx.get(base + "/metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class Fleet:
+    """Gateway (`serve --no-worker`) and `worker` processes on one config; stopped at the
+    end of the test by the fixture that made it."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.edges: list[GatewayProcess] = []
+        self.workers: list[GatewayProcess] = []
+
+    def start(self, edges: int = 0, workers: int = 0, **kwargs: Any) -> Fleet:
+        new = [self._edge(**kwargs) for _ in range(edges)]
+        self.workers += [self._worker() for _ in range(workers)]
+        for process in new:
+            process.wait_ready()
+        return self
+
+    def _edge(self, **kwargs: Any) -> GatewayProcess:
+        process = GatewayProcess(
+            self.config_dir, args=("--no-worker", *kwargs.get("args", ())), env=GATEWAY_ENV
+        )
+        self.edges.append(process.start(wait=False))
+        return process
+
+    def _worker(self) -> GatewayProcess:
+        return GatewayProcess(self.config_dir, command="worker", env=GATEWAY_ENV).start()
+
+    def stop(self) -> None:
+        for process in [*self.edges, *self.workers]:
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(p.log() for p in [*self.edges, *self.workers])
+
+
+@dataclass
+class View:
+    """The shared store, read from the test process."""
+
+    url: str
+    cluster: bool = False
+
+    async def _store(self) -> RedisStore:
+        storage = RedisStorage(backend="redis", url=self.url, cluster=self.cluster)
+        return await RedisStore.connect(storage)
+
+    def ledger(self, destination: str | None = None) -> list[ProvisionRecord]:
+        async def query() -> list[ProvisionRecord]:
+            store = await self._store()
+            try:
+                return await store.ledger.query(destination=destination, limit=1_000_000)
+            finally:
+                await store.aclose()
+
+        return run(query())
+
+    def stats(self, *destinations: str) -> dict[str, QueueStats]:
+        async def query() -> dict[str, QueueStats]:
+            store = await self._store()
+            try:
+                return await store.outbox.stats(destinations)
+            finally:
+                await store.aclose()
+
+        return run(query())
+
+    def client(self) -> Any:
+        if self.cluster:
+            return redis.RedisCluster.from_url(self.url)
+        return redis.Redis.from_url(self.url)
+
+    def pending_of(self, destination: str) -> dict[str, list[bytes]]:
+        """Entry ids of the stream's pending list, by consumer."""
+        client = self.client()
+        try:
+            rows = client.xpending_range(
+                f"{{cg}}:out:{destination}", GROUP, min="-", max="+", count=100_000
+            )
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            rows = []  # no worker has read the stream yet
+        finally:
+            client.close()
+        out: dict[str, list[bytes]] = {}
+        for row in rows:
+            out.setdefault(row["consumer"].decode(), []).append(row["message_id"])
+        return out
+
+    def message_ids(self, destination: str, entry_ids: list[bytes]) -> set[str]:
+        """messageIds of stream entries (those still in the stream)."""
+        from gateway.store.redis import decode_item
+
+        client = self.client()
+        try:
+            found = set()
+            for entry_id in entry_ids:
+                rows = client.xrange(f"{{cg}}:out:{destination}", entry_id, entry_id)
+                found.update(decode_item(fields[b"d"])[0].message_id for _, fields in rows)
+            return found
+        finally:
+            client.close()
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Cluster:
+    """Three masters on loopback, no replicas, made with `redis-cli --cluster create`."""
+
+    def __init__(self, directory: Path) -> None:
+        require_redis_server()
+        self.cli = shutil.which("redis-cli")
+        if self.cli is None:
+            pytest.skip("redis-cli is not installed (Debian package redis-tools)")
+        self.nodes = [self._node(directory / f"node{i}") for i in range(3)]
+        self.url = f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    @staticmethod
+    def _node(directory: Path) -> RedisServer:
+        # The cluster bus port defaults to port + 10000, which may be taken: pick it too.
+        extra = (
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-port", str(free_port()), "--cluster-node-timeout", "5000",
+        )  # fmt: skip
+        return RedisServer(directory, extra=extra)
+
+    def start(self) -> Cluster:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [self.cli or "redis-cli", "--cluster", "create", *addresses,
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        wait_until(self._ok, 20, "cluster_state:ok on every node", 0.1)
+        return self
+
+    def _ok(self) -> bool:
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                info = client.execute_command("CLUSTER", "INFO")
+            finally:
+                client.close()
+            text = info.decode() if isinstance(info, bytes) else str(info)
+            if "cluster_state:ok" not in text or "cluster_known_nodes:3" not in text:
+                return False
+        return True
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            client.flushall()
+            client.close()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
