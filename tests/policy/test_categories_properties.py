@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.policy.categories import FORBIDDEN_CATEGORIES, Scrubber
@@ -350,9 +350,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 SCRUBBER = Scrubber()
+SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]  # busy CI runners
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_OK)
 @given(scenarios())
 def test_injected_data_never_survives_and_nothing_else_changes(scenario: Scenario) -> None:
     event = copy.deepcopy(scenario.dirty)
@@ -367,7 +368,7 @@ def test_injected_data_never_survives_and_nothing_else_changes(scenario: Scenari
     assert event == scenario.clean
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(scenarios())
 def test_scrub_is_idempotent(scenario: Scenario) -> None:
     once = copy.deepcopy(scenario.dirty)
@@ -378,7 +379,7 @@ def test_scrub_is_idempotent(scenario: Scenario) -> None:
     assert all(r.category in FORBIDDEN_CATEGORIES for r in first)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(scenarios())
 def test_everything_allowed_removes_nothing(scenario: Scenario) -> None:
     event = copy.deepcopy(scenario.dirty)
@@ -386,7 +387,7 @@ def test_everything_allowed_removes_nothing(scenario: Scenario) -> None:
     assert event == scenario.dirty
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_OK)
 @given(deep_dicts())
 def test_innocent_events_pass_unchanged(properties: dict[str, Any]) -> None:
     event = {"type": "track", "properties": properties}
