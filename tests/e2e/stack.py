@@ -51,17 +51,18 @@ class Stack:
 
     def not_forwarded(self, destination: str, reason: str) -> float:
         """The gateway's count of events it decided not to send to `destination`."""
+        return self.counter("gateway_events_not_forwarded", destination=destination, reason=reason)
+
+    def counter(self, name: str, **labels: str) -> float:
+        """The sum of a Prometheus counter's samples carrying these labels."""
         text = httpx.get(self.url + "/metrics", timeout=5).text
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = sample.labels
-                if (
-                    sample.name == "gateway_events_not_forwarded_total"
-                    and labels.get("destination") == destination
-                    and labels.get("reason") == reason
-                ):
-                    return sample.value
-        return 0.0
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name + "_total"
+            and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
 
 
 def stack_config(site_origin: str, analytics_url: str, ads_url: str, feed: Path) -> dict[str, Any]:
