@@ -212,3 +212,29 @@ async def test_demo_page_shows_events_flow_and_opens_preferences(
     assert searched["properties"] == {"query": "shoes"}  # latitude/longitude removed
     assert preferences.url.startswith(stack.url + "/privacy/preferences")
     assert heading
+
+
+# What a browser that blocks cookies and site data does: touching localStorage throws.
+NO_STORAGE_SCRIPT = """Object.defineProperty(window, 'localStorage', {
+  get() { throw new DOMException('The user denied storage', 'SecurityError'); }});"""
+
+
+async def test_snippet_works_when_storage_is_blocked(
+    browser: Browser, site: StaticSite, stack: Stack, sdk_dist: Path
+) -> None:
+    user = f"user-{run_id()}"
+    html = shop_page(stack, sdk_dist, sdk_calls(user), flushAt=50)
+    context = await browser.new_context()
+    await context.add_init_script(NO_STORAGE_SCRIPT)
+    page = await context.new_page()
+    await page.goto(site.add(f"/shop/{run_id()}/index.html", html))
+    await page.wait_for_function("window.consentGateway && window.consentGateway.version")
+    await page.evaluate("consentGateway.flush()")
+    stats = await page.evaluate("consentGateway.stats()")
+    identified = wait_for(stack.analytics, by("userId", user), 2)
+    anonymous_id = identified[0]["anonymousId"]
+    events = wait_for(stack.analytics, by("anonymousId", anonymous_id), 4)
+    await context.close()
+
+    assert stats == {"sent": 4, "retries": 0, "dropped": {}}
+    assert sorted(e["type"] for e in events) == ["identify", "page", "track", "track"]
