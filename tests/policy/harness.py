@@ -12,12 +12,14 @@ import asyncio
 import base64
 import copy
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from starlette.exceptions import StarletteDeprecationWarning
 
 from gateway.app import Gateway
 from gateway.config.loader import load_config
@@ -29,6 +31,11 @@ from gateway.runtime import Runtime, build_runtime
 from tests.enrich.conftest import write_city_mmdb
 from tests.policy.test_tcf import core, encode, vendor_section
 from tests.support.configs import write_config
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers the `httpx2` package and warns when the TestClient uses httpx.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient as TestClient  # re-exported for the tests
 
 # Documentation address ranges (RFC 5737, RFC 3849) mapped to countries.
 GEO_NETWORKS = {

@@ -17,7 +17,6 @@ import copy
 import json
 import logging
 import sqlite3
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,18 +26,12 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.exceptions import StarletteDeprecationWarning
 
 from gateway.app import create_app
 from gateway.config.loader import load_config
 from gateway.policy.categories import Scrubber
 from tests.policy.corpus_ordinary import FORBIDDEN, ORDINARY, measure
-from tests.policy.harness import MAGIC, WRITE_KEYS, Harness
-
-with warnings.catch_warnings():
-    # Starlette 1.x prefers the `httpx2` package and warns when the TestClient uses httpx.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.policy.harness import MAGIC, WRITE_KEYS, Harness, TestClient
 
 # Keys and values of ordinary events: none of them is, names, or looks like forbidden data.
 KEYS = ["product_id", "sku", "name", "brand", "variant", "price", "quantity", "coupon",
