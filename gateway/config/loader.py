@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+# The module, not its dict: gateway.destinations imports the config schema, so importing it
+# first (e.g. `import gateway.destinations.network`) reaches here half-initialised.
+from gateway import destinations as adapters
 from gateway.config.defaults import builtin_policy
 from gateway.config.schema import DestinationConfig, GatewayFile, PolicyFile, SourceConfig
 from gateway.config.validation import View, cross_check
-from gateway.destinations import CONFIG_MODELS
 from gateway.errors import ConfigError
 
 GATEWAY_SECTIONS = frozenset(GatewayFile.model_fields)
@@ -234,11 +236,11 @@ def _build_items(
 
 
 def _destination_model(item: dict[str, Any]) -> type[DestinationConfig] | None:
-    return CONFIG_MODELS.get(str(item.get("type")))
+    return adapters.CONFIG_MODELS.get(str(item.get("type")))
 
 
 def _unknown_type(item: dict[str, Any]) -> str:
-    known = ", ".join(sorted(CONFIG_MODELS))
+    known = ", ".join(sorted(adapters.CONFIG_MODELS))
     if "type" not in item:
         return f'missing required key "type" (one of: {known})'
     return f'type "{item["type"]}" is not a destination type (known types: {known})'

@@ -3,6 +3,8 @@ and the one-pass report. Each broken config asserts its exact sentences."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,3 +382,15 @@ def test_an_unreadable_yaml_path_is_a_problem_not_a_crash(
         ".#destinations.yaml: cannot be read (No such file or directory)",
         "archive.yaml: cannot be read (Is a directory)",
     ]
+
+
+@pytest.mark.parametrize("first", ["gateway.destinations", "gateway.destinations.network"])
+def test_the_adapters_can_be_imported_before_the_config(first: str) -> None:
+    """gateway.destinations needs the config schema and the loader needs the adapters'
+    models: whichever a fresh interpreter imports first, both must load."""
+    code = f"import {first}, gateway.config; print(sorted(gateway.destinations.CONFIG_MODELS))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "webhook" in result.stdout
