@@ -270,7 +270,7 @@ EVENTS = st.fixed_dictionaries(
 )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(EVENTS, min_size=1, max_size=3))
 def test_arbitrary_events_never_crash_the_edge_nor_come_back(
     client: TestClient, batch: list[dict[str, object]]
