@@ -93,7 +93,7 @@ def stack(
     gateway = GatewayProcess(config)
     try:
         gateway.start()
-        yield Stack(gateway, analytics, ads, site.origin, feed)
+        yield Stack(gateway, analytics, ads)
     finally:
         gateway.stop()
         analytics.close()

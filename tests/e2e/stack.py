@@ -38,8 +38,6 @@ class Stack:
     gateway: GatewayProcess
     analytics: Receiver
     ads: Receiver
-    site_origin: str
-    feed_path: Path
 
     @property
     def url(self) -> str:

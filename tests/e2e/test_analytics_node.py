@@ -10,8 +10,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.stack import ANALYTICS_FIELDS, Stack, by, disallowed_paths, forbidden_keys, run_id
-from tests.e2e.stack import wait_for as wait_for_events
+from tests.e2e.stack import (
+    ANALYTICS_FIELDS,
+    Stack,
+    by,
+    disallowed_paths,
+    forbidden_keys,
+    run_id,
+    wait_for,
+)
 from tests.support.configs import SERVER_KEY
 
 
@@ -33,7 +40,7 @@ def test_events_from_analytics_node_arrive_with_the_policy_applied(
 ) -> None:
     user = f"node-{run_id()}"
     result = run_client(node_clients, stack, user, SERVER_KEY)
-    events = wait_for_events(stack.analytics, by("userId", user), 18)
+    events = wait_for(stack.analytics, by("userId", user), 18)
 
     assert result["errors"] == []
     requests = result["requests"]
