@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,30 @@ async def test_a_destination_added_by_a_reload_gets_deliveries(
         assert gateway.reload() == []
         await runtime.store.outbox.enqueue(items("second", 2))
         await until(lambda: len(second.requests) == 2, 5)
+
+
+async def test_queue_gauges_show_depth_age_and_dead_letters(
+    config_factory: Callable[..., Path], make_receiver: Callable[[], Receiver]
+) -> None:
+    receiver = make_receiver()
+    config = config_factory(
+        destinations=[webhook("parked", receiver.url)], gateway={"delivery": DELIVERY}
+    )
+    gateway = Gateway(load_config(config), run_worker=True)
+    runtime = await gateway.start()
+    try:
+        outbox = runtime.store.outbox
+        old = [replace(item, created_at=time.time() - 30) for item in items("parked", 4)]
+        await outbox.enqueue(old)
+        claimed = await outbox.claim("parked", 10, 30)
+        for entry in claimed[:3]:
+            await outbox.retry_later(entry, 60, "500")  # pending, not due for a minute
+        await outbox.dead_letter(claimed[3], "destination answered 400")
+    finally:
+        await gateway.stop()
+    async with running(config) as (_, runtime):
+        await until(lambda: sample(runtime, "gateway_queue_depth", destination="parked") == 3)
+        oldest = sample(runtime, "gateway_queue_oldest_seconds", destination="parked")
+        assert oldest is not None and 30 <= oldest < 60
+        assert sample(runtime, "gateway_dead_letter_depth", destination="parked") == 1
+    assert receiver.requests == []
