@@ -71,18 +71,30 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def tcf_decode(strings: list[str]) -> int:
+    """One JSON line per TC string (`-` stands for stdin, one string a line); a string that
+    does not decode prints {"error": ...} on its line and makes the exit status 1."""
     from gateway.policy.tcf import TCFError, decode
 
-    if strings == ["-"]:
-        strings = [line.strip() for line in sys.stdin if line.strip()]
     status = 0
-    for value in strings:
+    for value in _tc_strings(strings):
         try:
             out: dict[str, Any] = decode(value).as_dict()
         except TCFError as exc:
             out, status = {"error": str(exc)}, 1
         sys.stdout.write(orjson.dumps(out, option=orjson.OPT_SORT_KEYS).decode() + "\n")
     return status
+
+
+def _tc_strings(arguments: list[str]) -> list[str]:
+    strings: list[str] = []
+    for argument in arguments:
+        if argument != "-":
+            strings.append(argument)
+            continue
+        # Bytes, not text: a line that is not UTF-8 is reported like any other bad string.
+        text = sys.stdin.buffer.read().decode("utf-8", "replace")
+        strings += [line.strip() for line in text.splitlines() if line.strip()]
+    return strings
 
 
 async def explain(config: Config, args: argparse.Namespace) -> int:
