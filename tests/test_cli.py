@@ -1,4 +1,5 @@
-"""The `gateway` command, run as users run it: `python -m gateway ...` in a subprocess."""
+"""The `gateway` command: run as users run it (`python -m gateway ...` in a subprocess) for
+the exit codes and output that matter most, and through `main()` for the rest."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.cli import main
 from gateway.config import load_config
 from gateway.errors import ConfigError
 from tests.support.configs import webhook
@@ -60,32 +62,39 @@ def test_check_prints_every_problem_and_exits_1(config_factory: Callable[..., Pa
     ) in problems
 
 
-def test_check_reads_secrets_from_the_environment(config_factory: Callable[..., Path]) -> None:
+def test_check_reads_secrets_from_the_environment(
+    config_factory: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     directory = config_factory(
         destinations=[webhook("hook", "https://hooks.example.com/", secret_env="CG_CLI_SECRET")]
     )
-    environment = {k: v for k, v in os.environ.items() if k != "CG_CLI_SECRET"}
-    missing = subprocess.run(
-        [sys.executable, "-m", "gateway", "check", "--config", str(directory)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
-    assert missing.returncode == 1
-    assert 'secret_env "CG_CLI_SECRET" is not set in the environment' in missing.stderr
+    monkeypatch.delenv("CG_CLI_SECRET", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--config", str(directory)])
+    assert exited.value.code == 1
+    missing = capsys.readouterr()
+    assert missing.err.splitlines() == [
+        'destinations.yaml: destination "hook": secret_env "CG_CLI_SECRET" is not set in the '
+        "environment",
+        f"1 problem(s) in {directory}",
+    ]
 
-    present = gateway("check", "--config", str(directory), env={"CG_CLI_SECRET": "s3cr3t"})
-    assert present.returncode == 0, present.stderr
-    assert present.stdout.startswith("config OK: 3 source(s), 1 destination(s)")
-    assert "s3cr3t" not in present.stdout + present.stderr
+    monkeypatch.setenv("CG_CLI_SECRET", "s3cr3t")
+    assert main(["check", "--config", str(directory)]) == 0
+    present = capsys.readouterr()
+    assert present.out.startswith("config OK: 3 source(s), 1 destination(s)")
+    assert "s3cr3t" not in present.out + present.err
 
 
-def test_check_on_a_missing_directory_exits_1(tmp_path: Path) -> None:
-    result = gateway("check", "--config", str(tmp_path / "nope"))
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
+def test_check_on_a_missing_directory_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--config", str(tmp_path / "nope")])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
         f"{tmp_path / 'nope'}: config directory does not exist",
         f"1 problem(s) in {tmp_path / 'nope'}",
     ]
@@ -103,7 +112,8 @@ def test_serve_refuses_to_start_on_an_invalid_config(config_factory: Callable[..
     assert "listening" not in result.stdout
 
 
-def test_a_command_is_required() -> None:
-    result = gateway()
-    assert result.returncode == 2
-    assert "usage: gateway" in result.stderr
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "usage: gateway" in capsys.readouterr().err
