@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -21,6 +22,10 @@ from pydantic import Field, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
+
+# RFC 9110 §5.1 token; field values as visible ASCII, spaces and tabs (no CR/LF).
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 
 class WebhookConfig(DestinationConfig):
@@ -35,15 +40,30 @@ class WebhookConfig(DestinationConfig):
     def _url(cls, value: str) -> str:
         return check_http_url(value)
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not HEADER_NAME.fullmatch(name):
+                raise ValueError(f'header name "{name}" is not a valid HTTP header name')
+            if not HEADER_VALUE.fullmatch(text):
+                raise ValueError(f'header "{name}" must be printable ASCII on one line')
+        return value
+
     def endpoint(self) -> str | None:
         return self.url
 
 
 def check_http_url(value: str) -> str:
-    url = httpx.URL(value)
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
     if url.scheme not in ("http", "https") or not url.host:
         scheme = url.scheme or "none"
         raise ValueError(f'must be an http(s) URL with a host (got scheme "{scheme}")')
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"has port {url.port}, outside 1-65535")
     return value
 
 

@@ -267,3 +267,38 @@ async def test_the_timeout_bounds_a_whole_attempt() -> None:
         await short.aclose()
         trickle.close()
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ({"x-team": "日本"}, "printable ASCII"),
+        ({"x-team": "a\r\nx-injected: 1"}, "printable ASCII"),
+        ({"x-team": "trailing newline\n"}, "printable ASCII"),
+        ({"bad name": "v"}, "not a valid HTTP header name"),
+        ({"x-team:": "v"}, "not a valid HTTP header name"),
+    ],
+)
+def test_custom_headers_must_be_sendable(headers: dict[str, str], problem: str) -> None:
+    """Checked with the config: httpx would fail each attempt with a non-delivery error."""
+    with pytest.raises(ValueError, match=problem):
+        config("https://collector.example.net/x", headers=headers)
+    assert config("https://collector.example.net/x", headers={"x-api": "v1 ok\t!"}).headers
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"), [("http://[::1", "not a valid URL"), ("http://host:99999/", "port")]
+)
+def test_a_malformed_url_is_a_config_sentence_not_a_crash(
+    url: str, problem: str, tmp_path: Any
+) -> None:
+    from gateway.config.loader import load_config
+    from gateway.errors import ConfigError
+    from tests.support.configs import webhook, write_config
+
+    with pytest.raises(ValueError, match=problem):
+        config(url)
+    directory = write_config(tmp_path / "cfg", destinations=[webhook("broken", url)])
+    with pytest.raises(ConfigError) as caught:
+        load_config(directory)
+    assert any("destinations.yaml" in p and "broken" in p for p in caught.value.problems)
