@@ -26,12 +26,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from gateway.config.loader import load_config
 from gateway.policy.categories import Scrubber
 from tests.policy.corpus_ordinary import FORBIDDEN, ORDINARY, measure
-from tests.policy.harness import MAGIC, WRITE_KEYS, Harness, TestClient
+from tests.policy.harness import MAGIC, WRITE_KEYS, Harness, TestClient, media_bytes, tc_string
 
 # Keys and values of ordinary events: none of them is, names, or looks like forbidden data.
 KEYS = ["product_id", "sku", "name", "brand", "variant", "price", "quantity", "coupon",
@@ -72,6 +73,7 @@ MESSAGE_KEYS = [
 CONTACT_KEYS = ["contacts", "addressBook", "phone_book", "contact-list", "連絡先", "電話帳"]
 MEDIA_KEYS = ["photo", "photos", "selfie", "videoFile", "attachments", "写真", "動画"]
 URL_PARAMS = ["lat", "lng", "gps", "latitude", "ll"]
+MEDIA_B64 = base64.b64encode(media_bytes("jpeg")).decode()
 # caplog is reset per example; building events with nested trees is slow-ish by design.
 SLOW_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
@@ -360,3 +362,65 @@ def test_the_engine_removes_exactly_what_the_scrubber_alone_removes(harness: Har
     alone = measure(Scrubber())
     assert unchanged == len(ORDINARY) and false_removals == 0
     assert (expected, found, removed) == (alone.expected, alone.found, alone.removed)
+
+
+# --- metrics: removals by category and rule, refusals by destination and reason ---------
+
+
+def counters(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = client.get("/metrics").text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def test_removals_and_refusals_are_counted(client: TestClient) -> None:
+    auth = (WRITE_KEYS["ios"], "")
+    no_vendor = tc_string({"purposes": [1, 2, 3, 4, 7, 8, 9, 10], "vendors": [1]})
+    batch = [
+        {"type": "track", "event": "Run", "anonymousId": "m1",
+         "properties": {"lat": 35.6812, "lng": 139.7671, "messageBody": "hi"}},
+        {"type": "page", "name": "Stores", "anonymousId": "m1",
+         "context": {"page": {"url": "https://shop.example.com/s?lat=35.6812&q=1"},
+                     "device": {"advertisingId": "6D92078A-8246-4BA4-AE5B-76104861E7DC",
+                                "adTrackingEnabled": False}}},
+        {"type": "track", "event": "Buy", "anonymousId": "m1", "properties": {"blob": MEDIA_B64},
+         "context": {"consent": {"tcf": no_vendor}}},
+    ]  # fmt: skip
+    before = counters(client)
+    response = client.post(
+        "/v1/batch",
+        content=orjson.dumps({"batch": batch}),
+        auth=auth,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    gpc = client.post(
+        "/v1/track",
+        content=orjson.dumps({"event": "Viewed", "anonymousId": "m2"}),
+        auth=auth,
+        headers={"content-type": "application/json", "sec-gpc": "1"},
+    )
+    assert gpc.status_code == 200
+    after = counters(client)
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    removed = "gateway_policy_fields_removed_total"
+    assert delta(removed, category="location", rule="key_name") == 2
+    assert delta(removed, category="location", rule="url_param") == 1
+    assert delta(removed, category="message_content", rule="key_name") == 1
+    assert delta(removed, category="media", rule="value:base64_media") == 1
+    assert delta(removed, category="advertising_id", rule="ad_tracking_disabled") == 1
+    refused = "gateway_events_not_forwarded_total"
+    assert delta(refused, destination="ads", reason="tcf_vendor") == 1
+    assert delta(refused, destination="ads", reason="purpose_not_granted") == 1
+    assert delta(refused, destination="social", reason="purpose_not_granted") == 1
+    assert delta(refused, destination="analytics", reason="purpose_not_granted") == 0
+    total_removed = sum(v for (n, _), v in after.items() if n == removed)
+    assert total_removed - sum(v for (n, _), v in before.items() if n == removed) == 6
