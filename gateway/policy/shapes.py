@@ -36,6 +36,8 @@ VCARD: Shape = (CONTACTS, "value:vcard")
 MEDIA_PATH: Shape = (MEDIA, "value:media_path")
 CONTACTS_URI: Shape = (CONTACTS, "value:contacts_uri")
 MESSAGE_URI: Shape = (MESSAGE_CONTENT, "value:message_uri")
+CONTACT_LIST: Shape = (CONTACTS, "value:contact_list")
+PLUS_CODE: Shape = (LOCATION, "value:plus_code")
 
 _NUMBER = r"([-+]?\d{1,3}\.\d{3,})"
 _SEP = r"\s*[,;/\s]\s*"
@@ -84,7 +86,7 @@ def string_shape(text: str, free_text: bool = True) -> Shape | None:
 def _leading_shape(text: str, size: int) -> Shape | None:
     first = text[0]
     if first in _NUMERIC_START:
-        return _coordinates(text)
+        return _coordinates(text) or _plus_code(text, size)
     if size >= MIN_BASE64_MEDIA and text.startswith(_B64_PREFIXES):
         shape = _base64_media(text)
         if shape is not None:
@@ -104,6 +106,17 @@ def _leading_shape(text: str, size: int) -> Shape | None:
     return None
 
 
+def _plus_code(text: str, size: int) -> Shape | None:
+    if 11 <= size <= 12 and text[8] == "+" and _PLUS_CODE.fullmatch(text.upper()):
+        return PLUS_CODE
+    return None
+
+
+# Open Location Code ("Plus Code"): 8 digits of the code alphabet, "+", 2-3 more — a spot of
+# about 14 m x 14 m. Short codes ("MMG2+9X Tokyo") need a reference place and pass.
+_PLUS_CODE = re.compile(r"[2-9CFGHJ-MPQRV-X]{8}\+[2-9CFGHJ-MPQRV-X]{2,3}")
+
+
 def key_data(name: str) -> KeyVerdict | None:
     """A verdict for a key or parameter name that is itself forbidden data
     (`{"35.68,139.76": 1}`, `?35.68,139.76`): the entry goes, its name is masked in reports."""
@@ -114,13 +127,45 @@ def key_data(name: str) -> KeyVerdict | None:
 
 
 def list_shape(items: list[Any]) -> Shape | None:
-    """(category, rule) when a JSON array is a coordinate pair or the bytes of a media file."""
+    """(category, rule) when a JSON array is a coordinate pair, the bytes of a media file,
+    or a list of other people's contact entries (an address book under any key name)."""
     size = len(items)
     if 2 <= size <= 3 and type(items[0]) is float:
         return COORDINATES if _is_number_pair(items) else None
     if size >= 16 and type(items[0]) is int:
         return MEDIA_BYTES if _is_media_bytes(items) else None
+    if size >= 2 and type(items[0]) is dict:
+        return CONTACT_LIST if _is_contact_list(items) else None
     return None
+
+
+_NAME_KEYS = frozenset({
+    "name", "fullname", "displayname", "firstname", "lastname", "givenname", "familyname",
+    "nickname", "氏名", "名前", "姓", "名", "フルネーム",
+})  # fmt: skip
+_REACH_KEYS = frozenset({
+    "phone", "phonenumber", "phonenumbers", "phones", "tel", "telephone", "mobile", "cell",
+    "email", "emails", "emailaddress", "mail", "電話", "電話番号", "携帯", "携帯番号", "メール",
+    "メールアドレス",
+})  # fmt: skip
+
+
+def _is_contact_list(items: list[Any]) -> bool:
+    """Two or more entries that each name a person and say how to reach them: that is what
+    an address book looks like, whatever the list is called (policy: "Personal information
+    and contact information listed in phone books and address books")."""
+    hits = 0
+    for item in items[:20]:
+        if not isinstance(item, dict):
+            return False
+        keys = {_fold_key(k) for k in item}
+        if keys & _NAME_KEYS and keys & _REACH_KEYS:
+            hits += 1
+    return hits >= 2 and hits * 2 > min(len(items), 20)
+
+
+def _fold_key(key: str) -> str:
+    return key.replace("_", "").replace("-", "").replace(" ", "").lower()
 
 
 def coordinates_in_text(text: str) -> bool:

@@ -969,3 +969,43 @@ def test_time_budget_and_linear_cost() -> None:
     assert 800 < small_size < 1300 and large_size > 30_000
     assert small < 150, f"{small:.1f} µs for a {small_size}-byte event"
     assert large / large_size < 3 * small / small_size, (small, large)
+
+
+CONTACT_LISTS = [
+    [{"name": "Taro", "phone": "090-1234-5678"}, {"name": "Hanako", "phone": "080-1111-2222"}],
+    [{"first_name": "A", "email": "a@example.com"}, {"firstName": "B", "email": "b@example.com"}],
+    [{"氏名": "山田", "電話番号": "03-1234-5678"}, {"氏名": "佐藤", "電話番号": "06-1234-5678"}],
+]
+
+
+@pytest.mark.parametrize("entries", CONTACT_LISTS)
+def test_a_list_of_people_with_phones_or_emails_is_an_address_book(
+    scrubber: Scrubber, entries: list[dict[str, str]]
+) -> None:
+    event = {"properties": {"friends": entries, "plan": "pro"}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {"plan": "pro"}}
+    assert [(r.path, r.category, r.rule) for r in removed] == [
+        ("properties.friends", C, "value:contact_list")
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [{"name": "Shoe", "price": 1200}, {"name": "Hat", "price": 800}],  # products
+        [{"name": "Me", "phone": "090-0000-0000", "line1": "1-2-3"}],  # one own address
+        [{"name": "Shipping"}, {"name": "Billing", "email": "billing@example.com"}],
+    ],
+)
+def test_lists_that_are_not_address_books_pass(scrubber: Scrubber, value: list[Any]) -> None:
+    event = {"properties": {"entries": copy.deepcopy(value)}}
+    assert scrubber.scrub(event) == []
+    assert event["properties"]["entries"] == value
+
+
+def test_a_full_plus_code_is_a_location_but_look_alikes_pass(scrubber: Scrubber) -> None:
+    event = {"properties": {"spot": "8Q7XMMG2+9X", "sku": "ABCDEFGH+12", "ref": "12345678+90"}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {"sku": "ABCDEFGH+12", "ref": "12345678+90"}}
+    assert [(r.path, r.rule) for r in removed] == [("properties.spot", "value:plus_code")]
