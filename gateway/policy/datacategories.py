@@ -57,20 +57,36 @@ def category_of(path: tuple[str, ...]) -> str | None:
     return None if path[:1] in NOT_PERSONAL or path[:1] == ("context",) else "other"
 
 
+# Entries with a longer entry under them (`context.device` holds `context.device.id`): a walk
+# must look inside them; below any other entry every leaf has that entry's category.
+_INNER = frozenset(p[:n] for p in CATEGORY_PREFIXES for n in range(1, len(p)))
+_FRESH = "\x00"  # a key no entry names: "any other key" when expanding wildcards
+_MAX_EXPANSION_DEPTH = 1 + max(len(p) for p in CATEGORY_PREFIXES)
+# Listed fields that hold a single value (Segment Spec): no path continues under them.
+_SCALARS = frozenset(
+    {("userId",), ("anonymousId",), ("groupId",), ("previousId",), ("event",), ("name",),
+     ("category",), ("timestamp",), ("originalTimestamp",), ("sentAt",), ("receivedAt",),
+     ("type",), ("messageId",), ("context", "ip"), ("context", "userAgent"),
+     ("context", "locale"), ("context", "timezone"), ("context", "device", "id"),
+     ("context", "device", "advertisingId")}
+)  # fmt: skip
+
+
 def categories_of_payload(payload: dict[str, Any]) -> tuple[str, ...]:
+    """The categories of the data a payload provides: each leaf value by its path's longest
+    listed prefix (an advertising ID in `context.device` is `advertising_id`, the rest of the
+    device object `device`). Empty objects and arrays provide nothing."""
     found = {category_of(path) for path in _leaf_paths(payload, ())}
-    found.discard(None)
     return tuple(sorted(c for c in found if c))
 
 
 def _leaf_paths(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     if isinstance(value, dict):
-        if not value:
-            yield prefix
         for key, item in value.items():
             path = (*prefix, str(key))
-            if path in CATEGORY_PREFIXES:
-                yield path
+            if path in CATEGORY_PREFIXES and path not in _INNER:
+                if item not in ({}, []):
+                    yield path
             else:
                 yield from _leaf_paths(item, path)
     elif isinstance(value, list):
@@ -81,29 +97,38 @@ def _leaf_paths(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]
 
 
 def categories_of_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
-    """Every category a destination can receive given its `fields` patterns."""
-    found: set[str] = set()
+    """Every category a destination can receive given its `fields` patterns: the categories
+    of every path a pattern can reach, and of everything under it (a pattern that names an
+    object includes its subtree). Wildcards range over the listed keys and any other key."""
+    found: set[str | None] = set()
     for pattern in patterns:
-        segments = pattern.split(".")
-        for prefix, category in CATEGORY_PREFIXES.items():
-            if _overlaps(segments, prefix):
-                found.add(category)
-        known_roots = {p[0] for p in CATEGORY_PREFIXES} | {p[0] for p in NOT_PERSONAL}
-        if segments[0] not in known_roots | {"*", "**"}:
-            found.add("other")
-    if found and all(s.split(".")[0] in ("*", "**") for s in patterns):
-        found.add("other")
-    return tuple(sorted(found))
+        for path in set(_expansions(tuple(pattern.split(".")), ())):
+            found.add(category_of(path))
+            found.update(c for p, c in CATEGORY_PREFIXES.items() if p[: len(path)] == path)
+    return tuple(sorted(c for c in found if c))
 
 
-def _overlaps(segments: list[str], prefix: tuple[str, ...]) -> bool:
-    """Could a path matched by the pattern lie at or under `prefix`, or contain it?"""
-    for index, key in enumerate(prefix):
-        if index >= len(segments):
-            return True
-        segment = segments[index]
-        if segment == "**":
-            return True
-        if segment not in ("*", key):
-            return False
-    return True
+def _expansions(segments: tuple[str, ...], prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    if not segments:
+        yield prefix
+        return
+    if prefix in _SCALARS:
+        return
+    head, rest = segments[0], segments[1:]
+    if head == "**":
+        yield from _expansions(rest, prefix)
+        if len(prefix) < _MAX_EXPANSION_DEPTH:
+            for key in _children(prefix):
+                yield from _expansions(segments, (*prefix, key))
+    elif head == "*":
+        for key in _children(prefix):
+            yield from _expansions(rest, (*prefix, key))
+    else:
+        yield from _expansions(rest, (*prefix, head))
+
+
+def _children(prefix: tuple[str, ...]) -> set[str]:
+    """The keys listed right under `prefix`, and one stand-in for every other key."""
+    size = len(prefix)
+    entries = (*CATEGORY_PREFIXES, *NOT_PERSONAL)
+    return {p[size] for p in entries if len(p) > size and p[:size] == prefix} | {_FRESH}
