@@ -5,6 +5,7 @@ one hash tag `{P}`, so each operation is one atomic script or MULTI and works un
 Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:out:<destination>    stream, consumer group "workers"; entries are deleted once acked
   {P}:retry:<destination>  zset of entries waiting for their next attempt (score = due time)
+  {P}:born:<destination>   their idempotency keys by creation time (the queue's oldest age)
   {P}:dead:<destination>   stream of dead letters
   {P}:dd:<source>:<id>     dedupe markers with a TTL (the dedupe window)
   {P}:ledger:*             provision records and their indexes
@@ -206,7 +207,8 @@ class RedisOutbox:
         await self._s.call(self._ensure_group(stream))
         await self._s.call(
             self._s._promote(
-                keys=[self._s.key("retry", destination), stream], args=[time.time(), limit]
+                keys=[self._s.key("retry", destination), stream, self._s.key("born", destination)],
+                args=[time.time(), limit],
             )
         )
         idle_ms = int(max(self._s.claim_idle, lease_seconds) * 1000)
@@ -274,6 +276,10 @@ class RedisOutbox:
         async with self._s.client.pipeline(transaction=True) as pipe:
             await self._remove(pipe, entry)
             pipe.zadd(self._s.key("retry", destination), {data: time.time() + delay})
+            pipe.zadd(
+                self._s.key("born", destination),
+                {entry.item.idempotency_key: entry.item.created_at},
+            )
             await self._s.call(pipe.execute())
 
     async def dead_letter(self, entry: Claimed, reason: str) -> None:
@@ -294,10 +300,13 @@ class RedisOutbox:
                 pipe.zcard(self._s.key("retry", name))
                 pipe.xlen(self._s.key("dead", name))
                 pipe.xrange(self._stream(name), count=1)
-                pending, retrying, dead, first = await self._s.call(pipe.execute())
+                pipe.zrange(self._s.key("born", name), 0, 0, withscores=True)
+                pending, retrying, dead, first, born = await self._s.call(pipe.execute())
             oldest = now
             if first:
                 oldest = decode_item(first[0][1][b"d"])[0].created_at
+            if born and retrying:
+                oldest = min(oldest, float(born[0][1]))
             out[name] = QueueStats(int(pending) + int(retrying), max(0.0, now - oldest), int(dead))
         return out
 
@@ -329,9 +338,13 @@ class RedisOutbox:
     async def _forget_in_retries(self, name: str, wanted: set[str]) -> int:
         key = self._s.key("retry", name)
         members = await self._s.call(self._s.client.zrange(key, 0, -1))
-        doomed = [m for m in members if wanted & set(decode_item(m)[0].subject_keys)]
+        items = {m: decode_item(m)[0] for m in members}
+        doomed = [m for m, item in items.items() if wanted & set(item.subject_keys)]
         if doomed:
-            await self._s.call(self._s.client.zrem(key, *doomed))
+            async with self._s.client.pipeline(transaction=True) as pipe:
+                pipe.zrem(key, *doomed)
+                pipe.zrem(self._s.key("born", name), *(items[m].idempotency_key for m in doomed))
+                await self._s.call(pipe.execute())
         return len(doomed)
 
     async def _destinations(self) -> list[str]:

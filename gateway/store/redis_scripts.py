@@ -26,12 +26,17 @@ end
 return duplicates
 """
 
-# KEYS: retry zset, stream. ARGV: now, limit. Moves due retries back into the stream.
+# KEYS: retry zset, stream, born zset. ARGV: now, limit. Moves due retries back into the
+# stream (and out of the oldest-age index, which covers only entries waiting for a retry).
 PROMOTE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, member in ipairs(due) do
   redis.call('XADD', KEYS[2], '*', 'd', member)
   redis.call('ZREM', KEYS[1], member)
+  local ok, item = pcall(cjson.decode, member)
+  if ok and type(item) == 'table' and item.idempotency_key then
+    redis.call('ZREM', KEYS[3], item.idempotency_key)
+  end
 end
 return #due
 """

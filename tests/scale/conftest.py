@@ -28,6 +28,14 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
 
 
 @pytest.fixture
+def private_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A cluster of this test alone, free to kill nodes of."""
+    cluster = Cluster(tmp_path / "cluster").start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
 def cluster_url(redis_cluster: Cluster) -> str:
     """The cluster's first node, every node flushed."""
     redis_cluster.flush()

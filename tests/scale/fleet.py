@@ -225,10 +225,10 @@ class Cluster:
              "--cluster-replicas", "0", "--cluster-yes"],
             check=True, capture_output=True, timeout=30,
         )  # fmt: skip
-        wait_until(self._ok, 20, "cluster_state:ok on every node", 0.1)
+        wait_until(self.healthy, 20, "cluster_state:ok on every node", 0.1)
         return self
 
-    def _ok(self) -> bool:
+    def healthy(self) -> bool:
         for node in self.nodes:
             client = redis.Redis(port=node.port)
             try:
@@ -239,6 +239,19 @@ class Cluster:
             if "cluster_state:ok" not in text or "cluster_known_nodes:3" not in text:
                 return False
         return True
+
+    def owner(self, key: str) -> RedisServer:
+        """The master serving `key`'s hash slot."""
+        client = redis.Redis(port=self.nodes[0].port)
+        try:
+            slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
+            ranges = client.execute_command("CLUSTER", "SLOTS")
+        finally:
+            client.close()
+        for low, high, master, *_ in ranges:
+            if int(low) <= slot <= int(high):
+                return next(n for n in self.nodes if n.port == int(master[1]))
+        raise AssertionError(f"no master serves slot {slot}")
 
     def flush(self) -> None:
         for node in self.nodes:
