@@ -19,6 +19,9 @@ from gateway.config.schema import PolicyFile
 from gateway.policy.tcf import TCFError, TCString, decode
 
 TCF_KEYS = ("tcf", "tcString", "tcfString", "gdpr_consent", "gdprConsent")
+# TCF special feature 1, "Use precise geolocation data": the TCF's word on GPS location, for a
+# source allowed to collect it (allow_categories: [location]).
+TCF_SPECIAL_FEATURES = {"location": 1}
 CONSENT_MODE_KEYS = ("googleConsentMode", "consentMode", "gcm")
 CONSENT_MODE_PURPOSES = {
     "analytics_storage": "analytics",
@@ -214,14 +217,22 @@ class ConsentResolver:
             tcf = decode(raw)
         except TCFError as exc:
             problems.append(f"TCF string unreadable ({exc}): denied")
-            for purpose in self.policy.tcf.purposes:
+            for purpose in (*self.policy.tcf.purposes, *self._tcf_features()):
                 signal.deny(purpose, "unreadable TCF string")
             return None, signal
         for purpose, ids in self.policy.tcf.purposes.items():
             missing = [i for i in ids if i not in tcf.purpose_consents]
             detail = f"TCF purposes {ids}" + (f" missing {missing}" if missing else "")
             signal.set(purpose, not missing, detail)
+        for purpose, feature in self._tcf_features().items():
+            opted_in = feature in tcf.special_feature_optins
+            detail = f"TCF special feature {feature}" + ("" if opted_in else " not opted in")
+            signal.set(purpose, opted_in, detail)
         return tcf, signal
+
+    def _tcf_features(self) -> dict[str, int]:
+        """Category purposes a TCF string speaks for through its special features."""
+        return {p: f for p, f in TCF_SPECIAL_FEATURES.items() if p in self._categories}
 
     def _consent_mode(self, consent: Mapping[str, Any], problems: list[str]) -> _Signal:
         signal = _Signal("consent_mode")

@@ -149,9 +149,9 @@ def test_every_tcf_key_is_read_and_an_empty_one_is_no_signal() -> None:
         ({"categoryPreferences": {"analytics": CANARY}}, {"analytics"}, "not true/false"),
         ({"categoryPreferences": {"C0004": None}}, {"advertising"}, "not true/false"),
         ({"categoryPreferences": {"location": 1}}, {"location"}, "not true/false"),
-        ({"tcf": CANARY}, {"analytics", "advertising"}, "TCF string unreadable"),
-        ({"tcf": "C" + CANARY}, {"analytics", "advertising"}, "TCF string unreadable"),
-        ({"gdprConsent": ["CPx"]}, {"analytics", "advertising"}, "not a string"),
+        ({"tcf": CANARY}, {"analytics", "advertising", "location"}, "TCF string unreadable"),
+        ({"tcf": "C" + CANARY}, {"analytics", "advertising", "location"}, "TCF string unreadable"),
+        ({"gdprConsent": ["CPx"]}, {"analytics", "advertising", "location"}, "not a string"),
         ({"ad_storage": CANARY}, {"advertising"}, "neither granted nor denied"),
         ({"gcm": {"analytics_storage": 1}}, {"analytics"}, "neither granted nor denied"),
     ],
@@ -231,6 +231,20 @@ def test_category_purposes_need_an_explicit_grant() -> None:
     assert decision(granted, "location") == (True, "categoryPreferences")
     assert decision(granted, "media") == (False, "default")
     assert list(granted.purposes) == ["service", "analytics", "advertising", "location", "media"]
+
+
+def test_tcf_special_feature_1_speaks_for_location_only_where_it_is_a_purpose() -> None:
+    with_sf1 = tc_string({"purposes": [1], "special_features": [1]})
+    without = tc_string({"purposes": [1], "special_features": [2]})
+    location = frozenset({"location"})
+    granted = resolve({"tcf": with_sf1}, categories=location)
+    assert decision(granted, "location") == (True, "tcf")
+    assert granted.purposes["location"].detail == "TCF special feature 1"
+    refused = resolve(
+        {"tcf": without, "categoryPreferences": {"location": True}}, categories=location
+    )
+    assert decision(refused, "location") == (False, "tcf")
+    assert "location" not in resolve({"tcf": with_sf1}).purposes
 
 
 def test_stamp_and_granted() -> None:
