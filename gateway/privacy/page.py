@@ -42,6 +42,8 @@ body:JSON.stringify(body)});const s=document.getElementById('status');
 const next=r.headers.get('x-csrf-token');if(next)form.elements.csrf_token.value=next;
 if(r.ok){const state=await r.json();
 for(const [p,on] of Object.entries(state.purposes))check('purpose.'+p,on);
+for(const [p,by] of Object.entries(state.decided_by)){
+const el=form.querySelector(`[data-decided="${p}"]`);if(el)el.textContent=by;}
 for(const [v,on] of Object.entries(state.vendors))check('vendor.'+v,on);
 check('advertising_id',state.advertising_id);s.textContent=form.dataset.saved;}
 else{s.textContent=(await r.json()).error||r.statusText;}});}
@@ -128,7 +130,7 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
     for purpose, granted in state["purposes"].items():
         label = escape(PURPOSES[lang].get(purpose, purpose))
         decided = escape(str(state["decided_by"].get(purpose, "")))
-        hint = f"{text['decided_by']}: {decided}"
+        hint = f'{text["decided_by"]}: <span data-decided="{escape(purpose)}">{decided}</span>'
         parts.append(_radio_pair(f"purpose.{purpose}", label, granted, lang, hint))
     parts.append("</fieldset>")
     parts.append(
@@ -142,11 +144,13 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
         for vendor, allowed in state["vendors"].items():
             parts.append(_radio_pair(f"vendor.{vendor}", escape(vendor), allowed, lang))
         parts.append("</fieldset>")
+    # The first submit button is the form's default (Enter in a field): Save, not Allow all.
     parts.append(
         '<div class="buttons">'
+        f'<button type="submit" class="primary">{text["save"]}</button>'
         f'<button type="submit" name="all" value="allow">{text["allow_all"]}</button>'
-        f'<button type="submit" name="all" value="refuse">{text["refuse_all"]}</button>'
-        f'<button type="submit" class="primary">{text["save"]}</button></div></form>'
+        f'<button type="submit" name="all" value="refuse">{text["refuse_all"]}</button></div>'
+        "</form>"
     )
     return "".join(parts)
 

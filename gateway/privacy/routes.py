@@ -27,6 +27,7 @@ from gateway.runtime import Runtime
 
 log = logging.getLogger("gateway.privacy")
 MAX_BODY = 64 * 1024
+CLIENT_SOURCES = ("api", "sdk", "cmp")  # what a client may name as a change's source in the log
 DSAR_ACTIONS = (
     "disclosure", "correction", "deletion",
     "suspend-use", "resume-use", "suspend-provision", "resume-provision",
@@ -42,12 +43,11 @@ def _subject_token(request: Request) -> str | None:
     return request.headers.get(HEADER) or request.cookies.get(COOKIE)
 
 
-def _subject(request: Request, runtime: Runtime) -> tuple[str, Subject]:
-    token = _subject_token(request)
-    subject = runtime.tokens.verify(token)
-    if token is None or subject is None:
+def _subject(request: Request, runtime: Runtime) -> Subject:
+    subject = runtime.tokens.verify(_subject_token(request))
+    if subject is None:
         raise IngestError(401, "missing, invalid or expired subject token")
-    return token, subject
+    return subject
 
 
 def _keys(runtime: Runtime, subject: Subject) -> list[str]:
@@ -71,7 +71,7 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def _check_write_origin(request: Request, runtime: Runtime, token: str) -> bool:
+async def _check_write_origin(request: Request, runtime: Runtime, subject: Subject) -> bool:
     """Browsers always send Origin on PUT/POST: it must be a configured site or the gateway
     itself; from the gateway's own page a single-use CSRF token is needed too. Returns
     True when the request came from the gateway's own page."""
@@ -80,15 +80,15 @@ async def _check_write_origin(request: Request, runtime: Runtime, token: str) ->
         return False
     if origin == _own_origin(request):
         form_token = request.headers.get("x-csrf-token")
-        await _use_form_token(runtime, token, form_token)
+        await _use_form_token(runtime, subject, form_token)
         return True
     if origin not in runtime.sources.origins:
         raise IngestError(403, "origin not allowed to change preferences")
     return False
 
 
-async def _use_form_token(runtime: Runtime, token: str, form_token: str | None) -> None:
-    nonce = runtime.tokens.check_form_token(token, form_token)
+async def _use_form_token(runtime: Runtime, subject: Subject, form_token: str | None) -> None:
+    nonce = runtime.tokens.check_form_token(subject, form_token)
     if nonce is None:
         raise IngestError(403, "missing or invalid CSRF token")
     if not await runtime.store.use_once(f"form:{nonce}", 3 * 3600):
@@ -125,7 +125,7 @@ def _guard(handler: Any) -> Any:
 
 
 async def get_consent(request: Request, runtime: Runtime) -> Response:
-    _, subject = _subject(request, runtime)
+    subject = _subject(request, runtime)
     service = PrivacyService(runtime)
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
@@ -133,18 +133,19 @@ async def get_consent(request: Request, runtime: Runtime) -> Response:
 
 
 async def put_consent(request: Request, runtime: Runtime) -> Response:
-    token, subject = _subject(request, runtime)
-    from_page = await _check_write_origin(request, runtime, token)
+    subject = _subject(request, runtime)
+    from_page = await _check_write_origin(request, runtime, subject)
     service = PrivacyService(runtime)
     update = parse_update(await _read_json(request), service.purposes, service.vendors)
-    source = "page" if from_page else request.headers.get("x-consent-source", "api")[:20]
+    claimed = request.headers.get("x-consent-source")
+    source = "page" if from_page else claimed if claimed in CLIENT_SOURCES else "api"
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.update(
         _keys(runtime, subject), update, source, _country(request, runtime), gpc
     )
     headers = {"cache-control": "no-store"}
     if from_page:
-        headers["x-csrf-token"] = runtime.tokens.form_token(token)
+        headers["x-csrf-token"] = runtime.tokens.form_token(subject)
     return JSONResponse(state, headers=headers)
 
 
@@ -164,14 +165,13 @@ async def _render_preferences(
     request: Request, runtime: Runtime, lang: str, message: str = "", warning: bool = False
 ) -> Response:
     nonce = new_nonce()
-    token = _subject_token(request)
-    subject = runtime.tokens.verify(token)
+    subject = runtime.tokens.verify(_subject_token(request))
     state, csrf = None, None
-    if token is not None and subject is not None:
+    if subject is not None:
         gpc = request.headers.get("sec-gpc") == "1"
         service = PrivacyService(runtime)
         state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
-        csrf = runtime.tokens.form_token(token)
+        csrf = runtime.tokens.form_token(subject)
     html = preference_page(lang, state, csrf, nonce, message, warning)
     status = 200 if not warning else 403
     return HTMLResponse(html, status, headers=_page_headers(nonce))
@@ -194,11 +194,11 @@ async def submit_preferences(request: Request) -> Response:
     lang = pick_language(form.get("lang"), request.headers.get("accept-language"))
     text = TEXT[lang]
     try:
-        token, subject = _subject(request, runtime)
+        subject = _subject(request, runtime)
         origin = request.headers.get("origin")
         if origin is not None and origin != _own_origin(request):
             raise IngestError(403, "origin not allowed")
-        await _use_form_token(runtime, token, form.get("csrf_token"))
+        await _use_form_token(runtime, subject, form.get("csrf_token"))
         service = PrivacyService(runtime)
         update = _form_update(form, service)
         await service.update(_keys(runtime, subject), update, "page", _country(request, runtime))

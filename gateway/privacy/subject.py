@@ -46,7 +46,7 @@ class SubjectTokens:
             return None
         version, _, rest = token.partition(".")
         body, _, signature = rest.partition(".")
-        if version != "v1" or not hmac.compare_digest(signature, self._sign(body)):
+        if version != "v1" or not _same(signature, self._sign(body)):
             return None
         try:
             claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -64,28 +64,38 @@ class SubjectTokens:
             return None
         return Subject(anonymous_id, user_id, issued)
 
-    def form_token(self, subject_token: str, now: float | None = None) -> str:
-        """A CSRF token bound to the subject token, valid FORM_LIFETIME seconds, single use
-        (the caller records its nonce as used)."""
-        issued = int(now if now is not None else time.time())
+    def form_token(self, subject: Subject, now: float | None = None) -> str:
+        """A CSRF token bound to the subject (not to one subject token: every accepted event
+        re-issues the cookie), valid FORM_LIFETIME seconds, single use (the caller records
+        its nonce as used)."""
+        issued = str(int(now if now is not None else time.time()))
         nonce = secrets.token_urlsafe(12)
-        return f"{issued}.{nonce}.{self._sign(f'form|{subject_token}|{issued}|{nonce}')}"
+        return f"{issued}.{nonce}.{self._sign(_form_claims(subject, issued, nonce))}"
 
     def check_form_token(
-        self, subject_token: str, form_token: str | None, now: float | None = None
+        self, subject: Subject, form_token: str | None, now: float | None = None
     ) -> str | None:
         """The token's nonce when it is genuine, for this subject and fresh; else None."""
         if not form_token or form_token.count(".") != 2:
             return None
         issued, nonce, signature = form_token.split(".")
-        expected = self._sign(f"form|{subject_token}|{issued}|{nonce}")
-        if not issued.isdigit() or not hmac.compare_digest(signature, expected):
+        expected = self._sign(_form_claims(subject, issued, nonce))
+        if not issued.isdigit() or not _same(signature, expected):
             return None
         age = (now if now is not None else time.time()) - int(issued)
         return nonce if 0 <= age <= FORM_LIFETIME else None
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+
+
+def _form_claims(subject: Subject, issued: str, nonce: str) -> str:
+    return orjson.dumps(["form", subject.anonymous_id, subject.user_id, issued, nonce]).decode()
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time, and a non-ASCII forgery is just wrong (compare_digest raises on it)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _b64(data: bytes) -> str:

@@ -1,0 +1,158 @@
+"""The preference center in a real headless Chromium: switch language, refuse advertising
+with the keyboard only, see the confirmation, and the browser's next events reach analytics
+but no advertising destination. Plus the page's accessibility basics."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.privacy.stack import Stack, new_id
+from tests.support.configs import WEB_KEY
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SEND = """async ([writeKey, anonymousId, event]) => {
+  const messageId = anonymousId + '-' + event;
+  const r = await fetch('/v1/batch', {method: 'POST', headers: {'content-type': 'text/plain'},
+    body: JSON.stringify({writeKey, batch: [{type: 'track', event, anonymousId, messageId}]})});
+  return [r.status, messageId];
+}"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
+    ),
+]
+
+
+@pytest.fixture
+async def browser_page(stack: Stack) -> AsyncIterator[Any]:
+    """A fresh Japanese-speaking browser profile on the gateway's origin."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(locale="ja-JP")
+            page = await context.new_page()
+            await page.goto(stack.url + "/privacy/preferences")
+            yield page
+        finally:
+            await browser.close()
+
+
+async def send(page: Any, anonymous_id: str, event: str) -> str:
+    """A track event sent by the page itself (same origin, with its cookie)."""
+    status, message_id = await page.evaluate(SEND, [WEB_KEY, anonymous_id, event])
+    assert status == 200
+    return str(message_id)
+
+
+async def tab_to(page: Any, selector: str, limit: int = 40) -> None:
+    """Press Tab until the focused element matches (reading focus is not interacting)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_refusing_advertising_with_the_keyboard_only(stack: Stack, browser_page: Any) -> None:
+    page = browser_page
+    anonymous_id = new_id("browser")
+    first = await send(page, anonymous_id, "before")
+    cookies = await page.context.cookies()
+    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [("gw_sid", True, "Lax")]
+    await page.reload()
+    assert await page.get_attribute("html", "lang") == "ja"
+    assert await page.inner_text("h1") == "プライバシーの設定"
+
+    await tab_to(page, 'a[hreflang="en"]')
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    assert page.url.endswith("/privacy/preferences?lang=en")
+    assert await page.get_attribute("html", "lang") == "en"
+    assert await page.inner_text("h1") == "Your privacy choices"
+
+    await tab_to(page, 'input[name="purpose.advertising"]')
+    assert await page.evaluate("document.activeElement.value") == "on"
+    await page.keyboard.press("ArrowRight")
+    assert await page.is_checked("#purpose-advertising-off")
+    assert await page.is_checked("#purpose-analytics-on")
+    await tab_to(page, "button.primary")
+    await page.keyboard.press("Space")
+    status = page.get_by_role("status")
+    await status.filter(has_text="Your choices have been saved.").wait_for(timeout=10_000)
+    assert await page.inner_text('[data-decided="advertising"]') == "preferences"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "preferences.png"), full_page=True)
+
+    state = await page.evaluate("fetch('/v1/consent').then(r => r.json())")
+    assert state["purposes"] == {"analytics": True, "advertising": False}
+    assert state["decided_by"]["advertising"] == "preferences"
+    after = await send(page, anonymous_id, "after")
+    stack.settle()
+    assert stack.reached(first) == {"stats", "stats2", "ads"}
+    assert stack.reached(after) == {"stats", "stats2"}
+
+
+async def test_enter_in_a_choice_saves_that_choice(stack: Stack, browser_page: Any) -> None:
+    """Enter in a form field submits with the default button: the choice just made is saved."""
+    page = browser_page
+    await send(page, new_id("browser"), "opened")
+    await page.goto(stack.url + "/privacy/preferences?lang=en")
+    await tab_to(page, 'input[name="purpose.advertising"]')
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").filter(has_text="saved").wait_for(timeout=10_000)
+    state = await page.evaluate("fetch('/v1/consent').then(r => r.json())")
+    assert state["purposes"] == {"analytics": True, "advertising": False}
+
+
+async def test_accessibility_basics(stack: Stack, browser_page: Any) -> None:
+    page = browser_page
+    await send(page, new_id("browser"), "opened")
+    await page.goto(stack.url + "/privacy/preferences?lang=en")
+    radios = await page.query_selector_all('input[type="radio"]')
+    assert len(radios) == 2 * (2 + 1 + 3)  # 2 purposes, the ad ID, 3 vendors
+    for radio in radios:
+        label = await radio.evaluate("r => [...r.labels].map(l => l.textContent.trim())")
+        assert label in (["Allow"], ["Refuse"]), await radio.get_attribute("id")
+        legend = await radio.evaluate("r => r.closest('fieldset').querySelector('legend')")
+        assert legend is not None
+    for fieldset in await page.query_selector_all("fieldset"):
+        legend = await fieldset.evaluate("f => f.firstElementChild.tagName")
+        assert legend == "LEGEND"
+        assert (await fieldset.evaluate("f => f.firstElementChild.textContent")).strip()
+    # Each choice is a named radio group a screen reader can announce.
+    for name in ("Measuring and improving our services", "Advertising identifier (IDFA / AAID)",
+                 "stats", "ads"):  # fmt: skip
+        group = page.get_by_role("group", name=name, exact=True)
+        assert await group.get_by_role("radio").count() == 2
+
+    status = page.get_by_role("status")
+    assert await status.count() == 1
+    assert await status.get_attribute("aria-live") == "polite"
+
+    buttons = page.locator("form button")
+    labels = [label.strip() for label in await buttons.all_inner_texts()]
+    allow, refuse = labels.index("Allow all"), labels.index("Refuse all optional")
+    assert abs(allow - refuse) == 1
+    styles = [
+        await buttons.nth(i).evaluate(
+            "b => { const s = getComputedStyle(b); return [s.fontSize, s.padding, s.color,"
+            " s.backgroundColor, s.borderWidth, b.getBoundingClientRect().height]; }"
+        )
+        for i in (allow, refuse)
+    ]
+    assert styles[0] == styles[1]  # refusing looks exactly as easy as allowing
+    assert await page.get_attribute("html", "lang") == "en"
+    assert await page.title() == "Your privacy choices"
