@@ -76,9 +76,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             problem = classify_address(address)
             if problem:
                 raise FatalDelivery(f"refused to connect: destination host resolves to {problem}")
-        return await self._inner.connect_tcp(
-            addresses[0], port, timeout, local_address, socket_options
-        )
+        # Every address was vetted: try them in order, as a plain connect would (an IPv6
+        # address listed first must not make a host unreachable from an IPv4-only network).
+        failure: Exception = httpcore.ConnectError("destination host has no address")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None

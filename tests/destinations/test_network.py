@@ -133,3 +133,25 @@ async def test_the_unguarded_client_reaches_loopback(receiver: Receiver) -> None
     finally:
         await client.aclose()
     assert response.status_code == 200
+
+
+async def test_every_vetted_address_is_tried_in_order(
+    receiver: Receiver, guarded: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver listens on 127.0.0.1 only: ::1 is refused (or absent), then the IPv4
+    address connects, as happy-eyeballs clients do."""
+    monkeypatch.setattr(network, "_resolve", resolving_to("::1", "127.0.0.1"))
+    monkeypatch.setattr(network, "classify_address", lambda address: None)
+    response = await guarded.post(
+        f"http://collector.example.net:{receiver.port}/hook", content=b"{}"
+    )
+    assert response.status_code == 200
+
+
+async def test_no_reachable_address_is_a_connect_error(
+    guarded: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(network, "_resolve", resolving_to("127.0.0.1"))
+    monkeypatch.setattr(network, "classify_address", lambda address: None)
+    with pytest.raises(httpx.ConnectError):
+        await guarded.post("http://collector.example.net:9/hook", content=b"{}")
