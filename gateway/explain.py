@@ -52,10 +52,10 @@ async def explain_event(
 
 def render_text(result: dict[str, Any]) -> str:
     if "error" in result:
-        return f"rejected ({result['status']}): {result['error']}\n"
+        return f"rejected ({result['status']}): {_shown(result['error'])}\n"
     lines = [f"source {result['source']}, policy {result['policy_version']}"]
     for index, trace in enumerate(result["events"]):
-        lines.append(f"\nevent {index + 1}: {trace['type']} {trace['messageId']}")
+        lines.append(f"\nevent {index + 1}: {_shown(trace['type'])} {_shown(trace['messageId'])}")
         if trace["dropped"]:
             lines.append(f"  DROPPED: {trace['dropped']}")
         lines.append("  consent:")
@@ -67,16 +67,26 @@ def render_text(result: dict[str, Any]) -> str:
             lines.append(f"    ! {problem}")
         lines.append(f"  removed ({len(trace['removed'])}):")
         for removal in trace["removed"]:
-            lines.append(f"    - {removal['path']}  [{removal['category']}: {removal['rule']}]")
+            where = _shown(removal["path"])
+            lines.append(f"    - {where}  [{removal['category']}: {removal['rule']}]")
         lines.append("  destinations:")
         for verdict in trace["destinations"]:
             mark = "SEND" if verdict["send"] else "skip"
-            lines.append(f"    {mark} {verdict['destination']}: {verdict['reason']}")
+            lines.append(f"    {mark} {verdict['destination']}: {_shown(verdict['reason'])}")
             if verdict.get("payload") is not None:
-                fields = ", ".join(_paths(verdict["payload"]))
+                fields = ", ".join(_shown(path) for path in _paths(verdict["payload"]))
                 lines.append(f"         fields: {fields}")
                 lines.append(f"         categories: {', '.join(verdict['categories'])}")
     return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    """Event key names and IDs come from the client: newlines and terminal control sequences
+    are printed escaped, so an event cannot forge or hide lines of its own explanation."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _paths(value: Any, prefix: str = "") -> list[str]:

@@ -293,3 +293,28 @@ def test_admin_endpoint_rejects_a_bad_event_without_echo(client: TestClient) -> 
     )
     assert response.status_code == 400
     assert response.json() == {"error": "context: must be an object", "status": 400}
+
+
+def test_text_output_escapes_control_characters_from_the_event() -> None:
+    """A key name with a newline or a terminal escape cannot forge or hide explanation lines."""
+    trace = {
+        "type": "track",
+        "messageId": "m\n  SEND fake: sent",
+        "dropped": None,
+        "purposes": {"service": {"granted": True, "signal": "default"}},
+        "signal_problems": [],
+        "removed": [{"path": "properties.a\nb.lat", "category": "location", "rule": "key_name"}],
+        "destinations": [
+            {"destination": "analytics", "send": True, "reason": "sent", "categories": ["other"],
+             "payload": {"x\x1b]0;title\x07": 1, "ok": {"\u2028": 2}}},
+        ],
+    }  # fmt: skip
+    text = render_text({"source": "web", "policy_version": "v", "events": [trace]})
+    assert "\x1b" not in text and "\x07" not in text and "\u2028" not in text
+    assert "event 1: track m\\n  SEND fake: sent" in text
+    assert "    - properties.a\\nb.lat  [location: key_name]" in text
+    assert "fields: x\\x1b]0;title\\x07, ok.\\u2028" in text
+    assert [line for line in text.splitlines() if "SEND" in line] == [
+        "event 1: track m\\n  SEND fake: sent",
+        "    SEND analytics: sent",
+    ]
