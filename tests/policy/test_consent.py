@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.config.defaults import builtin_policy
 from gateway.config.schema import PolicyFile
@@ -310,3 +312,30 @@ def test_trace_names_every_purpose_with_its_deciding_signal(harness: Harness) ->
     }
     assert len(trace["signal_problems"]) == 1
     assert CANARY not in repr(trace["signal_problems"])
+
+
+# --- any consent object: never an error, never a grant no signal gave ----------------------
+
+NAMES = st.sampled_from(["analytics", "C0004", "ad_storage", "x"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["granted", "denied", ALL_TCF, "CPx", "C0004"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+CONSENT_KEYS = ["categoryPreferences", "tcf", "gdpr_consent", "googleConsentMode", "gcm",
+                "ad_storage", "analytics_storage", "gpc", "other"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(CONSENT_KEYS), JSON, max_size=5), st.booleans())
+def test_any_consent_object_resolves_and_grants_only_by_a_signal_or_default(
+    consent: dict[str, Any], eu: bool
+) -> None:
+    result = resolve(consent, country="FR" if eu else None, categories=frozenset({"location"}))
+    assert list(result.purposes) == ["service", "analytics", "advertising", "location"]
+    for purpose, found in result.purposes.items():
+        if found.granted and found.signal == "default":
+            assert purpose != "location" and not (eu and purpose != "service")
+    granted, signal = decision(result, "location")
+    assert not granted or signal in ("categoryPreferences", "tcf")
