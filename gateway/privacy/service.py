@@ -18,6 +18,8 @@ from gateway.privacy.preferences import (
 from gateway.runtime import Runtime
 from gateway.store.types import ConsentChange
 
+DEAD_LETTER_SCAN = 1_000_000  # dead letters are few (retention: days); the backends scan too
+
 
 class PrivacyService:
     def __init__(self, runtime: Runtime) -> None:
@@ -61,8 +63,24 @@ class PrivacyService:
         await self._save(keys, before, after, source)
         refused = refused_destinations(after, self._needs)
         if refused:
-            await self.runtime.store.outbox.forget_subject(keys, refused)
+            await self._forget(keys, refused)
         return self._view(after, country, gpc)
+
+    async def _forget(
+        self, keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> tuple[int, int]:
+        """Drop the subject's pending and dead-lettered payloads (an operator may replay a
+        dead letter later); returns both counts."""
+        outbox = self.runtime.store.outbox
+        pending = await outbox.forget_subject(keys, destinations)
+        wanted = set(keys)
+        dead = [
+            letter.ref
+            for letter in await outbox.dead_letters(None, DEAD_LETTER_SCAN)
+            if wanted.intersection(letter.item.subject_keys)
+            and (destinations is None or letter.item.destination in destinations)
+        ]
+        return pending, await outbox.drop_dead(None, dead) if dead else 0
 
     async def _save(
         self, keys: Sequence[str], before: dict[str, Any], after: dict[str, Any], source: str
@@ -107,13 +125,14 @@ class PrivacyService:
         keys = self.identifier_keys(identifier)
         store = self.runtime.store
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
-        pending = await store.outbox.forget_subject(keys, None)
+        pending, dead = await self._forget(keys, None)
         sources = [s.id for s in self.runtime.config.sources]
         deduped = await store.outbox.forget_dedupe(sources, [r.message_id for r in records])
         removed = await store.preferences.delete(keys)
         return {
             "preferences_deleted": removed,
             "pending_deleted": pending,
+            "dead_letters_deleted": dead,
             "dedupe_deleted": deduped,
         }
 
@@ -124,8 +143,13 @@ class PrivacyService:
         after = dict(before)
         after[f"suspend_{kind}"] = on
         await self._save(keys, before, after, "dsar")
-        pending = await self.runtime.store.outbox.forget_subject(keys, None) if on else 0
-        return {"suspended": kind, "active": on, "pending_deleted": pending}
+        pending, dead = await self._forget(keys, None) if on else (0, 0)
+        return {
+            "suspended": kind,
+            "active": on,
+            "pending_deleted": pending,
+            "dead_letters_deleted": dead,
+        }
 
 
 def _loggable(state: dict[str, Any]) -> dict[str, Any]:

@@ -226,6 +226,28 @@ class Stack:
         for receiver in self.receivers.values():
             receiver.default = Answer()
 
+    def times_got(self, destination: str, message_id: str) -> int:
+        """Requests carrying the message, answered or refused (the receiver records both)."""
+        events = self.receivers[destination].events()
+        return sum(1 for e in events if e.get("messageId") == message_id)
+
+    def reject(self, *names: str) -> None:
+        """These receivers answer 400: the gateway dead-letters at once (fatal)."""
+        for name in names:
+            self.receivers[name].default = Answer(status=400)
+
+    def wait_dead(self, destination: str, above: float, timeout: float = 20.0) -> None:
+        """Until more payloads for `destination` were dead-lettered than `above`."""
+        deadline = time.monotonic() + timeout
+        name = "gateway_dead_letters_total"
+        while self.metric(name, destination=destination, reason="fatal") <= above:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing dead-lettered for {destination}")
+            time.sleep(0.05)
+
+    def dead_count(self, destination: str) -> float:
+        return self.metric("gateway_dead_letters_total", destination=destination, reason="fatal")
+
     def wait_retries(self, destination: str, above: float, timeout: float = 20.0) -> None:
         """Until the gateway has tried (and failed) to deliver to `destination` again."""
         deadline = time.monotonic() + timeout

@@ -7,6 +7,9 @@ import copy
 import time
 from typing import Any
 
+import pytest
+
+from gateway.cli import main
 from tests.privacy.stack import POLICY_VERSION, Stack, new_id
 
 
@@ -126,3 +129,33 @@ def test_withdrawing_advertising_removes_pending_advertising_deliveries(stack: S
     time.sleep(0.5)  # past the longest backoff: the entry would have been retried by now
     assert stack.reached(pending) == {"stats", "stats2"}  # analytics still pending → delivered
     assert stack.reached(kept) == {"stats", "stats2", "ads"}  # another subject: untouched
+
+
+def replay_dead_letters(stack: Stack, capsys: pytest.CaptureFixture[str]) -> str:
+    """What an operator does after a vendor outage: `gateway deadletter replay`."""
+    argv = ["deadletter", "replay", "--config", str(stack.config_dir)]
+    assert main(argv) == 0
+    return capsys.readouterr().out.strip()
+
+
+def test_withdrawing_advertising_drops_dead_lettered_advertising_payloads(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dead letter waits for a replay: after a withdrawal it must not be delivered."""
+    anonymous_id, bystander = new_id("anon"), new_id("bystander")
+    token = stack.token_for(anonymous_id)
+    stack.settle()
+    dead = {name: stack.dead_count(name) for name in ("ads", "stats")}
+    stack.reject(*dead)
+    withdrawn, _ = stack.send(anonymous_id)
+    kept, _ = stack.send(bystander)
+    for name, count in dead.items():
+        stack.wait_dead(name, count + 1)
+
+    assert stack.consent(token, {"purposes": {"advertising": False}}).status_code == 200
+    stack.recover()
+    assert replay_dead_letters(stack, capsys) == "replayed 3 dead letter(s)"
+    stack.settle()
+    assert stack.times_got("ads", withdrawn) == 1  # the refused attempt only
+    assert stack.times_got("ads", kept) == 2
+    assert stack.times_got("stats", withdrawn) == 2  # analytics was not withdrawn

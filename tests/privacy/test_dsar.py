@@ -115,7 +115,12 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
 
     answer = stack.admin("deletion", anon)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"preferences_deleted": 1, "pending_deleted": 6, "dedupe_deleted": 1}
+    assert answer.json() == {
+        "preferences_deleted": 1,
+        "pending_deleted": 6,
+        "dead_letters_deleted": 0,
+        "dedupe_deleted": 1,
+    }
     time.sleep(0.3)
     stack.recover()
     stack.settle()
@@ -131,6 +136,30 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
     assert records(disclosure) == {(delivered, d) for d in ALL}  # provision records stay
 
 
+def test_deletion_and_suspension_drop_dead_lettered_payloads(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dead letters wait for an operator's replay: a deleted or suspended subject's must go."""
+    deleted, suspended, bystander = new_id("deleted"), new_id("suspended"), new_id("bystander")
+    dead = stack.dead_count("ads")
+    stack.reject("ads")
+    sent = {subject: stack.send(subject)[0] for subject in (deleted, suspended, bystander)}
+    stack.wait_dead("ads", dead + 2)
+    for subject in sent:
+        stack.wait_recorded(subject, 2)  # the analytics deliveries went through
+
+    answer = stack.admin("deletion", deleted).json()
+    assert answer["dead_letters_deleted"] == 1
+    assert stack.admin("suspend-provision", suspended).json()["dead_letters_deleted"] == 1
+    stack.recover()
+    assert main(["deadletter", "replay", "--config", str(stack.config_dir)]) == 0
+    assert capsys.readouterr().out.strip() == "replayed 1 dead letter(s)"
+    stack.settle()
+    assert {s: stack.times_got("ads", m) for s, m in sent.items()} == {
+        deleted: 1, suspended: 1, bystander: 2,
+    }  # fmt: skip
+
+
 def test_suspension_of_provision_stops_forwarding_from_the_next_event(stack: Stack) -> None:
     anon = new_id("anon")
     first, response = stack.send(anon)
@@ -141,7 +170,12 @@ def test_suspension_of_provision_stops_forwarding_from_the_next_event(stack: Sta
                                reason="provision_suspended") for d in ALL}  # fmt: skip
 
     answer = stack.admin("suspend-provision", anon)
-    assert answer.json() == {"suspended": "provision", "active": True, "pending_deleted": 0}
+    assert answer.json() == {
+        "suspended": "provision",
+        "active": True,
+        "pending_deleted": 0,
+        "dead_letters_deleted": 0,
+    }
     second, response = stack.send(anon)
     assert (response.status_code, response.json()) == (200, {"success": True})
     stack.settle()
@@ -155,7 +189,12 @@ def test_suspension_of_provision_stops_forwarding_from_the_next_event(stack: Sta
     assert stack.consent(token).json()["suspended"] == {"use": False, "provision": True}
 
     answer = stack.admin("resume-provision", anon)
-    assert answer.json() == {"suspended": "provision", "active": False, "pending_deleted": 0}
+    assert answer.json() == {
+        "suspended": "provision",
+        "active": False,
+        "pending_deleted": 0,
+        "dead_letters_deleted": 0,
+    }
     third, _ = stack.send(anon)
     stack.settle()
     assert stack.reached(third) == ALL
