@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.config.schema import PolicyFile
@@ -23,6 +24,18 @@ TCF_KEYS = ("tcf", "tcString", "tcfString", "gdpr_consent", "gdprConsent")
 # source allowed to collect it (allow_categories: [location]).
 TCF_SPECIAL_FEATURES = {"location": 1}
 CONSENT_MODE_KEYS = ("googleConsentMode", "consentMode", "gcm")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What an unreadable TC string records: no consent to anything. A destination that needs its
+# TCF vendor's consent (tcf_vendor_id) is then refused, as for a string without that vendor,
+# rather than let through as if no string had been sent (fail closed).
+NO_TCF_CONSENT = TCString(
+    version=2, created=_EPOCH, last_updated=_EPOCH, cmp_id=0, cmp_version=0, consent_screen=0,
+    consent_language="AA", vendor_list_version=0, policy_version=0, is_service_specific=False,
+    use_non_standard_stacks=False, special_feature_optins=frozenset(),
+    purpose_consents=frozenset(), purpose_legitimate_interests=frozenset(),
+    purpose_one_treatment=False, publisher_country_code="AA", vendor_consents=frozenset(),
+    vendor_legitimate_interests=frozenset(), publisher_restrictions=(),
+)  # fmt: skip
 CONSENT_MODE_PURPOSES = {
     "analytics_storage": "analytics",
     "ad_storage": "advertising",
@@ -219,7 +232,7 @@ class ConsentResolver:
             problems.append(f"TCF string unreadable ({exc}): denied")
             for purpose in (*self.policy.tcf.purposes, *self._tcf_features()):
                 signal.deny(purpose, "unreadable TCF string")
-            return None, signal
+            return NO_TCF_CONSENT, signal
         for purpose, ids in self.policy.tcf.purposes.items():
             missing = [i for i in ids if i not in tcf.purpose_consents]
             detail = f"TCF purposes {ids}" + (f" missing {missing}" if missing else "")

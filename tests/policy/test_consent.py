@@ -15,8 +15,16 @@ from hypothesis import strategies as st
 
 from gateway.config.defaults import builtin_policy
 from gateway.config.schema import PolicyFile
-from gateway.policy.consent import TCF_KEYS, Consent, ConsentResolver, RequestSignals
+from gateway.destinations.webhook import WebhookConfig
+from gateway.policy.consent import (
+    NO_TCF_CONSENT,
+    TCF_KEYS,
+    Consent,
+    ConsentResolver,
+    RequestSignals,
+)
 from gateway.policy.engine import merge_preferences
+from gateway.route.router import Router
 from tests.policy.harness import Harness, tc_string
 
 POLICY = builtin_policy()
@@ -339,3 +347,32 @@ def test_any_consent_object_resolves_and_grants_only_by_a_signal_or_default(
             assert purpose != "location" and not (eu and purpose != "service")
     granted, signal = decision(result, "location")
     assert not granted or signal in ("categoryPreferences", "tcf")
+
+
+def test_an_unreadable_tc_string_refuses_a_tcf_vendor_whatever_its_purposes() -> None:
+    """A string that cannot be read records no vendor consent: a destination with a
+    tcf_vendor_id is refused as for a string without its vendor, never let through as if
+    no string had been sent (fail closed)."""
+    crm = WebhookConfig.model_validate(
+        {"name": "crm", "type": "webhook", "url": "https://crm.example.net/e", "country": "JP",
+         "purposes": ["service"], "fields": ["type", "event"], "tcf_vendor_id": 755}
+    )  # fmt: skip
+    router = Router([crm], {}, POLICY)
+    outcomes = {}
+    for label, tcf in (
+        ("unreadable", CANARY),
+        ("without 755", tc_string({"purposes": [1], "vendors": [1]})),
+        ("with 755", tc_string({"purposes": [1], "vendors": [755]})),
+        ("none", None),
+    ):
+        consent = resolve({"tcf": tcf} if tcf else {})
+        (verdict,) = router.route({"type": "track", "event": "E"}, consent)
+        outcomes[label] = (verdict.send, verdict.reason)
+    refused = (False, "TCF string gives no consent to vendor 755")
+    assert outcomes == {
+        "unreadable": refused,
+        "without 755": refused,
+        "with 755": (True, "sent"),
+        "none": (True, "sent"),
+    }
+    assert resolve({"tcf": CANARY}).tcf is NO_TCF_CONSENT
