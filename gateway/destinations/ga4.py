@@ -92,7 +92,7 @@ ITEM_FIELDS = (
 ITEM_KEYS = frozenset(key for _, keys in ITEM_FIELDS for key in keys)
 # `value` first; else `total` (revenue with shipping and tax, as Segment's purchase sends it).
 VALUE_KEYS = ("value", "total", "revenue")
-COMMON_PARAMS = {"currency": "currency", "order_id": "transaction_id", "coupon": "coupon"}
+COMMON_PARAMS = {"currency": "currency", "coupon": "coupon"}
 PROMOTION_PARAMS = {
     "promotion_id": "promotion_id",
     "name": "promotion_name",
@@ -100,6 +100,8 @@ PROMOTION_PARAMS = {
     "position": "creative_slot",
 }
 EVENT_PARAMS: dict[str, dict[str, str]] = {
+    "purchase": {"order_id": "transaction_id"},
+    "refund": {"order_id": "transaction_id"},
     "search": {"query": "search_term"},
     "sign_up": {"method": "method", "type": "method"},
     "login": {"method": "method", "type": "method"},
@@ -406,6 +408,8 @@ def _scalar(value: Any, limit: int = VALUE_LIMIT) -> Any:
     """A value GA4 takes as a parameter: strings (cut to its limit), numbers, booleans."""
     if isinstance(value, str):
         return value[:limit] if value else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, bool | int | float):
         return value
     return None
