@@ -252,3 +252,21 @@ def test_admin_endpoints_need_a_known_token_with_the_scope(
 
     if path.startswith("/admin/dsar/"):  # the right token gets through
         assert post(f"Bearer {OFFICE}").status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="security: any client may send an event claiming someone's userId and gets a "
+    "subject token bound to it (ingest/routes._ok), which reads and overwrites that person's "
+    "userId-keyed choices (see report)",
+)
+def test_claiming_someones_user_id_does_not_give_their_choices(stack: Stack) -> None:
+    victim = new_id("user")
+    phone = stack.token_for(new_id("victim-phone"), victim)
+    assert stack.consent(phone, REFUSE_ADS).status_code == 200
+    attacker = stack.token_for(new_id("attacker"), victim)  # the web key is public
+    assert stack.consent(attacker).json()["purposes"]["advertising"] is True  # not the victim's
+    stack.consent(attacker, {"purposes": {"advertising": True}})
+    laptop, _ = stack.send(new_id("victim-laptop"), user_id=victim)
+    stack.settle()
+    assert stack.reached(laptop) == {"stats", "stats2"}  # the victim's refusal still holds

@@ -25,6 +25,32 @@ SEND = """async ([writeKey, anonymousId, event]) => {
   return [r.status, messageId];
 }"""
 
+CONTRAST = """() => {
+  const channel = (v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = (color) => {
+    const [r, g, b] = color.match(/[\\d.]+/g).slice(0, 3).map(Number).map(channel);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const color = getComputedStyle(el).backgroundColor;
+      if (color !== 'rgba(0, 0, 0, 0)' && color !== 'transparent') return color;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const ratios = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const a = luminance(getComputedStyle(el).color), b = luminance(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    ratios.push([el.textContent.trim().slice(0, 40), ratio]);
+  }
+  return ratios;
+}"""
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -54,6 +80,13 @@ async def send(page: Any, anonymous_id: str, event: str) -> str:
     status, message_id = await page.evaluate(SEND, [WEB_KEY, anonymous_id, event])
     assert status == 200
     return str(message_id)
+
+
+async def low_contrast(page: Any) -> list[tuple[str, float]]:
+    """Text below WCAG 2.x AA contrast (4.5:1) against its background."""
+    ratios = await page.evaluate(CONTRAST)
+    assert ratios, "no text found"
+    return [(text, round(ratio, 2)) for text, ratio in ratios if ratio < 4.5]
 
 
 async def tab_to(page: Any, selector: str, limit: int = 40) -> None:
@@ -92,6 +125,7 @@ async def test_refusing_advertising_with_the_keyboard_only(stack: Stack, browser
     status = page.get_by_role("status")
     await status.filter(has_text="Your choices have been saved.").wait_for(timeout=10_000)
     assert await page.inner_text('[data-decided="advertising"]') == "preferences"
+    assert await low_contrast(page) == []  # the confirmation too
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "preferences.png"), full_page=True)
 
@@ -156,3 +190,4 @@ async def test_accessibility_basics(stack: Stack, browser_page: Any) -> None:
     assert styles[0] == styles[1]  # refusing looks exactly as easy as allowing
     assert await page.get_attribute("html", "lang") == "en"
     assert await page.title() == "Your privacy choices"
+    assert await low_contrast(page) == []
