@@ -62,6 +62,14 @@ def exec_form(rest: str) -> list[str]:
     return value
 
 
+def parse(command: list[str]) -> Any:
+    """The CLI's reading of a container command; a command it refuses fails the test."""
+    try:
+        return build_parser().parse_args(command)
+    except SystemExit:
+        raise AssertionError(f"gateway refuses the command {command}") from None
+
+
 def copy_parts(rest: str) -> tuple[dict[str, str], list[str], str]:
     words = rest.split()
     flags = dict(w[2:].split("=", 1) for w in words if w.startswith("--"))
@@ -116,7 +124,7 @@ def test_the_healthcheck_asks_readyz_on_the_served_port(dockerfile: Any) -> None
     assert "CMD" in check and "/readyz" in check
     entry = exec_form(last(stage, "ENTRYPOINT"))
     assert entry == ["python", "-m", "gateway"]
-    args = build_parser().parse_args(exec_form(last(stage, "CMD")))
+    args = parse(exec_form(last(stage, "CMD")))
     assert args.command == "serve" and args.host == "0.0.0.0"
     assert f"127.0.0.1:{args.port}/readyz" in check
     assert str(args.port) in last(stage, "EXPOSE").split()
@@ -173,8 +181,7 @@ def gateway_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_compose_runs_two_edge_nodes_a_worker_and_redis(compose: dict[str, Any]) -> None:
-    parser = build_parser()
-    commands = {n: parser.parse_args(s["command"]) for n, s in gateway_services(compose).items()}
+    commands = {n: parse(s["command"]) for n, s in gateway_services(compose).items()}
     edges = [n for n, a in commands.items() if a.command == "serve" and a.no_worker]
     workers = [n for n, a in commands.items() if a.command == "worker"]
     assert len(edges) == 2 and len(workers) == 1, commands
@@ -190,9 +197,8 @@ def test_compose_runs_two_edge_nodes_a_worker_and_redis(compose: dict[str, Any])
 
 
 def test_every_gateway_service_mounts_the_config_read_only(compose: dict[str, Any]) -> None:
-    parser = build_parser()
     for name, service in gateway_services(compose).items():
-        config_dir = parser.parse_args(service["command"]).config
+        config_dir = parse(service["command"]).config
         mounts = [v for v in service["volumes"] if v["target"] == config_dir]
         assert len(mounts) == 1, name
         assert mounts[0]["type"] == "bind" and mounts[0]["read_only"] is True, name

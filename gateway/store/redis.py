@@ -174,6 +174,7 @@ class RedisOutbox:
     def __init__(self, store: RedisStore) -> None:
         self._s = store
         self._groups: set[str] = set()
+        self._cursors: dict[str, bytes] = {}
 
     def _stream(self, destination: str) -> str:
         return self._s.key("out", destination)
@@ -203,6 +204,17 @@ class RedisOutbox:
 
     async def claim(self, destination: str, limit: int, lease_seconds: float) -> list[Claimed]:
         stream = self._stream(destination)
+        try:
+            return await self._claim(stream, destination, limit, lease_seconds)
+        except StoreUnavailable as exc:
+            if "NOGROUP" in str(exc.__cause__):
+                # Redis lost the group (restarted without its AOF, flushed): make it again.
+                self._groups.discard(stream)
+            raise
+
+    async def _claim(
+        self, stream: str, destination: str, limit: int, lease_seconds: float
+    ) -> list[Claimed]:
         client = self._s.client
         await self._s.call(self._ensure_group(stream))
         await self._s.call(
@@ -212,9 +224,13 @@ class RedisOutbox:
             )
         )
         idle_ms = int(max(self._s.claim_idle, lease_seconds) * 1000)
-        _, reclaimed, *_ = await self._s.call(
-            client.xautoclaim(stream, GROUP, self._s.consumer, idle_ms, "0-0", count=limit)
+        # XAUTOCLAIM scans at most 10 x count pending entries per call: continue from where
+        # the last call stopped, so idle entries behind many live ones are reached too.
+        cursor = self._cursors.get(stream, b"0-0")
+        cursor, reclaimed, *_ = await self._s.call(
+            client.xautoclaim(stream, GROUP, self._s.consumer, idle_ms, cursor, count=limit)
         )
+        self._cursors[stream] = cursor
         entries = list(reclaimed)
         if len(entries) < limit:
             fresh = await self._s.call(

@@ -139,6 +139,17 @@ class View:
 
         return run(query())
 
+    def dead_message_ids(self, destination: str) -> list[str]:
+        async def query() -> list[str]:
+            store = await self._store()
+            try:
+                letters = await store.outbox.dead_letters(destination, 1_000_000)
+            finally:
+                await store.aclose()
+            return sorted(letter.item.message_id for letter in letters)
+
+        return run(query())
+
     def stats(self, *destinations: str) -> dict[str, QueueStats]:
         async def query() -> dict[str, QueueStats]:
             store = await self._store()

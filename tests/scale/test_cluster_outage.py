@@ -41,8 +41,11 @@ def test_a_dead_master_means_503_and_not_ready_until_it_returns(
         for n in range(10):
             started = time.monotonic()
             response = post_event(client, base, track(f"down-{n}"), timeout=10)
+            middle = time.monotonic()
             ready = client.get(base + "/readyz", timeout=10)
-            outage.append((response, ready.status_code, time.monotonic() - started))
+            outage.append(
+                (response, ready.status_code, middle - started, time.monotonic() - middle)
+            )
         outbox_master.start()
         wait_until(lambda: private_cluster.healthy(), 30, "the cluster to heal", 0.2)
         wait_until(
@@ -54,10 +57,11 @@ def test_a_dead_master_means_503_and_not_ready_until_it_returns(
             "ingest to recover",
         )
 
-    assert [r.status_code for r, _, _ in outage] == [503] * 10
-    assert all(int(r.headers["retry-after"]) >= 1 for r, _, _ in outage)
-    assert [ready for _, ready, _ in outage] == [503] * 10
-    assert max(seconds for _, _, seconds in outage) < 4.0  # ingest + readyz, each < 2 s
+    assert [r.status_code for r, *_ in outage] == [503] * 10
+    assert all(int(r.headers["retry-after"]) >= 1 for r, *_ in outage)
+    assert [ready for _, ready, _, _ in outage] == [503] * 10
+    assert max(seconds for _, _, seconds, _ in outage) < 2.0
+    assert max(seconds for *_, seconds in outage) < 2.0
     fleet.start(workers=1)
     delivered = {e["messageId"] for e in receiver.wait_for(2, timeout=20)}
     assert delivered == {"before", "after"}

@@ -1,5 +1,6 @@
-"""The per-write-key rate limit is one bucket in Redis shared by every node: two edge
-processes hammered in parallel accept no more than burst + rate x elapsed between them."""
+"""The per-write-key rate limit is one bucket in Redis shared by every process and node: two
+nodes (one running two uvicorn workers) hammered in parallel accept no more than
+burst + rate x elapsed between them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 RATE, BURST, SECONDS = 20.0, 10, 3.0
 
 
-def test_the_write_key_limit_holds_across_two_processes(
+def test_the_write_key_limit_holds_across_processes_and_nodes(
     redis_url: str,
     config_factory: Callable[..., Path],
     fleet_factory: Callable[[Path], Fleet],
@@ -29,7 +30,8 @@ def test_the_write_key_limit_holds_across_two_processes(
         redis_url,
         rate_limits={"per_write_key": {"rate": RATE, "burst": BURST}},
     )
-    fleet = fleet_factory(config).start(edges=2)
+    # Three processes take from the bucket: node 0 runs two uvicorn workers.
+    fleet = fleet_factory(config).start(edges=1, args=("--workers", "2")).start(edges=1)
     outcomes: list[tuple[int, int, str | None]] = []  # (node, status, retry-after)
     lock = threading.Lock()
     stop = threading.Event()
