@@ -54,7 +54,7 @@ def category_of(path: tuple[str, ...]) -> str | None:
         found = CATEGORY_PREFIXES.get(path[:length])
         if found:
             return found
-    return None if path[:1] in NOT_PERSONAL or path[:1] == ("context",) else "other"
+    return _unlisted(path)
 
 
 # Entries with a longer entry under them (`context.device` holds `context.device.id`): a walk
@@ -76,24 +76,33 @@ def categories_of_payload(payload: dict[str, Any]) -> tuple[str, ...]:
     """The categories of the data a payload provides: each leaf value by its path's longest
     listed prefix (an advertising ID in `context.device` is `advertising_id`, the rest of the
     device object `device`). Empty objects and arrays provide nothing."""
-    found = {category_of(path) for path in _leaf_paths(payload, ())}
-    return tuple(sorted(c for c in found if c))
+    found: set[str] = set()
+    _collect(payload, (), None, found)
+    return tuple(sorted(found))
 
 
-def _leaf_paths(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _collect(value: Any, path: tuple[str, ...], category: str | None, found: set[str]) -> None:
+    """One walk, carrying the category of the longest listed prefix seen so far."""
     if isinstance(value, dict):
         for key, item in value.items():
-            path = (*prefix, str(key))
-            if path in CATEGORY_PREFIXES and path not in _INNER:
-                if item not in ({}, []):
-                    yield path
+            child = (*path, str(key))
+            listed = CATEGORY_PREFIXES.get(child)
+            if listed is not None and child not in _INNER:
+                if item != {} and item != []:
+                    found.add(listed)
             else:
-                yield from _leaf_paths(item, path)
+                _collect(item, child, listed or category, found)
     elif isinstance(value, list):
         for item in value:
-            yield from _leaf_paths(item, prefix)
+            _collect(item, path, category, found)
     else:
-        yield prefix
+        leaf = category or _unlisted(path)
+        if leaf:
+            found.add(leaf)
+
+
+def _unlisted(path: tuple[str, ...]) -> str | None:
+    return None if path[:1] in NOT_PERSONAL or path[:1] == ("context",) else "other"
 
 
 def categories_of_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
