@@ -113,6 +113,13 @@ def preference_page(
     return _page(lang, text["title"], body, nonce, script=True)
 
 
+def unavailable_page(lang: str, nonce: str) -> str:
+    """The store cannot be reached: nothing can be shown or saved (no guess at the state)."""
+    text = TEXT[lang]
+    status = f'<div id="status" role="status" class="warning">{text["unavailable"]}</div>'
+    return _page(lang, text["title"], f"<h1>{text['title']}</h1>{status}", nonce)
+
+
 def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
     text = TEXT[lang]
     parts = [

@@ -18,7 +18,13 @@ from gateway.ingest.access import cors_headers, preflight_headers
 from gateway.ingest.routes import STORE_RETRY_AFTER, json_error
 from gateway.privacy.admin import authorize
 from gateway.privacy.notice import notice_entries
-from gateway.privacy.page import csp, new_nonce, notice_page, preference_page
+from gateway.privacy.page import (
+    csp,
+    new_nonce,
+    notice_page,
+    preference_page,
+    unavailable_page,
+)
 from gateway.privacy.preferences import parse_update
 from gateway.privacy.service import PrivacyService
 from gateway.privacy.subject import COOKIE, HEADER, Subject
@@ -161,17 +167,26 @@ async def preferences_page(request: Request) -> Response:
     return await _render_preferences(request, runtime, lang)
 
 
+def _unavailable(lang: str) -> Response:
+    nonce = new_nonce()
+    headers = {**_page_headers(nonce), "retry-after": str(STORE_RETRY_AFTER)}
+    return HTMLResponse(unavailable_page(lang, nonce), 503, headers=headers)
+
+
 async def _render_preferences(
     request: Request, runtime: Runtime, lang: str, message: str = "", warning: bool = False
 ) -> Response:
-    nonce = new_nonce()
     subject = runtime.tokens.verify(_subject_token(request))
     state, csrf = None, None
     if subject is not None:
         gpc = request.headers.get("sec-gpc") == "1"
         service = PrivacyService(runtime)
-        state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+        try:
+            state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+        except StoreUnavailable:
+            return _unavailable(lang)
         csrf = runtime.tokens.form_token(subject)
+    nonce = new_nonce()
     html = preference_page(lang, state, csrf, nonce, message, warning)
     status = 200 if not warning else 403
     return HTMLResponse(html, status, headers=_page_headers(nonce))
@@ -205,6 +220,8 @@ async def submit_preferences(request: Request) -> Response:
     except IngestError as exc:
         message = text["replayed"] if "already" in exc.message else text["expired"]
         return await _render_preferences(request, runtime, lang, message, warning=True)
+    except StoreUnavailable:
+        return _unavailable(lang)
     return await _render_preferences(request, runtime, lang, text["saved"])
 
 
