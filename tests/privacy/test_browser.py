@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from tests.privacy.stack import Stack, new_id
 from tests.support.configs import WEB_KEY
@@ -53,26 +54,36 @@ CONTRAST = """() => {
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.skipif(
         shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
     ),
 ]
 
 
-@pytest.fixture
-async def browser_page(stack: Stack) -> AsyncIterator[Any]:
-    """A fresh Japanese-speaking browser profile on the gateway's origin."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """One Chromium for the module; each test gets its own profile (context)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = await browser.new_context(locale="ja-JP")
-            page = await context.new_page()
-            await page.goto(stack.url + "/privacy/preferences")
-            yield page
+            yield launched
         finally:
-            await browser.close()
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser_page(browser: Any, stack: Stack) -> AsyncIterator[Any]:
+    """A fresh Japanese-speaking browser profile on the gateway's origin."""
+    context = await browser.new_context(locale="ja-JP")
+    try:
+        page = await context.new_page()
+        await page.goto(stack.url + "/privacy/preferences")
+        yield page
+    finally:
+        await context.close()
 
 
 async def send(page: Any, anonymous_id: str, event: str) -> str:
