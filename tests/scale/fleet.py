@@ -1,5 +1,6 @@
 """Helpers for the scale-out tests: Redis-backed configs, a fleet of gateway and worker
-processes sharing one Redis, a loader, and read-only views of the shared store."""
+processes sharing one Redis, a 3-master Redis Cluster, and a read-only view of the shared
+store from the test process."""
 
 from __future__ import annotations
 
@@ -52,10 +53,6 @@ def redis_config(
     return directory
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
-
-
 def track(message_id: str, **properties: Any) -> dict[str, Any]:
     return {
         "type": "track",
@@ -93,17 +90,16 @@ class Fleet:
         self.edges: list[GatewayProcess] = []
         self.workers: list[GatewayProcess] = []
 
-    def start(self, edges: int = 0, workers: int = 0, **kwargs: Any) -> Fleet:
-        new = [self._edge(**kwargs) for _ in range(edges)]
+    def start(self, edges: int = 0, workers: int = 0, args: tuple[str, ...] = ()) -> Fleet:
+        """Start edges (with extra `serve` args) and workers; returns once the edges answer."""
+        new = [self._edge(args) for _ in range(edges)]
         self.workers += [self._worker() for _ in range(workers)]
         for process in new:
             process.wait_ready()
         return self
 
-    def _edge(self, **kwargs: Any) -> GatewayProcess:
-        process = GatewayProcess(
-            self.config_dir, args=("--no-worker", *kwargs.get("args", ())), env=GATEWAY_ENV
-        )
+    def _edge(self, args: tuple[str, ...]) -> GatewayProcess:
+        process = GatewayProcess(self.config_dir, args=("--no-worker", *args), env=GATEWAY_ENV)
         self.edges.append(process.start(wait=False))
         return process
 
@@ -125,40 +121,26 @@ class View:
     url: str
     cluster: bool = False
 
-    async def _store(self) -> RedisStore:
-        storage = RedisStorage(backend="redis", url=self.url, cluster=self.cluster)
-        return await RedisStore.connect(storage)
+    def _read(self, query: Callable[[RedisStore], Coroutine[Any, Any, T]]) -> T:
+        async def once() -> T:
+            storage = RedisStorage(backend="redis", url=self.url, cluster=self.cluster)
+            store = await RedisStore.connect(storage)
+            try:
+                return await query(store)
+            finally:
+                await store.aclose()
+
+        return asyncio.run(once())
 
     def ledger(self, destination: str | None = None) -> list[ProvisionRecord]:
-        async def query() -> list[ProvisionRecord]:
-            store = await self._store()
-            try:
-                return await store.ledger.query(destination=destination, limit=1_000_000)
-            finally:
-                await store.aclose()
-
-        return run(query())
+        return self._read(lambda s: s.ledger.query(destination=destination, limit=1_000_000))
 
     def dead_message_ids(self, destination: str) -> list[str]:
-        async def query() -> list[str]:
-            store = await self._store()
-            try:
-                letters = await store.outbox.dead_letters(destination, 1_000_000)
-            finally:
-                await store.aclose()
-            return sorted(letter.item.message_id for letter in letters)
-
-        return run(query())
+        letters = self._read(lambda s: s.outbox.dead_letters(destination, 1_000_000))
+        return sorted(letter.item.message_id for letter in letters)
 
     def stats(self, *destinations: str) -> dict[str, QueueStats]:
-        async def query() -> dict[str, QueueStats]:
-            store = await self._store()
-            try:
-                return await store.outbox.stats(destinations)
-            finally:
-                await store.aclose()
-
-        return run(query())
+        return self._read(lambda s: s.outbox.stats(destinations))
 
     def client(self) -> Any:
         if self.cluster:
@@ -189,7 +171,7 @@ class View:
 
         client = self.client()
         try:
-            found = set()
+            found: set[str] = set()
             for entry_id in entry_ids:
                 rows = client.xrange(f"{{cg}}:out:{destination}", entry_id, entry_id)
                 found.update(decode_item(fields[b"d"])[0].message_id for _, fields in rows)
