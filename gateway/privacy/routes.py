@@ -73,8 +73,11 @@ def _country(request: Request, runtime: Runtime) -> str | None:
     return info.country if info else None
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+def _is_own_origin(request: Request, origin: str) -> bool:
+    """The gateway's own pages. Behind a TLS-terminating proxy the request arrives over http
+    while the browser names https: the same host in either scheme."""
+    scheme, _, netloc = origin.partition("://")
+    return netloc == request.url.netloc and scheme in (request.url.scheme, "https")
 
 
 async def _check_write_origin(request: Request, runtime: Runtime, subject: Subject) -> bool:
@@ -84,7 +87,7 @@ async def _check_write_origin(request: Request, runtime: Runtime, subject: Subje
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    if origin == _own_origin(request):
+    if _is_own_origin(request, origin):
         form_token = request.headers.get("x-csrf-token")
         await _use_form_token(runtime, subject, form_token)
         return True
@@ -211,7 +214,7 @@ async def submit_preferences(request: Request) -> Response:
     try:
         subject = _subject(request, runtime)
         origin = request.headers.get("origin")
-        if origin is not None and origin != _own_origin(request):
+        if origin is not None and not _is_own_origin(request, origin):
             raise IngestError(403, "origin not allowed")
         await _use_form_token(runtime, subject, form.get("csrf_token"))
         service = PrivacyService(runtime)

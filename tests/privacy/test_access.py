@@ -176,6 +176,29 @@ def test_the_gateways_own_page_needs_a_single_use_csrf_token(stack: Stack) -> No
     assert stolen.status_code == 403
 
 
+def test_the_page_saves_behind_a_tls_terminating_proxy(stack: Stack) -> None:
+    """The proxy speaks http to the gateway and keeps the Host; the browser says https."""
+    token = stack.token_for(new_id("anon"))
+    https_self = stack.url.replace("http://", "https://")
+    put = stack.consent(
+        token, REFUSE_ADS, headers={"origin": https_self, "x-csrf-token": page_csrf(stack, token)}
+    )
+    assert put.status_code == 200, put.text
+    assert put.headers["x-csrf-token"]  # treated as the page itself: CSRF checked, renewed
+    form = {"purpose.analytics": "off", "csrf_token": page_csrf(stack, token), "lang": "en"}
+    posted = form_post(stack, token, form, origin=https_self)
+    assert posted.status_code == 200, posted.text
+    assert stack.consent(token).json()["purposes"] == {"analytics": False, "advertising": False}
+
+    host, _, port = stack.url.removeprefix("http://").partition(":")
+    for other in (f"https://{host}:{int(port) + 1}", f"https://localhost:{port}", "null"):
+        csrf = page_csrf(stack, token)
+        refused = stack.consent(token, REFUSE_ADS, headers={"origin": other, "x-csrf-token": csrf})
+        assert refused.status_code == 403, other
+        form = {"purpose.analytics": "on", "csrf_token": page_csrf(stack, token)}
+        assert form_post(stack, token, form, origin=other).status_code == 403, other
+
+
 def form_post(stack: Stack, token: str, form: dict[str, str], **headers: str) -> httpx.Response:
     return stack.http.post(
         stack.url + "/privacy/preferences",
