@@ -25,11 +25,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
@@ -120,10 +120,22 @@ class Ga4Config(DestinationConfig):
     event_names: dict[str, str] = {}
     """Segment event name → GA4 event name, over the defaults."""
 
+    secret_env: str | None = Field(None, validate_default=True)
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        return require_secret(value, "the GA4 API secret")
+
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return vendor_url(value, info)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return require_fields(value, [("type",), ("anonymousId", "userId")], "ga4")
 
     @field_validator("event_names")
     @classmethod
@@ -136,39 +148,41 @@ class Ga4Config(DestinationConfig):
                 )
         return value
 
-    @model_validator(mode="after")
-    def _needs(self) -> Self:
-        problems = vendor_problems(self, "the GA4 API secret")
-        problems += missing_fields(self.fields, [("type",), ("anonymousId", "userId")], "ga4")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def endpoint(self) -> str | None:
         return self.url
 
 
-def vendor_problems(config: DestinationConfig, secret: str) -> list[str]:
-    """A vendor API needs its credential, and only loopback test receivers get plain HTTP."""
-    problems = []
-    if not config.secret_env:
-        problems.append(f"secret_env is required (the environment variable holding {secret})")
-    url = config.endpoint()
-    if url and httpx.URL(url).scheme != "https" and not config.allow_private_network:
-        problems.append("url must be https (plain http only with allow_private_network)")
-    return problems
+# Checks every vendor adapter's config shares (field validators, so that one pass reports
+# them beside every other problem).
+def require_secret(value: str | None, secret: str) -> str | None:
+    if not value:
+        raise ValueError(f"is required: the environment variable holding {secret}")
+    return value
 
 
-def missing_fields(fields: list[str], needs: Iterable[tuple[str, ...]], kind: str) -> list[str]:
-    """Each group of top-level fields of which `fields` must allow at least one."""
+def vendor_url(value: str, info: ValidationInfo) -> str:
+    """An http(s) URL, https unless the destination may reach private networks (tests)."""
+    check_http_url(value)
+    if httpx.URL(value).scheme != "https" and not info.data.get("allow_private_network"):
+        raise ValueError("must be https (plain http only with allow_private_network)")
+    return value
+
+
+def require_fields(fields: list[str], needs: Iterable[tuple[str, ...]], kind: str) -> list[str]:
+    """`fields` must allow at least one top-level field of each group in `needs`."""
     if any(pattern_problem(p) for p in fields):
-        return []  # reported by the config checks; the projection cannot be built
+        return fields  # reported by the config checks; the projection cannot be built
     projection = Projection(fields)
-    return [
-        f"fields must include {' or '.join(group)} ({kind} cannot build its request without it)"
+    missing = [
+        " or ".join(group)
         for group in needs
         if not any(projection.allows([name]) for name in group)
     ]
+    if missing:
+        raise ValueError(
+            f"must include {' and '.join(missing)} (required by the {kind} wire format)"
+        )
+    return fields
 
 
 class Ga4Destination:

@@ -24,16 +24,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.ga4 import missing_fields, number, parse_time, vendor_problems
-from gateway.destinations.webhook import check_http_url
+from gateway.destinations.ga4 import (
+    number,
+    parse_time,
+    require_fields,
+    require_secret,
+    vendor_url,
+)
 from gateway.route.transforms import HEX64, sha256_value
 
 GRAPH_URL = "https://graph.facebook.com"
@@ -79,24 +84,27 @@ class MetaCapiConfig(DestinationConfig):
     test_event_code: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_names: dict[str, str] = {}
     """Segment event name → Meta event name, over the defaults."""
+    secret_env: str | None = Field(None, validate_default=True)
 
     @field_validator("pixel_id", mode="before")
     @classmethod
     def _pixel_id(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        return require_secret(value, "the Conversions API access token")
+
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return vendor_url(value, info)
 
-    @model_validator(mode="after")
-    def _needs(self) -> Self:
-        problems = vendor_problems(self, "the Conversions API access token")
-        problems += missing_fields(self.fields, [("type",), ("timestamp",)], "meta_capi")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return require_fields(value, [("type",), ("timestamp",)], "meta_capi")
 
     def endpoint(self) -> str | None:
         return self.url

@@ -16,16 +16,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.ga4 import missing_fields, vendor_problems
-from gateway.destinations.webhook import check_http_url
+from gateway.destinations.ga4 import require_fields, require_secret, vendor_url
 
 SEGMENT_URL = "https://api.segment.io"
 MAX_REQUEST_BYTES = 450 * 1024
@@ -36,19 +35,22 @@ class SegmentConfig(DestinationConfig):
     url: str = SEGMENT_URL
     """API base: https://api.segment.io, https://events.eu1.segmentapis.com for the EU
     workspace region, or any Segment-compatible collector."""
+    secret_env: str | None = Field(None, validate_default=True)
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        return require_secret(value, "the source write key")
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return vendor_url(value, info)
 
-    @model_validator(mode="after")
-    def _needs(self) -> Self:
-        problems = vendor_problems(self, "the source write key")
-        problems += missing_fields(self.fields, [("type",), ("userId", "anonymousId")], "segment")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return require_fields(value, [("type",), ("userId", "anonymousId")], "segment")
 
     def endpoint(self) -> str | None:
         return self.url

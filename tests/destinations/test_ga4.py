@@ -566,10 +566,10 @@ async def test_the_secret_never_appears_in_errors_or_logs(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"secret_env": None}, "secret_env is required"),
+        ({"secret_env": None}, "secret_env\n.*is required: the environment variable"),
         ({"allow_private_network": False, "url": "http://collector.example.net/mp"}, "https"),
-        ({"fields": ["event", "anonymousId"]}, "fields must include type"),
-        ({"fields": ["type", "event"]}, "fields must include anonymousId or userId"),
+        ({"fields": ["event", "anonymousId"]}, "fields\n.*must include type"),
+        ({"fields": ["type", "event"]}, "fields\n.*must include anonymousId or userId"),
         ({"measurement_id": "UA-12345-1"}, "measurement_id"),
         ({"api_secret": "typed-into-yaml"}, "api_secret"),
         ({"url": "ftp://x.example/mp"}, "http"),
@@ -578,6 +578,37 @@ async def test_the_secret_never_appears_in_errors_or_logs(
 def test_config_errors(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         ga4_config(**change)
+
+
+def test_config_problems_are_sentences_reported_in_one_pass(tmp_path: Any) -> None:
+    from gateway.config.loader import load_config
+    from tests.support.configs import write_config
+
+    item = {
+        "name": "ga4",
+        "type": "ga4",
+        "measurement_id": "UA-1",
+        "url": "http://collector.example.net/mp/collect",
+        "country": "US",
+        "purposes": ["analytics"],
+        "fields": ["event", "properties.revenue"],
+        "api_secret": "typed-into-yaml",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path / "cfg", destinations=[item]))
+    where = 'destinations.yaml: destination "ga4"'
+    assert sorted(caught.value.problems) == sorted(
+        [
+            f"{where}: fields: must include type and anonymousId or userId "
+            "(required by the ga4 wire format)",
+            f"{where}: secret_env: is required: the environment variable holding the GA4 "
+            "API secret",
+            f"{where}: measurement_id: string should match pattern '^G-[A-Z0-9]{{4,20}}$'",
+            f"{where}: url: must be https (plain http only with allow_private_network)",
+            f'{where}: unknown key "api_secret"',
+        ]
+    )
+    assert "typed-into-yaml" not in str(caught.value)
 
 
 def test_the_eu_endpoint_is_a_url_away() -> None:
