@@ -50,7 +50,9 @@ def write_config(
         "delivery": {"poll_interval_seconds": 0.05, "timeout_seconds": 2.0},
     }
     for key, value in (gateway or {}).items():
-        if isinstance(value, dict) and isinstance(settings.get(key), dict):
+        if key == "storage":
+            settings[key] = value  # a different backend replaces the SQLite default whole
+        elif isinstance(value, dict) and isinstance(settings.get(key), dict):
             settings[key] = {**settings[key], **value}
         else:
             settings[key] = value
