@@ -175,13 +175,16 @@ BROKEN = {
         files={"destinations.yaml": "destinations:\n  - analytics-hook\n"},
     ),
     "destination-without-type": Broken(
-        ['destinations.yaml: destination "a": missing required key "type" (one of: file, webhook)'],
+        [
+            'destinations.yaml: destination "a": missing required key "type" '
+            "(one of: file, ga4, meta_capi, segment, webhook)"
+        ],
         files={"destinations.yaml": "destinations:\n  - name: a\n"},
     ),
     "destination-unknown-type": Broken(
         [
             'destinations.yaml: destination "a": type "ga5" is not a destination type '
-            "(known types: file, webhook)"
+            "(known types: file, ga4, meta_capi, segment, webhook)"
         ],
         files={"destinations.yaml": "destinations:\n  - {name: a, type: ga5}\n"},
     ),
