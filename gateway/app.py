@@ -45,7 +45,21 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    if request.app.state.gateway.worker is None:
+        # An edge-only node (serve --no-worker) still reports the shared queue's state.
+        await refresh_queue_gauges(runtime)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def refresh_queue_gauges(runtime: Runtime) -> None:
+    try:
+        stats = await runtime.store.outbox.stats(list(runtime.destinations))
+    except StoreUnavailable:
+        return
+    for name, value in stats.items():
+        runtime.metrics.queue_depth.labels(destination=name).set(value.pending)
+        runtime.metrics.queue_oldest.labels(destination=name).set(value.oldest_age_seconds)
+        runtime.metrics.dead_letter_depth.labels(destination=name).set(value.dead_letters)
 
 
 def route_list() -> list[BaseRoute]:
