@@ -5,6 +5,7 @@ know Starlette."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,7 +34,8 @@ from gateway.runtime import Runtime
 
 log = logging.getLogger("gateway.privacy")
 MAX_BODY = 64 * 1024
-CLIENT_SOURCES = ("api", "sdk", "cmp")  # what a client may name as a change's source in the log
+CLIENT_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+GATEWAY_SOURCES = ("page", "dsar")  # sources only the gateway itself writes
 DSAR_ACTIONS = (
     "disclosure", "correction", "deletion",
     "suspend-use", "resume-use", "suspend-provision", "resume-provision",
@@ -146,8 +148,7 @@ async def put_consent(request: Request, runtime: Runtime) -> Response:
     from_page = await _check_write_origin(request, runtime, subject)
     service = PrivacyService(runtime)
     update = parse_update(await _read_json(request), service.purposes, service.vendors)
-    claimed = request.headers.get("x-consent-source")
-    source = "page" if from_page else claimed if claimed in CLIENT_SOURCES else "api"
+    source = "page" if from_page else _client_source(request.headers.get("x-consent-source"))
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.update(
         _keys(runtime, subject), update, source, _country(request, runtime), gpc
@@ -156,6 +157,15 @@ async def put_consent(request: Request, runtime: Runtime) -> Response:
     if from_page:
         headers["x-csrf-token"] = runtime.tokens.form_token(subject)
     return JSONResponse(state, headers=headers)
+
+
+def _client_source(claimed: str | None) -> str:
+    """A client may label its changes in the consent log (its first 20 characters), with a
+    plain label, and never as the gateway's own page or the privacy office."""
+    label = (claimed or "")[:20]
+    if not CLIENT_SOURCE.fullmatch(label) or label.lower() in GATEWAY_SOURCES:
+        return "api"
+    return label
 
 
 async def consent_preflight(request: Request) -> Response:

@@ -7,6 +7,8 @@ import itertools
 import re
 from typing import Any
 
+import pytest
+
 from tests.privacy.stack import POLICY_VERSION, Stack, new_id
 
 
@@ -76,3 +78,27 @@ def test_the_log_holds_choices_only(stack: Stack) -> None:
     assert set(entry["after"]) <= {
         "purposes", "vendors", "advertising_id", "suspend_use", "suspend_provision",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("claimed", "logged"),
+    [
+        ("ios-settings", "ios-settings"),
+        ("sdk", "sdk"),
+        ("a-label-longer-than-twenty-characters", "a-label-longer-than-"),
+        ("dsar", "api"),  # only the privacy office's requests are "dsar"
+        ("Page", "api"),  # only the gateway's own page is "page"
+        ("<b>markup</b>", "api"),
+        ("with space", "api"),
+        ("", "api"),
+    ],
+)
+def test_a_client_may_label_its_changes_but_not_as_the_gateway(
+    stack: Stack, claimed: str, logged: str
+) -> None:
+    anon = new_id("anon")
+    token = stack.token_for(anon)
+    body = {"purposes": {"advertising": False}}
+    assert stack.consent(token, body, headers={"x-consent-source": claimed}).status_code == 200
+    (entry,) = stack.admin("disclosure", anon).json()["consent_log"]
+    assert entry["source"] == logged
