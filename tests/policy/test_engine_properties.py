@@ -246,6 +246,7 @@ def test_injected_data_never_leaves_and_nothing_else_changes(
         assert not leaked(injected.canaries, *texts)
 
     check()
+    assert read_rows(database).count("\n") > 100  # the outbox was written, and read back
     raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert seen and not [c for c in seen if c.encode() in raw]
 
@@ -296,6 +297,7 @@ def test_nothing_injected_reaches_logs_metrics_or_the_outbox_through_http(
         assert not leaked(canaries, caplog.text, metrics, response.text, read_rows(database))
 
     check()
+    assert read_rows(database)  # the outbox was written, and read back
     raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert seen and not [c for c in seen if c.encode() in raw]
 
