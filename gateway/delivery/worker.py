@@ -19,6 +19,7 @@ from gateway.store.types import Claimed, ProvisionRecord
 
 log = logging.getLogger("gateway.delivery")
 STATS_INTERVAL = 5.0
+WAVES = 4  # a round claims this many requests' worth per concurrency slot
 
 
 def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
@@ -105,22 +106,45 @@ class DeliveryWorker:
             await self._sleep(wait)
             return 0
         # Half-open: a single request probes the vendor before the pool opens up again.
-        concurrency = 1 if breaker.is_open else settings.concurrency
-        lease = settings.timeout_seconds * 2 + 5
-        claimed = await runtime.store.outbox.claim(name, destination.max_batch * concurrency, lease)
+        half_open = breaker.is_open
+        concurrency = 1 if half_open else settings.concurrency
+        waves = 1 if half_open else WAVES
+        # The lease outlasts every wave of requests the round may wait for.
+        lease = settings.timeout_seconds * (waves + 1) + 5
+        claimed = await runtime.store.outbox.claim(
+            name, destination.max_batch * concurrency * waves, lease
+        )
         if not claimed:
             return 0
         batches = [
             claimed[i : i + destination.max_batch]
             for i in range(0, len(claimed), destination.max_batch)
         ]
-        await asyncio.gather(*(self._send(runtime, destination, b, breaker) for b in batches))
+        slots = asyncio.Semaphore(concurrency)
+
+        async def send(batch: Sequence[Claimed]) -> Sequence[Claimed]:
+            async with slots:
+                if breaker.is_open and not half_open:
+                    # The breaker opened during this round: stop calling the vendor. The
+                    # entries stay leased and come back when the lease ends.
+                    return ()
+                return batch if await self._send(runtime, destination, batch, breaker) else ()
+
+        sent = await asyncio.gather(*(send(b) for b in batches))
+        delivered = [entry for batch in sent for entry in batch]
+        if delivered:
+            # One commit records every provision of the round (and removes the entries).
+            now = time.time()
+            records = [provision_record(e, now) for e in delivered]
+            await runtime.store.outbox.delivered(delivered, records)
         runtime.metrics.breaker_open.labels(destination=name).set(1 if breaker.is_open else 0)
         return len(claimed)
 
     async def _send(
         self, runtime: Runtime, destination: Destination, batch: Sequence[Claimed], breaker: Breaker
-    ) -> None:
+    ) -> bool:
+        """Send one request; True when delivered (the caller records it), else the entries
+        are already rescheduled or dead-lettered."""
         name = destination.config.name
         metrics = runtime.metrics
         try:
@@ -132,19 +156,18 @@ class DeliveryWorker:
             metrics.deliveries.labels(destination=name, outcome="retry").inc()
             for entry in batch:
                 await self._retry(runtime, entry, exc)
-            return
+            return False
         except DeliveryError as exc:
             if isinstance(exc, FatalDelivery) and exc.status is not None:
                 breaker.success()  # the vendor answered: it is up, the payload is the problem
             metrics.deliveries.labels(destination=name, outcome="fatal").inc()
             for entry in batch:
                 await self._dead(runtime, entry, str(exc))
-            return
+            return False
         breaker.success()
         metrics.deliveries.labels(destination=name, outcome="delivered").inc()
         metrics.delivered_events.labels(destination=name).inc(len(batch))
-        now = time.time()
-        await runtime.store.outbox.delivered(batch, [provision_record(e, now) for e in batch])
+        return True
 
     async def _retry(self, runtime: Runtime, entry: Claimed, exc: RetryableDelivery) -> None:
         settings = runtime.config.gateway.delivery
