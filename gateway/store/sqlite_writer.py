@@ -5,11 +5,11 @@ durable result."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,14 +40,10 @@ class Writer:
 
     async def run(self, op: Callable[[sqlite3.Connection], T]) -> T:
         """Run `op` in the writer's next transaction; returns after the commit."""
-        future: Future[T] = Future()
-        self._queue.put((op, future))
-        return await asyncio.wrap_future(future)
-
-    def run_sync(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        future: Future[T] = Future()
-        self._queue.put((op, future))
-        return future.result()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((op, _Waiter(loop, future)))
+        return await future
 
     def close(self) -> None:
         self._queue.put(_STOP)
@@ -69,35 +65,64 @@ class Writer:
                     self._queue.put(_STOP)
                     break
                 group.append(item)
-            # A caller that was cancelled before its turn gets nothing done; once running,
-            # its future can no longer be cancelled, so setting the result cannot fail.
-            running = [(op, f) for op, f in group if f.set_running_or_notify_cancel()]
+            # A caller cancelled before its turn gets nothing done.
+            running = [(op, w) for op, w in group if not w.future.cancelled()]
             if running:
-                self._commit(running)
+                _settle_all(self._commit(running))
 
-    def _commit(self, group: list[tuple[Op, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+    def _commit(self, group: list[tuple[Op, _Waiter]]) -> list[_Outcome]:
+        results: list[_Outcome] = []
+        lone = len(group) == 1
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-            for index, (op, future) in enumerate(group):
+            for index, (op, waiter) in enumerate(group):
+                if lone:  # nothing else to protect: a failure rolls back the whole transaction
+                    results.append((waiter, op(self._conn), None))
+                    continue
                 self._conn.execute(f"SAVEPOINT op{index}")
                 try:
-                    results.append((future, op(self._conn), None))
+                    results.append((waiter, op(self._conn), None))
                     self._conn.execute(f"RELEASE op{index}")
                 except Exception as exc:  # the op's own failure; the others still commit
                     self._conn.execute(f"ROLLBACK TO op{index}")
                     self._conn.execute(f"RELEASE op{index}")
-                    results.append((future, None, exc))
+                    results.append((waiter, None, exc))
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for future, result, error in results:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            return [(waiter, None, exc) for _, waiter in group]
+        return results
+
+
+class _Waiter:
+    """Where an op's result goes: a future of the event loop that asked."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.loop = loop
+        self.future = future
+
+
+_Outcome = tuple[_Waiter, Any, BaseException | None]
+
+
+def _settle_all(outcomes: list[_Outcome]) -> None:
+    """One wake-up per event loop for the whole group, not one per caller."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[_Outcome]) -> None:
+    for waiter, result, error in items:
+        if waiter.future.cancelled():
+            continue
+        if error is not None:
+            waiter.future.set_exception(error)
+        else:
+            waiter.future.set_result(result)

@@ -88,9 +88,9 @@ async def test_concurrent_enqueues_share_commits_and_are_all_on_disk(store: Sqli
     groups: list[int] = []
     commit = store._writer._commit
 
-    def counting(group: list[Any]) -> None:
+    def counting(group: list[Any]) -> Any:
         groups.append(len(group))
-        commit(group)
+        return commit(group)
 
     store._writer._commit = counting  # type: ignore[method-assign]
     results = await asyncio.gather(*(store.outbox.enqueue([item(f"m{i}")]) for i in range(200)))
