@@ -16,10 +16,10 @@ import orjson
 
 from gateway.errors import StoreUnavailable
 from gateway.store.memory_limiter import MemoryRateLimiter
+from gateway.store.sqlite_preferences import SqlitePreferences, preferences_path
 from gateway.store.sqlite_writer import Writer, connect
 from gateway.store.types import (
     Claimed,
-    ConsentChange,
     DeadLetter,
     Dedupe,
     OutboxItem,
@@ -89,21 +89,6 @@ CREATE TABLE IF NOT EXISTS ledger_subject (
     PRIMARY KEY (subject_key, ledger_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ledger_subject_id ON ledger_subject (ledger_id);
-CREATE TABLE IF NOT EXISTS preferences (
-    subject_key TEXT PRIMARY KEY,
-    state BLOB NOT NULL,
-    updated_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consent_log (
-    id INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    subject_key TEXT NOT NULL,
-    before BLOB NOT NULL,
-    after BLOB NOT NULL,
-    source TEXT NOT NULL,
-    policy_version TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS consent_log_subject ON consent_log (subject_key, at);
 CREATE TABLE IF NOT EXISTS once (
     key TEXT PRIMARY KEY,
     expires_at REAL NOT NULL
@@ -157,12 +142,11 @@ class SqliteStore:
         try:
             self._writer = Writer(self.path, SCHEMA)
             self._reader = connect(self.path, readonly=True)
+            self.preferences = SqlitePreferences(preferences_path(self.path))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database ({exc})") from exc
-        self._read_lock = asyncio.Lock()
         self.outbox = SqliteOutbox(self)
         self.ledger = SqliteLedger(self)
-        self.preferences = SqlitePreferences(self)
         self.limiter = MemoryRateLimiter()
 
     async def write(self, op: Callable[[sqlite3.Connection], T]) -> T:
@@ -219,6 +203,7 @@ class SqliteStore:
     async def aclose(self) -> None:
         await asyncio.to_thread(self._writer.close)
         self._reader.close()
+        await self.preferences.aclose()
 
 
 class SqliteOutbox:
@@ -480,74 +465,4 @@ class SqliteLedger:
             lambda conn: (
                 conn.execute("DELETE FROM ledger WHERE delivered_at < ?", (before,)).rowcount
             )
-        )
-
-
-class SqlitePreferences:
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-
-    async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        if not subject_keys:
-            return {}
-        rows = self._store.read(
-            "SELECT subject_key, state FROM preferences "
-            f"WHERE subject_key IN ({_marks(subject_keys)})",
-            list(subject_keys),
-        )
-        return {key: orjson.loads(state) for key, state in rows}
-
-    async def put(
-        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
-    ) -> None:
-        encoded = orjson.dumps(state)
-
-        def op(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO preferences (subject_key, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (subject_key) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                [(key, encoded, change.at) for key in subject_keys],
-            )
-            conn.execute(
-                "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    change.at,
-                    change.subject_key,
-                    orjson.dumps(change.before),
-                    orjson.dumps(change.after),
-                    change.source,
-                    change.policy_version,
-                ),
-            )
-
-        await self._store.write(op)
-
-    async def delete(self, subject_keys: Sequence[str]) -> int:
-        keys = list(subject_keys)
-        return await self._store.write(
-            lambda conn: (
-                conn.execute(
-                    f"DELETE FROM preferences WHERE subject_key IN ({_marks(keys)})", keys
-                ).rowcount
-            )
-        )
-
-    async def consent_log(self, subject_keys: Sequence[str]) -> list[ConsentChange]:
-        if not subject_keys:
-            return []
-        rows = self._store.read(
-            "SELECT at, subject_key, before, after, source, policy_version FROM consent_log "
-            f"WHERE subject_key IN ({_marks(subject_keys)}) ORDER BY at, id",
-            list(subject_keys),
-        )
-        return [
-            ConsentChange(r[0], r[1], orjson.loads(r[2]), orjson.loads(r[3]), r[4], r[5])
-            for r in rows
-        ]
-
-    async def purge_log(self, before: float) -> int:
-        return await self._store.write(
-            lambda conn: conn.execute("DELETE FROM consent_log WHERE at < ?", (before,)).rowcount
         )

@@ -1,0 +1,148 @@
+"""Customer preferences and the consent log, in a file of their own next to the main
+database. Every event looks its subject's preferences up, so reads are served from a
+process-local cache that is dropped whenever the file changes: SQLite's `data_version`
+moves on any commit by another connection, in this process or another one, so a change
+applies to the very next event everywhere, while outbox traffic (in the main file) never
+invalidates the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.errors import StoreUnavailable
+from gateway.store.sqlite_writer import Writer, connect
+from gateway.store.types import ConsentChange
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS preferences (
+    subject_key TEXT PRIMARY KEY,
+    state BLOB NOT NULL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consent_log (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    subject_key TEXT NOT NULL,
+    before BLOB NOT NULL,
+    after BLOB NOT NULL,
+    source TEXT NOT NULL,
+    policy_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consent_log_subject ON consent_log (subject_key, at);
+"""
+CACHE_SIZE = 100_000
+
+
+def preferences_path(main: Path) -> Path:
+    return main.with_name(main.stem + ".prefs" + (main.suffix or ".db"))
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+class SqlitePreferences:
+    def __init__(self, path: Path) -> None:
+        self._writer = Writer(path, SCHEMA)
+        self._reader = connect(path, readonly=True)
+        self._cache: dict[str, dict[str, Any] | None] = {}
+        self._version: int | None = None
+
+    async def write(self, op: Any) -> Any:
+        try:
+            return await self._writer.run(op)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite write failed ({type(exc).__name__})") from exc
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._reader.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite read failed ({type(exc).__name__})") from exc
+
+    async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not subject_keys:
+            return {}
+        version = self._read("PRAGMA data_version")[0][0]
+        if version != self._version or len(self._cache) > CACHE_SIZE:
+            self._cache.clear()
+            self._version = version
+        cache = self._cache
+        missing = [key for key in subject_keys if key not in cache]
+        if missing:
+            found = dict(
+                self._read(
+                    "SELECT subject_key, state FROM preferences "
+                    f"WHERE subject_key IN ({_marks(missing)})",
+                    missing,
+                )
+            )
+            for key in missing:
+                state = found.get(key)
+                cache[key] = orjson.loads(state) if state is not None else None
+        return {key: state for key in subject_keys if (state := cache[key]) is not None}
+
+    async def put(
+        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
+    ) -> None:
+        encoded = orjson.dumps(state)
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO preferences (subject_key, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (subject_key) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                [(key, encoded, change.at) for key in subject_keys],
+            )
+            conn.execute(
+                "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    change.at,
+                    change.subject_key,
+                    orjson.dumps(change.before),
+                    orjson.dumps(change.after),
+                    change.source,
+                    change.policy_version,
+                ),
+            )
+
+        await self.write(op)
+
+    async def delete(self, subject_keys: Sequence[str]) -> int:
+        keys = list(subject_keys)
+
+        def op(conn: sqlite3.Connection) -> int:
+            sql = f"DELETE FROM preferences WHERE subject_key IN ({_marks(keys)})"
+            return conn.execute(sql, keys).rowcount
+
+        return int(await self.write(op))
+
+    async def consent_log(self, subject_keys: Sequence[str]) -> list[ConsentChange]:
+        if not subject_keys:
+            return []
+        rows = self._read(
+            "SELECT at, subject_key, before, after, source, policy_version FROM consent_log "
+            f"WHERE subject_key IN ({_marks(subject_keys)}) ORDER BY at, id",
+            list(subject_keys),
+        )
+        return [
+            ConsentChange(r[0], r[1], orjson.loads(r[2]), orjson.loads(r[3]), r[4], r[5])
+            for r in rows
+        ]
+
+    async def purge_log(self, before: float) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM consent_log WHERE at < ?", (before,)).rowcount
+
+        return int(await self.write(op))
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._writer.close)
+        self._reader.close()
