@@ -88,7 +88,7 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     peer = request.client.host if request.client else None
     address = runtime.client_address.resolve(peer, headers)
     await _rate_limit(runtime, source, address)
-    events = events_from(document, implied, limits)
+    events = events_from(document, implied, limits, len(body))
     fresh = _stamp(events, document, source, address, headers.get("user-agent"))
     outcomes = await _decide(runtime, events, source, headers)
     now = time.time()

@@ -41,13 +41,19 @@ def _json_reason(exc: orjson.JSONDecodeError) -> str:
 
 
 def events_from(
-    document: Any, endpoint_type: str | None, limits: LimitsConfig
+    document: Any,
+    endpoint_type: str | None,
+    limits: LimitsConfig,
+    body_size: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The events of a request: one for /v1/<type>, the `batch` list for /v1/batch."""
+    """The events of a request: one for /v1/<type>, the `batch` list for /v1/batch.
+    `body_size` (the decoded body's length) spares measuring events that cannot be over
+    the per-event limit because the whole body is not."""
     if not isinstance(document, dict):
         raise IngestError(400, "body must be a JSON object")
+    measure = body_size is None or body_size > limits.max_event_bytes
     if endpoint_type is not None:
-        _check_event(document, "", endpoint_type, limits)
+        _check_event(document, "", endpoint_type, limits, measure)
         return [document]
     batch = document.get("batch")
     if not isinstance(batch, list):
@@ -63,7 +69,7 @@ def events_from(
         if not isinstance(event, dict):
             raise IngestError(400, f"{where}: must be an object")
         _merge_shared(event, shared)
-        total += _check_event(event, where + ".", None, limits)
+        total += _check_event(event, where + ".", None, limits, measure or bool(shared))
         if shared and total > limits.max_batch_bytes:
             # A shared context copied into every item must not multiply the batch limit.
             raise IngestError(
@@ -94,9 +100,9 @@ def _merge_shared(event: dict[str, Any], shared: dict[str, dict[str, Any]]) -> N
 
 
 def _check_event(
-    event: dict[str, Any], where: str, implied: str | None, limits: LimitsConfig
+    event: dict[str, Any], where: str, implied: str | None, limits: LimitsConfig, measure: bool
 ) -> int:
-    """Checks one event in place; returns its size in bytes."""
+    """Checks one event in place; returns its size in bytes (0 when not measured)."""
     _check_type(event, where, implied)
     for key in OBJECT_FIELDS:
         _expect(event, key, dict, "an object", where)
@@ -113,7 +119,7 @@ def _check_event(
     whole = where.rstrip(".") or "event"
     if _depth_exceeds(event, limits.max_depth):
         raise IngestError(400, f"{whole}: nesting deeper than {limits.max_depth} levels")
-    size = len(orjson.dumps(event))
+    size = len(orjson.dumps(event)) if measure else 0
     if size > limits.max_event_bytes:
         raise IngestError(413, f"{whole}: {size} bytes (limit {limits.max_event_bytes})")
     return size
