@@ -34,6 +34,7 @@ class _State:
     terminal: bool
     literal: dict[str, _State | None] = field(default_factory=dict)
     wildcard: bool = False
+    steps: tuple[tuple[str, _State], ...] | None = None
 
 
 def pattern_problem(pattern: str) -> str | None:
@@ -121,23 +122,29 @@ class Projection:
     def _object(self, value: dict[str, Any], state: _State) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if state.wildcard:
-            keys: Iterable[str] = value
-        else:
-            keys = [k for k in self._literal_keys(state) if k in value]
-        for key in keys:
-            child = self._step(state, key)
-            if child is None:
-                continue
-            kept = self._value(value[key], child)
-            if kept is not _SKIP:
-                out[key] = kept
+            for key in value:
+                child = self._step(state, key)
+                if child is not None:
+                    kept = self._value(value[key], child)
+                    if kept is not _SKIP:
+                        out[key] = kept
+            return out
+        for key, child in self._literal_steps(state):
+            if key in value:
+                kept = self._value(value[key], child)
+                if kept is not _SKIP:
+                    out[key] = kept
         return out
 
-    def _literal_keys(self, state: _State) -> list[str]:
-        keys: dict[str, None] = {}
-        for node_id in state.nodes:
-            keys.update(dict.fromkeys(self._by_id[node_id].children))
-        return list(keys)
+    def _literal_steps(self, state: _State) -> tuple[tuple[str, _State], ...]:
+        """A state without wildcards only follows its named keys: computed once."""
+        if state.steps is None:
+            names: dict[str, None] = {}
+            for node_id in state.nodes:
+                names.update(dict.fromkeys(self._by_id[node_id].children))
+            steps = ((key, self._step(state, key)) for key in names)
+            state.steps = tuple((key, child) for key, child in steps if child is not None)
+        return state.steps
 
     def _value(self, value: Any, state: _State) -> Any:
         if state.terminal:
