@@ -110,6 +110,7 @@ class ConsentResolver:
         self._cmp = {k.lower(): v for k, v in policy.cmp_categories.items()}
         self._by_country = {c: j for j in policy.jurisdictions for c in j.countries}
         self._by_name = {j.name: j for j in policy.jurisdictions}
+        self._plain: dict[tuple[str | None, bool, bool], Consent] = {}
 
     def resolve(
         self,
@@ -119,6 +120,23 @@ class ConsentResolver:
     ) -> Consent:
         stored = stored or {}
         consent_field = _consent_field(event)
+        if not consent_field and all(v is None or v == {} for v in stored.values()):
+            # No signal but the request's and the visitor's country: most events. The
+            # answer depends on nothing else, so it is computed once per combination.
+            key = (_geo_country(event), request.gpc, request.dnt)
+            cached = self._plain.get(key)
+            if cached is None:
+                cached = self._plain[key] = self._resolve(event, request, stored, consent_field)
+            return cached
+        return self._resolve(event, request, stored, consent_field)
+
+    def _resolve(
+        self,
+        event: dict[str, Any],
+        request: RequestSignals,
+        stored: Mapping[str, Any],
+        consent_field: Mapping[str, Any],
+    ) -> Consent:
         problems: list[str] = []
         tcf, tcf_signal = self._tcf(consent_field, problems)
         signals = [
