@@ -9,6 +9,8 @@ from gateway.enrich.geo import GeoInfo, GeoLookup
 from gateway.enrich.ip import check_prefix, parse_ip, truncate_address
 from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
 
+IP_CACHE_SIZE = 65_536
+
 
 class Enricher:
     """Fills browser/OS/device and agent flags from `context.userAgent`, sets
@@ -36,14 +38,31 @@ class Enricher:
         self._geo = geo
         self._ipv4_prefix = ipv4_prefix
         self._ipv6_prefix = ipv6_prefix
+        self._by_ip: dict[str, tuple[dict[str, str] | None, str | None]] = {}
 
     def enrich(self, event: dict[str, Any]) -> None:
         context = event.get("context")
         if not isinstance(context, dict):
             context = event["context"] = {}
         self._add_user_agent(context)
-        self._add_geo(context)
-        self._coarsen_ip(context)
+        ip = context.get("ip")
+        if not isinstance(ip, str):
+            self._add_geo(context)
+            self._coarsen_ip(context)
+            return
+        # Visitors send many events from one address: its geo and truncation are kept.
+        known = self._by_ip.get(ip)
+        if known is None:
+            self._add_geo(context)
+            self._coarsen_ip(context)
+            known = (context.get("geo"), context.get("ip"))
+            if len(self._by_ip) >= IP_CACHE_SIZE:
+                self._by_ip.clear()
+            self._by_ip[ip] = known
+            return
+        geo, coarse = known
+        _put(context, "geo", dict(geo) if geo is not None else None)
+        _put(context, "ip", coarse)
 
     def _add_user_agent(self, context: dict[str, Any]) -> None:
         user_agent = context.get("userAgent")
@@ -81,6 +100,13 @@ class Enricher:
             return
         # A 6to4 IPv6 address embeds an IPv4 one: when IPv4 is removed, keep none of it.
         context["ip"] = truncate_address(address, ipv4_prefix or 0, ipv6_prefix or 0)
+
+
+def _put(context: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        context.pop(key, None)
+    else:
+        context[key] = value
 
 
 def device_type(info: UserAgentInfo) -> str:
