@@ -10,6 +10,7 @@ from typing import Any
 from gateway.errors import IngestError
 from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_server_fields
 from gateway.pipeline import unique_keys
+from gateway.policy.categories import NestingTooDeepError
 from gateway.policy.consent import RequestSignals
 from gateway.runtime import Runtime
 
@@ -37,7 +38,10 @@ async def explain_event(
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
     traces = []
     for event, event_keys in zip(events, keys, strict=True):
-        outcome = runtime.pipeline.process(event, event_keys, source, signals, stored)
+        try:
+            outcome = runtime.pipeline.process(event, event_keys, source, signals, stored)
+        except NestingTooDeepError:
+            return {"error": "event nests too deeply (counting JSON inside strings)", "status": 400}
         trace = outcome.trace()
         trace["messageId"] = event.get("messageId")
         trace["type"] = event.get("type")

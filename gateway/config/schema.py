@@ -44,7 +44,7 @@ class GeoConfig(Strict):
 class LimitsConfig(Strict):
     max_event_bytes: int = Field(32 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_batch_bytes: int = Field(500 * 1024, ge=1024, le=64 * 1024 * 1024)
-    max_depth: int = Field(32, ge=4, le=256)
+    max_depth: int = Field(32, ge=4, le=128)
     max_batch_events: int = Field(2000, ge=1, le=100_000)
 
 

@@ -51,7 +51,18 @@ def address_problem(host: str) -> str | None:
         return "a loopback address"
     if name in METADATA_HOSTS:
         return "a cloud metadata address"
-    return classify_address(name)
+    return classify_address(_legacy_ipv4(name) or name)
+
+
+def _legacy_ipv4(name: str) -> str | None:
+    """IPv4 in the forms inet_aton still accepts and resolvers pass through (`2130706433`,
+    `127.1`, `0x7f000001`): the dotted-quad it means, or None."""
+    if not name or not all(c in "0123456789abcdefx." for c in name):
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(name))
+    except OSError:
+        return None
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

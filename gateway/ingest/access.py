@@ -13,7 +13,11 @@ from gateway.config.schema import SourceConfig, TrustedProxies
 from gateway.errors import IngestError
 
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
-CORS_HEADERS = "authorization, content-type, content-encoding, gateway-subject, x-csrf-token"
+# x-retry-count: analytics-next adds it to every retry (without it, retries fail CORS).
+CORS_HEADERS = (
+    "authorization, content-type, content-encoding, gateway-subject, x-csrf-token, "
+    "x-retry-count, x-consent-source"
+)
 
 
 class Sources:

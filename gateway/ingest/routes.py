@@ -18,6 +18,7 @@ from gateway.ingest.access import cors_headers, preflight_headers
 from gateway.ingest.body import check_content_type, read_limited
 from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_server_fields
 from gateway.pipeline import Outcome, unique_keys
+from gateway.policy.categories import NestingTooDeepError
 from gateway.policy.consent import RequestSignals
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER
 from gateway.privacy.subject import cookie_header
@@ -141,10 +142,14 @@ async def _decide(
     keys = [pipeline.prepare(event) for event in events]
     stored = await runtime.store.preferences.get_many(unique_keys(keys))
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
-    return [
-        pipeline.process(event, event_keys, source, signals, stored)
-        for event, event_keys in zip(events, keys, strict=True)
-    ]
+    try:
+        return [
+            pipeline.process(event, event_keys, source, signals, stored)
+            for event, event_keys in zip(events, keys, strict=True)
+        ]
+    except NestingTooDeepError:
+        # JSON inside strings counts too: refused whole rather than half-scanned.
+        raise IngestError(400, "event nests too deeply (counting JSON inside strings)") from None
 
 
 def _count(

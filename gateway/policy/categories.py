@@ -218,6 +218,8 @@ class Scrubber:
         out: list[Removal],
         depth: int,
     ) -> None:
+        if depth > MAX_DEPTH:
+            raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         drops: set[int] = set()
         clean = self._clean.get(allowed, _NONE)
         for index, item in enumerate(items):

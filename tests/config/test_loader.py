@@ -273,7 +273,7 @@ def test_every_problem_in_every_file_is_reported_in_one_pass(
     assert problems_of(directory) == [
         f'extra.yaml: unknown section "metrics" (known sections: {KNOWN_SECTIONS})',
         "sources.yaml: line 2, column 1: YAML syntax error: did not find expected node content",
-        "gateway.yaml: limits.max_depth: input should be less than or equal to 256",
+        "gateway.yaml: limits.max_depth: input should be less than or equal to 128",
         'destinations.yaml: destination "crm": unknown key "colour"',
         'destinations.yaml: destination "ads": country "CN" is not an allowed transfer country '
         "(allowed: PH, AU, CA, US, KR, TW)",

@@ -291,6 +291,11 @@ PRIVATE_URLS = {
     "http://api.localhost/hook": '"api.localhost" is a loopback address',
     "http://0.0.0.0/": '"0.0.0.0" is a private or reserved address',
     "http://100.64.1.1/": '"100.64.1.1" is a carrier-grade NAT address',
+    # IPv4 in the legacy forms resolvers still accept
+    "http://2130706433/hook": '"2130706433" is a loopback address',
+    "http://127.1/hook": '"127.1" is a loopback address',
+    "http://0x7f000001/hook": '"0x7f000001" is a loopback address',
+    "http://10.1/hook": '"10.1" is a private or reserved address',
 }
 
 

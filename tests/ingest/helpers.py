@@ -351,6 +351,12 @@ BAD: dict[str, Bad] = {
         400,
         "batch[1]: nesting deeper than 8 levels",
     ),
+    "json-inside-a-string-nesting-too-deep": Bad(
+        "/v1/track",
+        json_body(event("track", properties={"blob": "[" * 300 + '"' + CANARY + '"' + "]" * 300})),
+        400,
+        "event nests too deeply (counting JSON inside strings)",
+    ),
     "too-many-events": Bad(
         "/v1/batch",
         _batch(*[event(properties={"n": CANARY})] * 51),
