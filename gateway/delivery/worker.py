@@ -148,9 +148,17 @@ class DeliveryWorker:
         name = destination.config.name
         metrics = runtime.metrics
         try:
-            await destination.send(
-                [Outgoing(e.item.idempotency_key, e.item.payload) for e in batch]
-            )
+            try:
+                await destination.send(
+                    [Outgoing(e.item.idempotency_key, e.item.payload) for e in batch]
+                )
+            except (DeliveryError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                # An adapter bug must not lease the payloads forever without counting an
+                # attempt: it is a failed attempt like any other (type only: no values).
+                log.error("delivery %s: adapter raised %s", name, type(exc).__name__)
+                raise RetryableDelivery(f"adapter error ({type(exc).__name__})") from exc
         except RetryableDelivery as exc:
             breaker.failure()
             metrics.deliveries.labels(destination=name, outcome="retry").inc()
