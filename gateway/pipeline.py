@@ -70,7 +70,8 @@ class Pipeline:
             subject_keys = tuple(k for k in subject_keys if not self.keys.is_advertising(k))
         if decision.consent.suspended_use:
             return Outcome(decision, [], subject_keys, dropped="use suspended for this subject")
-        return Outcome(decision, self.router.route(event, decision.consent), subject_keys)
+        verdicts = self.router.route(event, decision.consent, decision.for_purposes)
+        return Outcome(decision, verdicts, subject_keys)
 
     def outbox_items(self, outcome: Outcome, source: SourceConfig, now: float) -> list[OutboxItem]:
         event = outcome.decision.event

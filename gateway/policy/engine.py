@@ -3,7 +3,8 @@ IDs removed when refused. Pure: stored preferences arrive as an argument."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,18 @@ class Decision:
     event: dict[str, Any]
     consent: Consent
     removed: list[Removal] = field(default_factory=list)
+    allowed: frozenset[str] = frozenset()
+    """Forbidden categories this event may carry (a source's allow_categories with consent)."""
+    narrower: Callable[[frozenset[str]], dict[str, Any]] | None = None
+    """The event with fewer categories allowed, for destinations that declare fewer."""
+
+    def for_purposes(self, purposes: Iterable[str]) -> dict[str, Any]:
+        """The event as a destination with these purposes may receive it: an allowed
+        category goes only to destinations that name it among their purposes."""
+        if not self.allowed or self.narrower is None:
+            return self.event
+        subset = self.allowed.intersection(purposes)
+        return self.event if subset == self.allowed else self.narrower(subset)
 
     def trace(self) -> dict[str, Any]:
         return {
@@ -54,16 +67,32 @@ class PolicyEngine:
     ) -> Decision:
         """Mutates `event` into its sanitized form and returns the decision with its trace."""
         consent = self.resolver.resolve(event, signals, stored)
-        allowed = frozenset(c for c in source.allow_categories if consent.granted(c))
-        allowed |= self._not_forbidden
-        removed = self.scrubber.scrub(event, allowed)
+        granted = frozenset(c for c in source.allow_categories if consent.granted(c))
+        original = copy.deepcopy(event) if granted else None
+        removed = self._sanitize(event, consent, granted)
+        narrower = None
+        if original is not None:
+            variants: dict[frozenset[str], dict[str, Any]] = {}
+
+            def narrower(subset: frozenset[str]) -> dict[str, Any]:
+                if subset not in variants:
+                    variant = variants[subset] = copy.deepcopy(original)
+                    self._sanitize(variant, consent, subset)
+                return variants[subset]
+
+        return Decision(event, consent, removed, granted, narrower)
+
+    def _sanitize(
+        self, event: dict[str, Any], consent: Consent, granted: frozenset[str]
+    ) -> list[Removal]:
+        removed = self.scrubber.scrub(event, granted | self._not_forbidden)
         reason = refusal_reason(event, consent)
         if reason:
             removed += [
                 Removal(path, "advertising_id", reason)
                 for path in remove_ad_ids(event, self._ad_paths)
             ]
-        return Decision(event, consent, removed)
+        return removed
 
 
 def merge_preferences(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

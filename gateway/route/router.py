@@ -90,8 +90,20 @@ class Router:
     def destinations(self) -> list[DestinationConfig]:
         return [rule.config for rule in self._rules]
 
-    def route(self, event: dict[str, Any], consent: Consent) -> list[Verdict]:
-        return [self._verdict(rule, event, consent) for rule in self._rules]
+    def route(
+        self,
+        event: dict[str, Any],
+        consent: Consent,
+        for_purposes: Callable[[Sequence[str]], dict[str, Any]] | None = None,
+    ) -> list[Verdict]:
+        """`for_purposes` gives the event as seen by a destination with those purposes
+        (an allowed forbidden category reaches only destinations that declare it)."""
+        return [
+            self._verdict(
+                rule, for_purposes(rule.config.purposes) if for_purposes else event, consent
+            )
+            for rule in self._rules
+        ]
 
     def _verdict(self, rule: _Rule, event: dict[str, Any], consent: Consent) -> Verdict:
         name = rule.config.name
