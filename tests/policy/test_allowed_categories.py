@@ -31,7 +31,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
                 "kind": "ios",
                 "allow_categories": ["location", "media"],
             },
-        ],  # fmt: skip
+        ],
         destinations=[
             _file("routes", ["analytics", "location"]),
             _file("stats", ["analytics"]),
