@@ -74,8 +74,10 @@ STRENGTHENERS = _set(
     "gps gnss current precise exact device user live last latest realtime fine raw geo "
     "現在 端末 正確"
 )
+# Units and encodings written after a coordinate word (`latitudeE7`, `lat_deg`): not heads.
+UNITS = _set("e5 e6 e7 deg degree rad radian dd dms decimal wgs84 microdegree")
 GENERIC_HEADS = _set(
-    "list data info information entry item array set collection body text content payload "
+    "clip list data info information entry item array set collection body text content payload "
     "detail record file blob raw value base64 b64 bytes byte binary html snippet history log "
     "transcript dump export backup archive library roll thread "
     "一覧 リスト データ 情報 内容 ファイル 履歴 ログ テキスト 詳細 全文"
@@ -106,7 +108,7 @@ COMPOUNDS: dict[tuple[str, str], str] = {
     ("geo", "hash"): "geohash", ("geo", "point"): "geopoint", ("geo", "loc"): "geoloc",
 }  # fmt: skip
 VOCABULARY = frozenset(
-    {*HEADS, *MODIFIERS, *BESIDE_LAT_HEADS, *WEAK_HEADS, *STRENGTHENERS, *GENERIC_HEADS}
+    {*HEADS, *MODIFIERS, *BESIDE_LAT_HEADS, *WEAK_HEADS, *STRENGTHENERS, *GENERIC_HEADS, *UNITS}
     | QUALIFIERS
     | NEUTRALIZERS
     | {word for pair in COMPOUNDS for word in pair}
@@ -238,6 +240,8 @@ class KeyClassifier:
         exact = self._exact.get(tuple(tokens))
         if exact is not None:
             return _verdict(exact, CONTENT)
+        while len(tokens) > 1 and tokens[-1] in UNITS:
+            tokens = tokens[:-1]
         head, modifiers = tokens[-1], tokens[:-1]
         found = self._head(head, modifiers)
         if found is None or any(t in QUALIFIERS for t in tokens):

@@ -78,7 +78,7 @@ def string_shape(text: str, free_text: bool = True) -> Shape | None:
     if size < MIN_LENGTH:
         return None
     shape = _leading_shape(text, size)
-    if shape is None and free_text and "," in text and "." in text and size <= MAX_FREE_TEXT:
+    if shape is None and free_text and "." in text and size <= MAX_FREE_TEXT:
         return COORDINATES if coordinates_in_text(text) else None
     return shape
 
@@ -169,10 +169,33 @@ def _fold_key(key: str) -> str:
 
 
 def coordinates_in_text(text: str) -> bool:
-    """A decimal coordinate pair anywhere in `text`: a map URL path (`/@35.6812,139.7671,15z`)
-    or a sentence ("I'm at 35.6812, 139.7671")."""
+    """A decimal coordinate pair anywhere in `text`: a map URL path (`/@35.6812,139.7671,15z`),
+    a sentence ("I'm at 35.6812, 139.7671"), labelled parts (`lat=35.6812;lng=139.7671`) or
+    hemisphere letters (`N35.6812 E139.7671`, `35.6812N, 139.7671E`)."""
     match = _PAIR_IN_TEXT.search(text)
-    return match is not None and _in_range(float(match[1]), float(match[2]))
+    if match is not None and _in_range(float(match[1]), float(match[2])):
+        return True
+    if len(_PRECISE.findall(text, 0, MAX_FREE_TEXT)) < 2:
+        return False
+    for pattern in (_LABELLED, _HEMISPHERES, _HEMISPHERES_AFTER):
+        match = pattern.search(text)
+        if match is not None and _in_range(float(match["a"]), float(match["b"])):
+            return True
+    return False
+
+
+_PRECISE = re.compile(r"\d\.\d{3}")
+_LABELLED = re.compile(
+    r"\b(?:lat|latitude)\w{0,3}\s*[=:]\s*\"?(?P<a>[-+]?\d{1,3}\.\d{3,})\"?\s*[,;&|\s]\s*"
+    r"(?:lng|lon|long|longitude)\w{0,3}\s*[=:]\s*\"?(?P<b>[-+]?\d{1,3}\.\d{3,})",
+    re.I,
+)
+_HEMISPHERES = re.compile(
+    r"\b[NS]\s?(?P<a>\d{1,2}\.\d{3,})°?[\s,;/]+[EW]\s?(?P<b>\d{1,3}\.\d{3,})", re.I
+)
+_HEMISPHERES_AFTER = re.compile(
+    r"(?P<a>\d{1,2}\.\d{3,})\s?°?\s?[NS]\b[\s,;/]+(?P<b>\d{1,3}\.\d{3,})\s?°?\s?[EW]\b", re.I
+)
 
 
 def _is_number_pair(items: list[Any]) -> bool:

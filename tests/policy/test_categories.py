@@ -1009,3 +1009,47 @@ def test_a_full_plus_code_is_a_location_but_look_alikes_pass(scrubber: Scrubber)
     removed = scrubber.scrub(event)
     assert event == {"properties": {"sku": "ABCDEFGH+12", "ref": "12345678+90"}}
     assert [(r.path, r.rule) for r in removed] == [("properties.spot", "value:plus_code")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lat=35.6812;lng=139.7671",
+        "lat=35.6812&lng=139.7671",
+        'latitude: "35.6812", longitude: "139.7671"',
+        "N35.6812 E139.7671",
+        "35.6812N, 139.7671E",
+        "S33.8688 E151.2093",
+    ],
+)
+def test_labelled_and_hemisphere_coordinates_in_text(scrubber: Scrubber, text: str) -> None:
+    event = {"properties": {"note": text, "plan": "pro"}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {"plan": "pro"}}
+    assert [(r.path, r.rule) for r in removed] == [("properties.note", "value:coordinates")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Order 1.234 and 5.678 total", "version 10.123.4 build 2.345", "JPY 1.2345, EUR 0.0067"],
+)
+def test_numbers_with_decimals_are_not_coordinates(scrubber: Scrubber, text: str) -> None:
+    event = {"properties": {"note": text}}
+    assert scrubber.scrub(event) == []
+
+
+@pytest.mark.parametrize(
+    "key", ["latitudeE7", "longitudeE7", "lat_deg", "latitude_degrees", "latDeg"]
+)
+def test_units_after_a_coordinate_word_do_not_hide_it(scrubber: Scrubber, key: str) -> None:
+    event = {"properties": {key: 356812345}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {}}
+    assert [(r.category, r.rule) for r in removed] == [(L, "key_name")]
+
+
+def test_a_video_clip_is_media_but_a_lone_clip_key_is_not(scrubber: Scrubber) -> None:
+    event = {"properties": {"videoClip": "clip-bytes-here", "clip": "coupon-2024"}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {"clip": "coupon-2024"}}
+    assert [(r.path, r.category) for r in removed] == [("properties.videoClip", M)]
