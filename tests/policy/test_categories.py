@@ -1052,4 +1052,4 @@ def test_a_video_clip_is_media_but_a_lone_clip_key_is_not(scrubber: Scrubber) ->
     event = {"properties": {"videoClip": "clip-bytes-here", "clip": "coupon-2024"}}
     removed = scrubber.scrub(event)
     assert event == {"properties": {"clip": "coupon-2024"}}
-    assert [(r.path, r.category) for r in removed] == [("properties.videoClip", M)]
+    assert [(r.path, r.category) for r in removed] == [("properties.videoClip", P)]
