@@ -196,7 +196,9 @@ def _ok(
 ) -> Response:
     response = Response(OK_BODY, 200, media_type="application/json")
     anonymous_id, user_id = first.get("anonymousId"), first.get("userId")
-    if anonymous_id or user_id:
+    # A token speaks for a device: without an anonymousId there is none (a userId alone is
+    # only a claim, and a token for it would let anyone act for that person).
+    if anonymous_id:
         token = runtime.tokens.issue(anonymous_id, user_id)
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":

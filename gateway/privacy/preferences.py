@@ -60,6 +60,18 @@ def apply_update(state: Mapping[str, Any], update: Mapping[str, Any]) -> dict[st
     return new
 
 
+def only_refusals(update: Mapping[str, Any]) -> dict[str, Any]:
+    """The "no"s in an update (refusing a purpose, a vendor or the advertising ID)."""
+    out: dict[str, Any] = {}
+    for section in ("purposes", "vendors"):
+        refused = {k: False for k, v in update.get(section, {}).items() if v is False}
+        if refused:
+            out[section] = refused
+    if update.get("advertising_id") is False:
+        out["advertising_id"] = False
+    return out
+
+
 def view(
     consent: Consent,
     state: Mapping[str, Any],

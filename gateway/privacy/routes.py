@@ -27,7 +27,7 @@ from gateway.privacy.page import (
     unavailable_page,
 )
 from gateway.privacy.preferences import parse_update
-from gateway.privacy.service import PrivacyService
+from gateway.privacy.service import Device, PrivacyService
 from gateway.privacy.subject import COOKIE, HEADER, Subject
 from gateway.privacy.texts import TEXT, pick_language
 from gateway.runtime import Runtime
@@ -58,13 +58,12 @@ def _subject(request: Request, runtime: Runtime) -> Subject:
     return subject
 
 
-def _keys(runtime: Runtime, subject: Subject) -> list[str]:
-    keys = []
-    if subject.user_id:
-        keys.append(runtime.subject_keys.key("user", subject.user_id))
-    if subject.anonymous_id:
-        keys.append(runtime.subject_keys.key("anon", subject.anonymous_id))
-    return keys
+def _device(runtime: Runtime, subject: Subject) -> Device:
+    """The token's anonymousId is the device's own (random, unguessable); its userId is only
+    what the device's events claimed, which nobody verified (write keys are public)."""
+    anon = runtime.subject_keys.key("anon", subject.anonymous_id or "")
+    user = runtime.subject_keys.key("user", subject.user_id) if subject.user_id else None
+    return Device(anon, user)
 
 
 def _country(request: Request, runtime: Runtime) -> str | None:
@@ -139,7 +138,7 @@ async def get_consent(request: Request, runtime: Runtime) -> Response:
     subject = _subject(request, runtime)
     service = PrivacyService(runtime)
     gpc = request.headers.get("sec-gpc") == "1"
-    state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+    state = await service.current(_device(runtime, subject), _country(request, runtime), gpc)
     return JSONResponse(state, headers={"cache-control": "no-store"})
 
 
@@ -151,7 +150,7 @@ async def put_consent(request: Request, runtime: Runtime) -> Response:
     source = "page" if from_page else _client_source(request.headers.get("x-consent-source"))
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.update(
-        _keys(runtime, subject), update, source, _country(request, runtime), gpc
+        _device(runtime, subject), update, source, _country(request, runtime), gpc
     )
     headers = {"cache-control": "no-store"}
     if from_page:
@@ -195,7 +194,9 @@ async def _render_preferences(
         gpc = request.headers.get("sec-gpc") == "1"
         service = PrivacyService(runtime)
         try:
-            state = await service.current(_keys(runtime, subject), _country(request, runtime), gpc)
+            state = await service.current(
+                _device(runtime, subject), _country(request, runtime), gpc
+            )
         except StoreUnavailable:
             return _unavailable(lang)
         csrf = runtime.tokens.form_token(subject)
@@ -229,7 +230,7 @@ async def submit_preferences(request: Request) -> Response:
         await _use_form_token(runtime, subject, form.get("csrf_token"))
         service = PrivacyService(runtime)
         update = _form_update(form, service)
-        await service.update(_keys(runtime, subject), update, "page", _country(request, runtime))
+        await service.update(_device(runtime, subject), update, "page", _country(request, runtime))
     except IngestError as exc:
         message = text["replayed"] if "already" in exc.message else text["expired"]
         return await _render_preferences(request, runtime, lang, message, warning=True)

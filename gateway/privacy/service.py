@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.policy.consent import RequestSignals
@@ -12,6 +13,7 @@ from gateway.policy.engine import merge_preferences
 from gateway.privacy.preferences import (
     apply_update,
     choosable_purposes,
+    only_refusals,
     refused_destinations,
     view,
 )
@@ -19,6 +21,15 @@ from gateway.runtime import Runtime
 from gateway.store.types import ConsentChange
 
 DEAD_LETTER_SCAN = 1_000_000  # dead letters are few (retention: days); the backends scan too
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """The subject keys a subject token speaks for: its anonymousId's, and the userId its
+    events claimed (unverified)."""
+
+    anon: str
+    user: str | None = None
 
 
 class PrivacyService:
@@ -34,9 +45,11 @@ class PrivacyService:
         return merge_preferences(stored[k] for k in keys if k in stored)
 
     async def current(
-        self, keys: Sequence[str], country: str | None = None, gpc: bool = False
+        self, device: Device, country: str | None = None, gpc: bool = False
     ) -> dict[str, Any]:
-        state = await self.state(keys)
+        """The device's own choices: a userId the device merely claimed shows nothing of
+        that person's (another device's) choices."""
+        state = await self.state([device.anon])
         return self._view(state, country, gpc)
 
     def _view(self, state: dict[str, Any], country: str | None, gpc: bool) -> dict[str, Any]:
@@ -51,20 +64,35 @@ class PrivacyService:
 
     async def update(
         self,
-        keys: Sequence[str],
+        device: Device,
         update: dict[str, Any],
         source: str,
         country: str | None = None,
         gpc: bool = False,
     ) -> dict[str, Any]:
-        """Apply a change, log it, and drop not-yet-delivered payloads it no longer allows."""
+        """A change made on a device: stored under its anonymousId. Refusals in it also go
+        under the userId its events claimed, so a "no" follows the person to their other
+        devices; a grant never does, since the claim is unverified (write keys are public)
+        and must not undo anyone's "no" elsewhere."""
+        after = await self._change([device.anon], update, source)
+        if device.user is not None:
+            refusals = only_refusals(update)
+            if refusals:
+                await self._change([device.user], refusals, source)
+        return self._view(after, country, gpc)
+
+    async def _change(
+        self, keys: Sequence[str], update: dict[str, Any], source: str
+    ) -> dict[str, Any]:
+        """Apply a change to the state under `keys`, log it, and drop not-yet-delivered
+        payloads it no longer allows."""
         before = await self.state(keys)
         after = apply_update(before, update)
         await self._save(keys, before, after, source)
         refused = refused_destinations(after, self._needs)
         if refused:
             await self._forget(keys, refused)
-        return self._view(after, country, gpc)
+        return after
 
     async def _forget(
         self, keys: Sequence[str], destinations: Sequence[str] | None
@@ -117,7 +145,8 @@ class PrivacyService:
 
     async def correction(self, identifier: str, update: dict[str, Any]) -> dict[str, Any]:
         keys = self.identifier_keys(identifier)
-        return await self.update(keys, update, "dsar")
+        after = await self._change(keys, update, "dsar")
+        return self._view(after, None, False)
 
     async def deletion(self, identifier: str) -> dict[str, Any]:
         """Preferences, pending deliveries and dedupe keys go; provision records stay, as the

@@ -60,8 +60,8 @@ class SubjectTokens:
         anonymous_id, user_id = claims.get("a"), claims.get("u")
         if not isinstance(anonymous_id, str | None) or not isinstance(user_id, str | None):
             return None
-        if anonymous_id is None and user_id is None:
-            return None
+        if not anonymous_id:
+            return None  # a token speaks for a device; a userId alone is only a claim
         return Subject(anonymous_id, user_id, issued)
 
     def form_token(self, subject: Subject, now: float | None = None) -> str:

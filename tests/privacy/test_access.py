@@ -277,12 +277,6 @@ def test_admin_endpoints_need_a_known_token_with_the_scope(
         assert post(f"Bearer {OFFICE}").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="security: any client may send an event claiming someone's userId and gets a "
-    "subject token bound to it (ingest/routes._ok), which reads and overwrites that person's "
-    "userId-keyed choices (see report)",
-)
 def test_claiming_someones_user_id_does_not_give_their_choices(stack: Stack) -> None:
     victim = new_id("user")
     phone = stack.token_for(new_id("victim-phone"), victim)

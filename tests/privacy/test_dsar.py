@@ -85,11 +85,6 @@ def test_provision_record_of_an_advertising_id_names_that_category(stack: Stack)
     assert "advertising_id" in record["categories"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the consent log keeps one subject key per change (the token's userId key), so a "
-    "disclosure by anonymousId misses changes made while logged in (store gap, see report)",
-)
 def test_disclosure_by_anonymous_id_includes_changes_made_while_logged_in(stack: Stack) -> None:
     user, anon = new_id("user"), new_id("anon")
     token = stack.token_for(anon, user)
