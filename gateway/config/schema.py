@@ -70,7 +70,7 @@ class TrustedProxies(Strict):
         return value.lower()
 
 
-AdminScope = Literal["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read"]
+AdminScope = Literal["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload"]
 
 
 class AdminToken(Strict):

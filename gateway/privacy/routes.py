@@ -323,7 +323,7 @@ async def run_dsar(
 
 async def admin_reload(request: Request, runtime: Runtime) -> Response:
     who = authorize(
-        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "explain"
+        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "reload"
     )
     gateway = request.app.state.gateway
     problems = gateway.reload()

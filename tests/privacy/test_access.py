@@ -244,7 +244,7 @@ ADMIN_ENDPOINTS = [
         for action in DSAR_ACTIONS
     ],
     ("/admin/explain", "explain"),
-    ("/admin/reload", "explain"),
+    ("/admin/reload", "reload"),
 ]
 
 

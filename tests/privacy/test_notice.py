@@ -102,7 +102,7 @@ def reloadable(
 ) -> tuple[GatewayProcess, Receiver]:
     receiver = receiver_factory()
     token = {"name": "ops", "sha256": hashlib.sha256(RELOADER.encode()).hexdigest(),
-             "scopes": ["explain"]}  # fmt: skip
+             "scopes": ["reload"]}  # fmt: skip
     config_dir = config_factory(
         destinations=[
             webhook("stats", receiver.url, fields=FIELDS),
