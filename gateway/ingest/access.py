@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.datastructures import Headers
 
@@ -95,6 +95,14 @@ class ClientAddress:
             if not self._trusted(hop):
                 return hop if _is_ip(hop) else peer
         return hops[0] if hops and _is_ip(hops[0]) else peer
+
+    def scheme(self, peer: str | None, headers: Mapping[str, str], direct: str) -> str:
+        """The scheme the client used: behind a trusted proxy that terminates TLS, the one
+        in X-Forwarded-Proto; else the connection's own."""
+        if peer is None or not self._networks or not self._trusted(peer):
+            return direct
+        forwarded = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        return forwarded if forwarded in ("http", "https") else direct
 
     def _trusted(self, address: str) -> bool:
         try:

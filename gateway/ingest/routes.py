@@ -84,9 +84,10 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     document = parse_json(body)
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
     source = runtime.sources.authenticate(headers.get("authorization"), write_key)
-    own_origin = f"{request.url.scheme}://{request.url.netloc}"
-    runtime.sources.check_origin(source, headers.get("origin"), own_origin)
     peer = request.client.host if request.client else None
+    scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
+    own_origin = f"{scheme}://{request.url.netloc}"
+    runtime.sources.check_origin(source, headers.get("origin"), own_origin)
     address = runtime.client_address.resolve(peer, headers)
     await _rate_limit(runtime, source, address)
     events = events_from(document, implied, limits, len(body))
@@ -202,7 +203,10 @@ def _ok(
         token = runtime.tokens.issue(anonymous_id, user_id)
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
-            secure = request.url.scheme == "https"
+            peer = request.client.host if request.client else None
+            secure = (
+                runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
+            )
             response.headers["set-cookie"] = cookie_header(token, secure)
     return response
 

@@ -221,3 +221,18 @@ def test_real_server_behind_a_trusted_proxy(
         assert ip(posted(client, WEB_KEY, *two_lines)) == "203.0.113.53"
         assert ip(posted(client, WEB_KEY)) == "127.0.0.1"
         assert ip(posted(client, SERVER_KEY, ("x-forwarded-for", "8.8.8.8"))) is None
+
+
+@pytest.mark.parametrize(
+    ("peer", "proto", "expected"),
+    [
+        ("127.0.0.1", "https", "https"),  # a trusted TLS-terminating proxy
+        ("127.0.0.1", "HTTPS, http", "https"),
+        ("127.0.0.1", "gopher", "http"),
+        ("198.51.100.9", "https", "http"),  # anyone else cannot claim it
+    ],
+)
+def test_the_scheme_comes_from_a_trusted_proxy_only(peer: str, proto: str, expected: str) -> None:
+    client = ClientAddress(TrustedProxies(networks=["127.0.0.1/32"]))
+    headers = Headers(raw=[(b"x-forwarded-proto", proto.encode())])
+    assert client.scheme(peer, headers, "http") == expected
