@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run delivery only")
     _config_arg(worker)
     worker.add_argument("--log-level", default="info")
+    worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
 
     check = commands.add_parser("check", help="validate the config directory")
     _config_arg(check)
@@ -88,7 +90,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     config = load_or_exit(args.config)
     _logging(args.log_level)
-    asyncio.run(run_worker(config))
+    asyncio.run(run_worker(config, args.metrics_port, args.metrics_host))
     return 0
 
 

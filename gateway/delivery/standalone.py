@@ -1,4 +1,4 @@
-"""`gateway worker`: delivery without the HTTP edge."""
+"""`gateway worker`: delivery (and retention) without the HTTP edge."""
 
 from __future__ import annotations
 
@@ -6,22 +6,32 @@ import asyncio
 import contextlib
 import signal
 
+from prometheus_client import start_http_server
+
+from gateway import maintenance
 from gateway.app import Gateway
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
 
 
-async def run_worker(config: Config) -> None:
+async def run_worker(config: Config, metrics_port: int | None = None, host: str = "") -> None:
     gateway = Gateway(config, run_worker=True)
-    await gateway.start()
+    runtime = await gateway.start()
+    if metrics_port is not None:
+        # A worker has no HTTP edge: its delivery metrics get a listener of their own.
+        start_http_server(metrics_port, addr=host or "127.0.0.1", registry=runtime.metrics.registry)
     worker = DeliveryWorker(gateway.current)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, worker.stop)
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGHUP, gateway.reload)
+    retention = asyncio.create_task(maintenance.run(gateway.current, stop))
     try:
         await worker.run()
     finally:
+        stop.set()
+        await retention
         await gateway.stop()
