@@ -24,6 +24,7 @@ async def purge_once(runtime: Runtime, now: float | None = None) -> dict[str, in
     return {
         "ledger": await store.ledger.purge(now - retention.ledger_days * DAY),
         "consent_log": await store.preferences.purge_log(now - retention.consent_log_days * DAY),
+        "dead_letters": await store.outbox.purge_dead(now - retention.dead_letter_days * DAY),
     }
 
 

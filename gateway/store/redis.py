@@ -404,6 +404,17 @@ class RedisOutbox:
             await self._s.call(self._s.client.xdel(self._s.key("dead", name), entry_id))
         return len(letters)
 
+    async def purge_dead(self, before: float) -> int:
+        """Stream IDs are the time of death: trimming below it drops exactly the older ones."""
+        removed = 0
+        cutoff = f"{int(before * 1000)}-0"
+        for name in await self._dead_destinations():
+            trimmed = await self._s.call(
+                self._s.client.xtrim(self._s.key("dead", name), minid=cutoff)
+            )
+            removed += int(trimmed)
+        return removed
+
     async def _selected(
         self, destination: str | None, refs: Sequence[str] | None
     ) -> list[DeadLetter]:

@@ -339,6 +339,13 @@ class SqliteOutbox:
             lambda conn: conn.execute(f"DELETE FROM dead_letter{where}", params).rowcount
         )
 
+    async def purge_dead(self, before: float) -> int:
+        return await self._store.write(
+            lambda conn: (
+                conn.execute("DELETE FROM dead_letter WHERE dead_at < ?", (before,)).rowcount
+            )
+        )
+
     async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int:
         if not message_ids:
             return 0

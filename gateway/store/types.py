@@ -146,6 +146,10 @@ class Outbox(Protocol):
 
     async def drop_dead(self, destination: str | None, refs: Sequence[str] | None) -> int: ...
 
+    async def purge_dead(self, before: float) -> int:
+        """Drop dead letters older than `before` (retention.dead_letter_days)."""
+        ...
+
     async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int: ...
 
 

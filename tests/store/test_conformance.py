@@ -125,6 +125,16 @@ async def test_dead_letters_can_be_listed_replayed_and_dropped(store: Store) -> 
     assert await store.outbox.dead_letters(None, 10) == []
 
 
+async def test_old_dead_letters_are_purged(store: Store) -> None:
+    await store.outbox.enqueue([item("m1")])
+    [entry] = await store.outbox.claim("hook", 10, 30)
+    await store.outbox.dead_letter(entry, "destination answered 400")
+    assert await store.outbox.purge_dead(time.time() - 60) == 0
+    assert len(await store.outbox.dead_letters("hook", 10)) == 1
+    assert await store.outbox.purge_dead(time.time() + 1) == 1
+    assert await store.outbox.dead_letters("hook", 10) == []
+
+
 async def test_dedupe_skips_a_message_seen_within_the_window(store: Store) -> None:
     dedupe = Dedupe((("web", "m1"),), 60)
     assert await store.outbox.enqueue([item("m1")], dedupe) == set()
