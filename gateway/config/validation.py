@@ -220,6 +220,15 @@ def _gateway(config: Config) -> Iterator[str]:
             f"{secrets_file}: secrets: key_env is required with the redis backend "
             "(every node must share the gateway key)"
         )
+    storage = gateway.storage
+    if storage.backend == "redis" and storage.cluster:
+        database = httpx.URL(storage.url).path.strip("/") or "0"
+        if database != "0":
+            storage_file = config.origin_files.get("storage", "gateway.yaml")
+            yield (
+                f'{storage_file}: storage: url selects database "{database}", but Redis Cluster '
+                "has only database 0"
+            )
     names = [t.name for t in gateway.admin.tokens]
     for name in {n for n in names if names.count(n) > 1}:
         filename = config.origin_files.get("admin", "gateway.yaml")

@@ -174,6 +174,20 @@ def test_redis_storage_replaces_the_sqlite_path(tmp_path: Path) -> None:
     ]
 
 
+def test_a_redis_cluster_has_only_database_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CG_TEST_CLUSTER_KEY", "k")
+    (tmp_path / "gateway.yaml").write_text(
+        "storage: {backend: redis, url: 'redis://127.0.0.1:7000/2', cluster: true}\n"
+        "secrets: {key_env: CG_TEST_CLUSTER_KEY}\n",
+        encoding="utf-8",
+    )
+    assert problems_of(tmp_path) == [
+        'gateway.yaml: storage: url selects database "2", but Redis Cluster has only database 0'
+    ]
+
+
 # ------------------------------------------------------------ fields patterns
 UNMATCHABLE = {
     "foo.bar": f'"foo" is not a top-level event field (fields: {EVENT_FIELDS})',
