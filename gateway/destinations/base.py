@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,7 +75,13 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> None:
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    transient: Callable[[httpx.Response], bool] | None = None,
+) -> None:
     """POST and apply the status rules; network failures are retryable. The client's timeout
     also bounds the whole attempt (httpx applies it per read), so an answer trickled byte by
     byte cannot outlast the outbox lease and get the payload sent twice at once."""
@@ -90,4 +96,8 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[s
         raise RetryableDelivery(f"timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise RetryableDelivery(f"network error ({type(exc).__name__})") from exc
+    if transient is not None and 400 <= response.status_code < 500 and transient(response):
+        # Some vendors report throttling or a passing fault as a 4xx with a flag in the body.
+        raise RetryableDelivery(f"destination answered {response.status_code} (transient)",
+                                status=response.status_code)  # fmt: skip
     check_response(response)

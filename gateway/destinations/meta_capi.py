@@ -185,7 +185,7 @@ class MetaCapiDestination:
         body: dict[str, Any] = {"data": [item.payload for item in items]}
         if self.config.test_event_code:
             body["test_event_code"] = self.config.test_event_code
-        await post(self._client, self._url, orjson.dumps(body), HEADERS)
+        await post(self._client, self._url, orjson.dumps(body), HEADERS, transient=is_transient)
 
     async def aclose(self) -> None:
         return None
@@ -282,3 +282,19 @@ def _scalar(value: Any) -> str | int | float | None:
     if isinstance(value, bool):
         return None
     return value if isinstance(value, str | int | float) and value != "" else None
+
+
+# Graph API error codes for throttling and passing faults (app/user/page rate limits,
+# temporary service errors), retried like a 429 even though Meta answers 400.
+TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+
+
+def is_transient(response: httpx.Response) -> bool:
+    """Meta marks errors worth retrying with `error.is_transient` or a throttling code."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return False
+    if not isinstance(error, dict):
+        return False
+    return error.get("is_transient") is True or error.get("code") in TRANSIENT_CODES

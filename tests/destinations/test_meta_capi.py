@@ -341,6 +341,13 @@ async def test_a_batch_is_one_request_with_the_test_event_code(
         (Answer(close=True), RetryableDelivery),
         (Answer(400), FatalDelivery),
         (Answer(401), FatalDelivery),
+        # Meta's throttling and passing faults come as 400s flagged in the body.
+        (
+            Answer(400, body=b'{"error": {"code": 17, "message": "User request limit"}}'),
+            RetryableDelivery,
+        ),
+        (Answer(400, body=b'{"error": {"code": 100, "is_transient": true}}'), RetryableDelivery),
+        (Answer(400, body=b'{"error": {"code": 100, "is_transient": false}}'), FatalDelivery),
     ],
 )
 async def test_answers_map_onto_the_retry_rules(

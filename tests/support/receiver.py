@@ -30,6 +30,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0
     close: bool = False
+    body: bytes = b"{}"
 
 
 class Receiver:
@@ -63,9 +64,9 @@ class Receiver:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("content-length", "2")
+                self.send_header("content-length", str(len(answer.body)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(answer.body)
 
             def log_message(self, *args: Any) -> None:
                 return
