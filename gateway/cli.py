@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from gateway.config.loader import Config, load_config
 from gateway.errors import ConfigError
+from gateway.observability.logs import uvicorn_log_config
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         factory=False,
         log_level=args.log_level,
+        log_config=uvicorn_log_config(args.log_level),
         access_log=False,
         server_header=False,
         proxy_headers=False,
@@ -95,13 +98,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if logging.getLogger().level > logging.DEBUG:
-        # httpx logs every request's full URL at INFO: destination URLs often carry a
-        # token (webhook paths, GA4's api_secret), and one line per delivery is noise.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.config.dictConfig(uvicorn_log_config(level))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

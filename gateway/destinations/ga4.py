@@ -33,9 +33,14 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.webhook import check_http_url
+from gateway.destinations.vendor import (
+    number,
+    parse_time,
+    require_fields,
+    require_secret,
+    vendor_url,
+)
 from gateway.errors import RetryableDelivery
-from gateway.route.projection import Projection, pattern_problem
 
 GA4_URL = "https://www.google-analytics.com/mp/collect"
 HEADERS = {"content-type": "application/json"}
@@ -150,39 +155,6 @@ class Ga4Config(DestinationConfig):
 
     def endpoint(self) -> str | None:
         return self.url
-
-
-# Checks every vendor adapter's config shares (field validators, so that one pass reports
-# them beside every other problem).
-def require_secret(value: str | None, secret: str) -> str | None:
-    if not value:
-        raise ValueError(f"is required: the environment variable holding {secret}")
-    return value
-
-
-def vendor_url(value: str, info: ValidationInfo) -> str:
-    """An http(s) URL, https unless the destination may reach private networks (tests)."""
-    check_http_url(value)
-    if httpx.URL(value).scheme != "https" and not info.data.get("allow_private_network"):
-        raise ValueError("must be https (plain http only with allow_private_network)")
-    return value
-
-
-def require_fields(fields: list[str], needs: Iterable[tuple[str, ...]], kind: str) -> list[str]:
-    """`fields` must allow at least one top-level field of each group in `needs`."""
-    if any(pattern_problem(p) for p in fields):
-        return fields  # reported by the config checks; the projection cannot be built
-    projection = Projection(fields)
-    missing = [
-        " or ".join(group)
-        for group in needs
-        if not any(projection.allows([name]) for name in group)
-    ]
-    if missing:
-        raise ValueError(
-            f"must include {' and '.join(missing)} (required by the {kind} wire format)"
-        )
-    return fields
 
 
 class Ga4Destination:
@@ -304,16 +276,6 @@ def timestamp_micros(value: Any) -> int | None:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def user_properties(event: dict[str, Any]) -> dict[str, Any]:
     """Scalar traits (context.traits; an identify's own traits win) as {name: {value}}."""
     traits = dict(_object(_object(event.get("context")).get("traits")))
@@ -401,21 +363,6 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def number(value: Any) -> int | float | None:
-    """A finite number, also from a numeric string (some SDKs send "12.50")."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, float | str):
-        return None
-    try:
-        parsed = float(value)
-    except ValueError:
-        return None
-    return parsed if math.isfinite(parsed) else None
 
 
 def _scalar(value: Any, limit: int = VALUE_LIMIT) -> Any:

@@ -32,7 +32,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.ga4 import (
+from gateway.destinations.vendor import (
     number,
     parse_time,
     require_fields,

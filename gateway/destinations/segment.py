@@ -24,7 +24,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.ga4 import require_fields, require_secret, vendor_url
+from gateway.destinations.vendor import require_fields, require_secret, vendor_url
 
 SEGMENT_URL = "https://api.segment.io"
 MAX_REQUEST_BYTES = 450 * 1024

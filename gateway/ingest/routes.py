@@ -59,8 +59,9 @@ async def collect(request: Request) -> Response:
         runtime.metrics.events_rejected.labels(reason="store_unavailable").inc()
         response = json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)
     response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
-    runtime.metrics.requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
-    runtime.metrics.ingest_latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+    metrics = runtime.metrics
+    metrics.child(metrics.requests, endpoint, str(response.status_code)).inc()
+    metrics.child(metrics.ingest_latency, endpoint).observe(time.perf_counter() - started)
     return response
 
 
@@ -161,19 +162,19 @@ def _count(
     duplicates: set[str],
 ) -> None:
     metrics = runtime.metrics
-    metrics.events_accepted.labels(source=source.id).inc(len(outcomes))
+    child = metrics.child
+    child(metrics.events_accepted, source.id).inc(len(outcomes))
     if duplicates:
-        metrics.duplicates.labels(source=source.id).inc(len(duplicates))
+        child(metrics.duplicates, source.id).inc(len(duplicates))
     for outcome in outcomes:
         for removal in outcome.decision.removed:
-            metrics.fields_removed.labels(category=removal.category, rule=removal.rule).inc()
+            child(metrics.fields_removed, removal.category, removal.rule).inc()
         if outcome.dropped:
-            metrics.events_dropped.labels(reason="suspended_use").inc()
+            child(metrics.events_dropped, "suspended_use").inc()
         for verdict in outcome.verdicts:
             if not verdict.send:
-                metrics.not_forwarded.labels(
-                    destination=verdict.destination, reason=_verdict_reason(verdict.reason)
-                ).inc()
+                reason = _verdict_reason(verdict.reason)
+                child(metrics.not_forwarded, verdict.destination, reason).inc()
 
 
 def _verdict_reason(reason: str) -> str:
@@ -200,7 +201,7 @@ def _ok(
     # A token speaks for a device: without an anonymousId there is none (a userId alone is
     # only a claim, and a token for it would let anyone act for that person).
     if anonymous_id:
-        token = runtime.tokens.issue(anonymous_id, user_id)
+        token = runtime.tokens.current(anonymous_id, user_id)
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
             peer = request.client.host if request.client else None

@@ -38,7 +38,15 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
             "uvicorn": {"handlers": ["default"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"level": level.upper()},
             "gateway": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+            # httpx logs every request's full URL at INFO: destination URLs often carry a
+            # token (webhook paths, GA4's api_secret), and one line per delivery is noise.
+            "httpx": {
+                "handlers": ["default"],
+                "level": "DEBUG" if level.lower() == "debug" else "WARNING",
+                "propagate": False,
+            },
         },
+        "root": {"handlers": ["default"], "level": "WARNING"},
     }
 
 

@@ -17,6 +17,8 @@ import orjson
 COOKIE = "gw_sid"
 HEADER = "gateway-subject"
 FORM_LIFETIME = 2 * 3600
+REISSUE_SECONDS = 600.0
+RECENT_SIZE = 50_000
 LIFETIME_SECONDS = 400 * 24 * 3600  # the longest cookie lifetime browsers keep (RFC 6265bis)
 
 
@@ -30,6 +32,21 @@ class Subject:
 class SubjectTokens:
     def __init__(self, key: bytes) -> None:
         self._key = hmac.new(key, b"subject-token-v1", hashlib.sha256).digest()
+        self._recent: dict[tuple[str, str | None], tuple[float, str]] = {}
+
+    def current(self, anonymous_id: str, user_id: str | None) -> str:
+        """A token for this device, reused for REISSUE_SECONDS: a visitor's every event
+        answers with one, and signing each anew costs more than the rest of the answer."""
+        now = time.time()
+        key = (anonymous_id, user_id)
+        cached = self._recent.get(key)
+        if cached is not None and now - cached[0] < REISSUE_SECONDS:
+            return cached[1]
+        token = self.issue(anonymous_id, user_id, now)
+        if len(self._recent) >= RECENT_SIZE:
+            self._recent.clear()
+        self._recent[key] = (now, token)
+        return token
 
     def issue(self, anonymous_id: str | None, user_id: str | None, now: float | None = None) -> str:
         claims = {

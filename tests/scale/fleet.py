@@ -20,7 +20,8 @@ import redis
 import yaml
 
 from gateway.config.schema import RedisStorage
-from gateway.store.redis import GROUP, RedisStore
+from gateway.store.redis import RedisStore
+from gateway.store.redis_outbox import GROUP
 from gateway.store.types import ProvisionRecord, QueueStats
 from tests.support.configs import SERVER_KEY
 from tests.support.processes import GatewayProcess, free_port
@@ -167,7 +168,7 @@ class View:
 
     def message_ids(self, destination: str, entry_ids: list[bytes]) -> set[str]:
         """messageIds of stream entries (those still in the stream)."""
-        from gateway.store.redis import decode_item
+        from gateway.store.redis_outbox import decode_item
 
         client = self.client()
         try:

@@ -1,0 +1,178 @@
+"""The provision ledger, customer preferences with the consent log, and the shared rate
+limiter on Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from gateway.store.types import (
+    ConsentChange,
+    ProvisionRecord,
+)
+
+if TYPE_CHECKING:
+    from gateway.store.redis import RedisStore
+
+
+class RedisLedger:
+    def __init__(self, store: RedisStore) -> None:
+        self._s = store
+
+    def add(self, pipe: Any, record: ProvisionRecord) -> None:
+        """Queue the writes of one record on a (transactional) pipeline."""
+        record_id = f"{record.delivered_at:.6f}:{record.idempotency_key}"
+        data = orjson.dumps(
+            {
+                **record.as_dict(),
+                "subject_keys": list(record.subject_keys),
+            }
+        )
+        pipe.hset(self._s.key("ledger", "rec"), record_id, data)
+        pipe.zadd(self._s.key("ledger", "time"), {record_id: record.delivered_at})
+        pipe.zadd(
+            self._s.key("ledger", "dest", record.destination), {record_id: record.delivered_at}
+        )
+        for key in {record.subject_key, *record.subject_keys}:
+            if key:
+                pipe.zadd(self._s.key("ledger", "subj", key), {record_id: record.delivered_at})
+
+    async def query(
+        self,
+        *,
+        subject_keys: Sequence[str] | None = None,
+        destination: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[ProvisionRecord]:
+        low = since if since is not None else "-inf"
+        high = f"({until}" if until is not None else "+inf"
+        if subject_keys is not None:
+            index_keys = [self._s.key("ledger", "subj", k) for k in subject_keys]
+        elif destination is not None:
+            index_keys = [self._s.key("ledger", "dest", destination)]
+        else:
+            index_keys = [self._s.key("ledger", "time")]
+        ids: dict[bytes, None] = {}
+        for index in index_keys:
+            found = await self._s.call(self._s.client.zrangebyscore(index, low, high))
+            ids.update(dict.fromkeys(found))
+        if not ids:
+            return []
+        rows = await self._s.call(self._s.client.hmget(self._s.key("ledger", "rec"), list(ids)))
+        records = [_record(orjson.loads(row)) for row in rows if row]
+        if destination is not None:
+            records = [r for r in records if r.destination == destination]
+        records.sort(key=lambda r: (r.delivered_at, r.idempotency_key))
+        return records[:limit]
+
+    async def purge(self, before: float) -> int:
+        time_key = self._s.key("ledger", "time")
+        ids = await self._s.call(self._s.client.zrangebyscore(time_key, "-inf", f"({before}"))
+        if not ids:
+            return 0
+        rows = await self._s.call(self._s.client.hmget(self._s.key("ledger", "rec"), ids))
+        async with self._s.client.pipeline(transaction=True) as pipe:
+            for record_id, row in zip(ids, rows, strict=True):
+                if row:
+                    record = _record(orjson.loads(row))
+                    pipe.zrem(self._s.key("ledger", "dest", record.destination), record_id)
+                    for key in {record.subject_key, *record.subject_keys}:
+                        pipe.zrem(self._s.key("ledger", "subj", key), record_id)
+            pipe.hdel(self._s.key("ledger", "rec"), *ids)
+            pipe.zrem(time_key, *ids)
+            await self._s.call(pipe.execute())
+        return len(ids)
+
+
+def _record(raw: dict[str, Any]) -> ProvisionRecord:
+    return ProvisionRecord(
+        delivered_at=raw["delivered_at"],
+        destination=raw["destination"],
+        country=raw["country"],
+        purposes=tuple(raw["purposes"]),
+        categories=tuple(raw["categories"]),
+        subject_key=raw["subject_key"],
+        subject_keys=tuple(raw.get("subject_keys", ())),
+        message_id=raw["message_id"],
+        idempotency_key=raw["idempotency_key"],
+        policy_version=raw["policy_version"],
+        consent=raw.get("consent", {}),
+    )
+
+
+class RedisPreferences:
+    def __init__(self, store: RedisStore) -> None:
+        self._s = store
+
+    def _key(self, subject_key: str, part: str) -> str:
+        return "{" + f"{self._s.prefix}:p:{subject_key}" + "}:" + part
+
+    async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not subject_keys:
+            return {}
+        async with self._s.client.pipeline(transaction=False) as pipe:
+            for key in subject_keys:
+                pipe.get(self._key(key, "state"))
+            rows = await self._s.call(pipe.execute())
+        return {k: orjson.loads(v) for k, v in zip(subject_keys, rows, strict=True) if v}
+
+    async def put(
+        self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
+    ) -> None:
+        # Each subject key has its own hash slot, so on a cluster these are separate writes;
+        # the log entry goes last, after every state it describes is stored.
+        async with self._s.client.pipeline(transaction=False) as pipe:
+            for key in subject_keys:
+                pipe.set(self._key(key, "state"), orjson.dumps(state))
+            await self._s.call(pipe.execute())
+        log_entry = orjson.dumps(change.as_dict())
+        await self._s.call(self._s.client.rpush(self._key(change.subject_key, "log"), log_entry))
+        await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), change.subject_key))
+
+    async def delete(self, subject_keys: Sequence[str]) -> int:
+        removed = 0
+        for key in subject_keys:
+            removed += int(await self._s.call(self._s.client.delete(self._key(key, "state"))))
+        return removed
+
+    async def consent_log(self, subject_keys: Sequence[str]) -> list[ConsentChange]:
+        changes: list[ConsentChange] = []
+        for key in subject_keys:
+            rows = await self._s.call(self._s.client.lrange(self._key(key, "log"), 0, -1))
+            for row in rows:
+                raw = orjson.loads(row)
+                changes.append(
+                    ConsentChange(
+                        raw["at"], raw["subject_key"], raw["before"], raw["after"],
+                        raw["source"], raw["policy_version"],
+                    )
+                )  # fmt: skip
+        changes.sort(key=lambda c: c.at)
+        return changes
+
+    async def purge_log(self, before: float) -> int:
+        removed = 0
+        subjects = await self._s.call(self._s.client.smembers(self._s.key("clog", "subjects")))
+        for subject in subjects:
+            key = self._key(subject.decode(), "log")
+            while True:
+                head = await self._s.call(self._s.client.lindex(key, 0))
+                if head is None or orjson.loads(head)["at"] >= before:
+                    break
+                await self._s.call(self._s.client.lpop(key))
+                removed += 1
+        return removed
+
+
+class RedisRateLimiter:
+    def __init__(self, store: RedisStore) -> None:
+        self._s = store
+
+    async def hit(self, key: str, rate: float, burst: int) -> float:
+        bucket = "{" + f"{self._s.prefix}:rl:{key}" + "}"
+        wait = await self._s.call(self._s._gcra(keys=[bucket], args=[rate, burst]))
+        return float(wait)
