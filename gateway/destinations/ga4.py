@@ -29,16 +29,13 @@ from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
 from gateway.destinations.vendor import (
+    VendorConfig,
     number,
     parse_time,
-    require_fields,
-    require_secret,
-    vendor_url,
 )
 from gateway.errors import RetryableDelivery
 
@@ -117,30 +114,17 @@ EVENT_PARAMS: dict[str, dict[str, str]] = {
 PAGE_PARAMS = (("page_location", "url"), ("page_title", "title"), ("page_referrer", "referrer"))
 
 
-class Ga4Config(DestinationConfig):
+class Ga4Config(VendorConfig):
+    KIND = "ga4"
+    CREDENTIAL = "the GA4 API secret"
+    NEEDS = (("type",), ("anonymousId", "userId"))
+
     type: Literal["ga4"]
     measurement_id: str = Field(pattern=r"^G-[A-Z0-9]{4,20}$")
     url: str = GA4_URL
     """https://region1.google-analytics.com/mp/collect keeps collection in the EU."""
     event_names: dict[str, str] = {}
     """Segment event name → GA4 event name, over the defaults."""
-
-    secret_env: str | None = Field(None, validate_default=True)
-
-    @field_validator("secret_env")
-    @classmethod
-    def _secret_env(cls, value: str | None) -> str | None:
-        return require_secret(value, "the GA4 API secret")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str, info: ValidationInfo) -> str:
-        return vendor_url(value, info)
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        return require_fields(value, [("type",), ("anonymousId", "userId")], "ga4")
 
     @field_validator("event_names")
     @classmethod
@@ -152,9 +136,6 @@ class Ga4Config(DestinationConfig):
                     "underscores, at most 40)"
                 )
         return value
-
-    def endpoint(self) -> str | None:
-        return self.url
 
 
 class Ga4Destination:

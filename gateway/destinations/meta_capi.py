@@ -28,16 +28,13 @@ from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
 from gateway.destinations.vendor import (
+    VendorConfig,
     number,
     parse_time,
-    require_fields,
-    require_secret,
-    vendor_url,
 )
 from gateway.route.transforms import HEX64, sha256_value
 
@@ -74,7 +71,11 @@ TRAIT_KEYS = {
 NOT_WORD = re.compile(r"[\W_]+")
 
 
-class MetaCapiConfig(DestinationConfig):
+class MetaCapiConfig(VendorConfig):
+    KIND = "meta_capi"
+    CREDENTIAL = "the Conversions API access token"
+    NEEDS = (("type",), ("timestamp",))
+
     type: Literal["meta_capi"]
     pixel_id: str = Field(pattern=r"^\d{5,20}$")
     api_version: str = Field(API_VERSION, pattern=r"^v\d{1,3}\.\d{1,2}$")
@@ -84,30 +85,11 @@ class MetaCapiConfig(DestinationConfig):
     test_event_code: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_names: dict[str, str] = {}
     """Segment event name → Meta event name, over the defaults."""
-    secret_env: str | None = Field(None, validate_default=True)
 
     @field_validator("pixel_id", mode="before")
     @classmethod
     def _pixel_id(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @field_validator("secret_env")
-    @classmethod
-    def _secret_env(cls, value: str | None) -> str | None:
-        return require_secret(value, "the Conversions API access token")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str, info: ValidationInfo) -> str:
-        return vendor_url(value, info)
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        return require_fields(value, [("type",), ("timestamp",)], "meta_capi")
-
-    def endpoint(self) -> str | None:
-        return self.url
 
 
 class MetaCapiDestination:

@@ -20,40 +20,23 @@ from typing import Any, Literal
 
 import httpx
 import orjson
-from pydantic import Field, ValidationInfo, field_validator
 
-from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Outgoing, post
-from gateway.destinations.vendor import require_fields, require_secret, vendor_url
+from gateway.destinations.vendor import VendorConfig
 
 SEGMENT_URL = "https://api.segment.io"
 MAX_REQUEST_BYTES = 450 * 1024
 
 
-class SegmentConfig(DestinationConfig):
+class SegmentConfig(VendorConfig):
+    KIND = "segment"
+    CREDENTIAL = "the source write key"
+    NEEDS = (("type",), ("userId", "anonymousId"))
+
     type: Literal["segment"]
     url: str = SEGMENT_URL
     """API base: https://api.segment.io, https://events.eu1.segmentapis.com for the EU
     workspace region, or any Segment-compatible collector."""
-    secret_env: str | None = Field(None, validate_default=True)
-
-    @field_validator("secret_env")
-    @classmethod
-    def _secret_env(cls, value: str | None) -> str | None:
-        return require_secret(value, "the source write key")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str, info: ValidationInfo) -> str:
-        return vendor_url(value, info)
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        return require_fields(value, [("type",), ("userId", "anonymousId")], "segment")
-
-    def endpoint(self) -> str | None:
-        return self.url
 
 
 class SegmentDestination:

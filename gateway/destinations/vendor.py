@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import ValidationInfo
+from pydantic import Field, ValidationInfo, field_validator
 
+from gateway.config.schema import DestinationConfig
 from gateway.destinations.webhook import check_http_url
 from gateway.route.projection import Projection, pattern_problem
 
@@ -69,3 +70,33 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class VendorConfig(DestinationConfig):
+    """Keys and checks every vendor adapter shares: an https `url`, a credential from the
+    environment variable `secret_env` names (required), and the fields its format needs."""
+
+    KIND: ClassVar[str] = "vendor"
+    CREDENTIAL: ClassVar[str] = "the credential"
+    NEEDS: ClassVar[tuple[tuple[str, ...], ...]] = (("type",),)
+
+    url: str
+    secret_env: str | None = Field(None, validate_default=True)
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        return require_secret(value, cls.CREDENTIAL)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return vendor_url(value, info)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return require_fields(value, cls.NEEDS, cls.KIND)
+
+    def endpoint(self) -> str | None:
+        return self.url

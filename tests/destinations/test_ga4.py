@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -119,26 +118,6 @@ def order_completed() -> dict[str, Any]:
         },
     }
 
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def receiver(shared: Receiver) -> Receiver:
-    shared.requests.clear()
-    shared.default = Answer()
-    return shared
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    made = build_client(guarded=False, timeout=1.0, max_connections=8)
-    yield made
-    await made.aclose()
 
 
 def collect_url(receiver: Receiver) -> str:

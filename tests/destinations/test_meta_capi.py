@@ -9,7 +9,6 @@ import calendar
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -113,26 +112,6 @@ def order_completed() -> dict[str, Any]:
         },
     }
 
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def receiver(shared: Receiver) -> Receiver:
-    shared.requests.clear()
-    shared.default = Answer()
-    return shared
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    made = build_client(guarded=False, timeout=1.0, max_connections=4)
-    yield made
-    await made.aclose()
 
 
 def base_url(receiver: Receiver) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,26 +57,6 @@ def event(index: int = 1, **extra: Any) -> dict[str, Any]:
         **extra,
     }
 
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def receiver(shared: Receiver) -> Receiver:
-    shared.requests.clear()
-    shared.default = Answer()
-    return shared
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    made = build_client(guarded=False, timeout=1.0, max_connections=4)
-    yield made
-    await made.aclose()
 
 
 def base_url(receiver: Receiver) -> str:

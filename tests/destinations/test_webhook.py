@@ -11,7 +11,6 @@ import hmac
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -60,27 +59,6 @@ def config(url: str, **extra: Any) -> WebhookConfig:
     }
     return WebhookConfig.model_validate(values)
 
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def receiver(shared: Receiver) -> Receiver:
-    """One receiver for the module (closing one costs half a second), reset per test."""
-    shared.requests.clear()
-    shared.default = Answer()
-    return shared
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    made = build_client(guarded=False, timeout=1.0, max_connections=4)
-    yield made
-    await made.aclose()
 
 
 ITEM = Outgoing("msg_0123456789abcdef0123456789abcdef", {"event": "Signed Up", "n": 1})
