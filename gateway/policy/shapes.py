@@ -37,6 +37,7 @@ MEDIA_PATH: Shape = (MEDIA, "value:media_path")
 CONTACTS_URI: Shape = (CONTACTS, "value:contacts_uri")
 MESSAGE_URI: Shape = (MESSAGE_CONTENT, "value:message_uri")
 CONTACT_LIST: Shape = (CONTACTS, "value:contact_list")
+BASE64_MEDIA_HEX: Shape = (MEDIA, "value:hex_media")
 PLUS_CODE: Shape = (LOCATION, "value:plus_code")
 
 _NUMBER = r"([-+]?\d{1,3}\.\d{3,})"
@@ -85,6 +86,10 @@ def string_shape(text: str, free_text: bool = True) -> Shape | None:
 
 def _leading_shape(text: str, size: int) -> Shape | None:
     first = text[0]
+    if size >= MIN_HEX_MEDIA and text[:2].lower() in _HEX_MEDIA_STARTS:
+        shape = _hex_media(text)
+        if shape is not None:
+            return shape
     if first in _NUMERIC_START:
         return _coordinates(text) or _plus_code(text, size)
     if size >= MIN_BASE64_MEDIA and text.startswith(_B64_PREFIXES):
@@ -104,6 +109,20 @@ def _leading_shape(text: str, size: int) -> Shape | None:
     if "°" in text or (first in "pP" and text[:5].lower() == "point"):
         return _coordinates(text)
     return None
+
+
+MIN_HEX_MEDIA = 64
+# First bytes of JPEG, PNG, GIF, WebP/AVI (RIFF), TIFF, and an ISO-BMFF box size.
+_HEX_MEDIA_STARTS = frozenset({"ff", "89", "47", "52", "49", "4d", "00"})
+
+
+def _hex_media(text: str) -> Shape | None:
+    """A photo or video written out as hex ("ffd8ffe0…")."""
+    try:
+        head = bytes.fromhex(text[:32])
+    except ValueError:
+        return None
+    return BASE64_MEDIA_HEX if media_magic(head) else None
 
 
 def _plus_code(text: str, size: int) -> Shape | None:
@@ -136,7 +155,34 @@ def list_shape(items: list[Any]) -> Shape | None:
         return MEDIA_BYTES if _is_media_bytes(items) else None
     if size >= 2 and type(items[0]) is dict:
         return CONTACT_LIST if _is_contact_list(items) else None
+    if size >= 3 and type(items[0]) is str:
+        return CONTACT_LIST if _is_reach_list(items) else None
     return None
+
+
+_PHONE = re.compile(r"\+?[\d\s().\-]{9,24}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[a-zA-Z]{2,24}")
+
+
+def _is_reach_list(items: list[Any]) -> bool:
+    """Three or more phone numbers or email addresses in one list: other people's, since a
+    customer's own are one or two (policy: contact information in phone and address books)."""
+    for item in items[:20]:
+        if not isinstance(item, str) or len(item) > 320:
+            return False
+        if _EMAIL.fullmatch(item):
+            continue
+        if not _looks_like_phone(item):
+            return False
+    return True
+
+
+def _looks_like_phone(text: str) -> bool:
+    """Written like a phone number: international (+), trunk prefix (0) or with separators;
+    a bare run of digits is more likely an id."""
+    if not _PHONE.fullmatch(text) or sum(c.isdigit() for c in text) < 9:
+        return False
+    return text[0] in "+0(" or any(c in text for c in " -")
 
 
 _NAME_KEYS = frozenset({

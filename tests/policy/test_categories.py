@@ -1053,3 +1053,52 @@ def test_a_video_clip_is_media_but_a_lone_clip_key_is_not(scrubber: Scrubber) ->
     removed = scrubber.scrub(event)
     assert event == {"properties": {"clip": "coupon-2024"}}
     assert [(r.path, r.category) for r in removed] == [("properties.videoClip", P)]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["+81 90-1234-5678", "080-1111-2222", "03-1234-5678"],
+        ["a@example.jp", "b@example.com", "c@example.org"],
+        ["(03) 1234-5678", "taro@example.jp", "+1 650 555 1212"],
+    ],
+)
+def test_a_list_of_phone_numbers_or_emails_is_an_address_book(
+    scrubber: Scrubber, items: list[str]
+) -> None:
+    event = {"properties": {"invitees": items}}
+    assert [(r.path, r.rule) for r in scrubber.scrub(event)] == [
+        ("properties.invitees", "value:contact_list")
+    ]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["me@example.jp", "me.work@example.jp"],  # the customer's own two
+        ["123456789", "234567890", "345678901"],  # ids
+        ["1.2.3456789", "2.3.4567890", "3.4.5678901"],  # versions
+        ["SKU-123456789", "SKU-2", "SKU-3"],
+    ],
+)
+def test_lists_of_ids_and_own_addresses_pass(scrubber: Scrubber, items: list[str]) -> None:
+    event = {"properties": {"values": list(items)}}
+    assert scrubber.scrub(event) == []
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "ffd8ffe000104a464946",
+        "89504e470d0a1a0a0000000d49484452",
+        "474946383961",
+        "0000001c6674797068656963",
+    ],
+)
+def test_media_written_as_hex_is_removed(scrubber: Scrubber, prefix: str) -> None:
+    event = {"properties": {"blob": prefix + "00" * 40, "digest": "0" * 64}}
+    removed = scrubber.scrub(event)
+    assert event == {"properties": {"digest": "0" * 64}}
+    assert [(r.path, r.category, r.rule) for r in removed] == [
+        ("properties.blob", P, "value:hex_media")
+    ]
