@@ -7,12 +7,13 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from html import escape
 from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import maintenance
@@ -28,6 +29,28 @@ from gateway.store.factory import open_store
 from gateway.store.types import Store
 
 log = logging.getLogger("gateway")
+
+
+INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>consent gateway</title></head><body style="font:16px/1.5 system-ui,sans-serif;
+max-width:40rem;margin:2rem auto"><h1>consent gateway</h1>
+<p>Policy version {version}. {destinations} destination(s) configured.</p><ul>
+{demo}<li><a href="/privacy/preferences">Privacy choices</a> (preference center)</li>
+<li><a href="/privacy/external-transmission">Information sent to outside services</a></li>
+<li><a href="/sdk/v1/gateway.min.js">The browser SDK</a></li>
+<li><a href="/readyz">Readiness</a> and <a href="/metrics">metrics</a></li></ul>
+<p>Events go to <code>POST /v1/track</code>, <code>/v1/page</code>, <code>/v1/identify</code>,
+<code>/v1/batch</code> (Segment-compatible).</p></body></html>"""
+
+
+async def index(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    config = runtime.config
+    demo = '<li><a href="/demo">Demo page</a></li>\n' if config.gateway.demo.enabled else ""
+    html = INDEX.format(
+        version=escape(config.policy.version), destinations=len(runtime.destinations), demo=demo
+    )
+    return HTMLResponse(html)
 
 
 async def healthz(request: Request) -> Response:
@@ -67,6 +90,7 @@ def route_list() -> list[BaseRoute]:
     from gateway.privacy.routes import routes as privacy_routes
 
     return [
+        Route("/", index),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

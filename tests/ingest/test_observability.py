@@ -148,3 +148,16 @@ def _wait_for_dead_letter_and_deliveries(client: httpx.Client, receiver: Receive
 
 def _lines_with(text: str, needle: str) -> str:
     return "\n".join(line for line in text.splitlines() if needle in line)[:2000]
+
+
+def test_the_root_page_links_a_newcomer_to_the_gateways_pages(tmp_path: Path) -> None:
+    from gateway.app import create_app
+    from tests.ingest.helpers import TestClient
+    from tests.support.configs import write_config
+
+    directory = write_config(tmp_path / "c", gateway={"demo": {"enabled": True}})
+    with TestClient(create_app(directory, run_worker=False)) as client:
+        page = client.get("/")
+    assert page.status_code == 200
+    for link in ("/demo", "/privacy/preferences", "/privacy/external-transmission"):
+        assert f'href="{link}"' in page.text
