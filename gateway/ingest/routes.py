@@ -93,6 +93,9 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     await _rate_limit(runtime, source, address)
     events = events_from(document, implied, limits, len(body))
     fresh = _stamp(events, document, source, address, headers.get("user-agent"))
+    events, repeated = _first_of_each(events)
+    if repeated:
+        runtime.metrics.child(runtime.metrics.duplicates, source.id).inc(repeated)
     outcomes = await _decide(runtime, events, source, headers)
     now = time.time()
     items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]
@@ -124,17 +127,30 @@ def _stamp(
     """Server-side fields; returns the client-supplied message IDs (for deduplication)."""
     received = datetime.now(UTC)
     batch_sent_at = document.get("sentAt") if isinstance(document, dict) else None
-    fresh = []
+    fresh: dict[str, None] = {}
     for event in events:
         event.pop("writeKey", None)
         if stamp_server_fields(event, received, batch_sent_at, new_message_id):
-            fresh.append(event["messageId"])
+            fresh[event["messageId"]] = None
         context = event.setdefault("context", {})
         if "ip" not in context and address is not None and source.kind != "server":
             context["ip"] = address
         if "userAgent" not in context and user_agent and source.kind == "web":
             context["userAgent"] = user_agent
-    return fresh
+    return list(fresh)
+
+
+def _first_of_each(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """A batch that repeats a messageId carries the same event twice: the first copy goes
+    on, the others are duplicates (as a later resend would be)."""
+    seen: set[str] = set()
+    kept = []
+    for event in events:
+        message_id = event["messageId"]
+        if message_id not in seen:
+            seen.add(message_id)
+            kept.append(event)
+    return kept, len(events) - len(kept)
 
 
 async def _decide(

@@ -68,7 +68,7 @@ class RedisOutbox:
         return self._s.key("out", destination)
 
     async def enqueue(self, items: Sequence[OutboxItem], dedupe: Dedupe | None = None) -> set[str]:
-        dedupe_keys = list(dedupe.keys) if dedupe and dedupe.window_seconds else []
+        dedupe_keys = list(dict.fromkeys(dedupe.keys)) if dedupe and dedupe.window_seconds else []
         keys = [self._s.key("dd", source, message) for source, message in dedupe_keys]
         keys += [self._stream(item.destination) for item in items]
         args: list[Any] = [time.time(), dedupe.window_seconds if dedupe else 0, len(dedupe_keys)]

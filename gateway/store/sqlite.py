@@ -362,7 +362,7 @@ class SqliteOutbox:
 def _claim_dedupe(conn: sqlite3.Connection, dedupe: Dedupe, now: float) -> set[str]:
     duplicates: set[str] = set()
     expires = now + dedupe.window_seconds
-    for source_id, message_id in dedupe.keys:
+    for source_id, message_id in dict.fromkeys(dedupe.keys):  # a repeat is not its own duplicate
         conn.execute(
             "DELETE FROM dedupe WHERE source_id = ? AND message_id = ? AND expires_at <= ?",
             (source_id, message_id, now),

@@ -279,3 +279,32 @@ def test_arbitrary_events_never_crash_the_edge_nor_come_back(
     response = client.post("/v1/batch", content=json_body({"batch": batch}), headers=headers)
     assert response.status_code in (200, 400, 413)
     assert CANARY.encode() not in response.content
+
+
+def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) -> None:
+    """Regression: the repeat used to mark the id as a duplicate of itself, dropping every
+    copy while answering 200."""
+    from tests.ingest.helpers import TestClient
+    from tests.support.configs import SERVER_KEY, write_config
+
+    directory = write_config(
+        tmp_path / "c",
+        destinations=[{"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"),
+                       "country": "JP", "purposes": ["analytics"], "fields": ["event", "messageId"]}],
+    )  # fmt: skip
+    from gateway.app import create_app
+
+    batch = {
+        "batch": [
+            {"type": "track", "event": "A", "messageId": "dup-1", "anonymousId": "a"},
+            {"type": "track", "event": "A again", "messageId": "dup-1", "anonymousId": "a"},
+            {"type": "track", "event": "B", "messageId": "other-1", "anonymousId": "a"},
+        ]
+    }
+    with TestClient(create_app(directory, run_worker=False)) as client:
+        answer = client.post("/v1/batch", json=batch, auth=(SERVER_KEY, ""))
+        assert answer.status_code == 200
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        claimed = client.portal.call(runtime.store.outbox.claim, "out", 10, 30)
+    assert sorted(c.item.payload["messageId"] for c in claimed) == ["dup-1", "other-1"]
+    assert [c.item.payload["event"] for c in claimed if c.item.message_id == "dup-1"] == ["A"]
