@@ -284,15 +284,13 @@ def test_arbitrary_events_never_crash_the_edge_nor_come_back(
 def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) -> None:
     """Regression: the repeat used to mark the id as a duplicate of itself, dropping every
     copy while answering 200."""
+    from gateway.app import create_app
     from tests.ingest.helpers import TestClient
     from tests.support.configs import SERVER_KEY, write_config
 
-    directory = write_config(
-        tmp_path / "c",
-        destinations=[{"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"),
-                       "country": "JP", "purposes": ["analytics"], "fields": ["event", "messageId"]}],
-    )  # fmt: skip
-    from gateway.app import create_app
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+    directory = write_config(tmp_path / "c", destinations=[out])
 
     batch = {
         "batch": [
