@@ -28,6 +28,7 @@ from gateway.store.types import (
 )
 
 T = TypeVar("T")
+WRITE_TIMEOUT = 10.0  # seconds; a commit (fsync) slower than this answers 503
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -151,9 +152,13 @@ class SqliteStore:
 
     async def write(self, op: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            return await self._writer.run(op)
+            async with asyncio.timeout(WRITE_TIMEOUT):
+                return await self._writer.run(op)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite write failed ({type(exc).__name__})") from exc
+        except TimeoutError as exc:
+            # The write may still land; the client retries and dedupe absorbs the repeat.
+            raise StoreUnavailable("SQLite write did not confirm in time") from exc
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Point reads run inline: an indexed SELECT costs microseconds, less than a thread hop."""
@@ -163,7 +168,13 @@ class SqliteStore:
             raise StoreUnavailable(f"SQLite read failed ({type(exc).__name__})") from exc
 
     async def ping(self) -> None:
+        """Ready means writable: a full disk or a removed file fail this, not just reads."""
         self.read("SELECT 1")
+        await self.write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO once (key, expires_at) VALUES ('probe:readyz', 0)"
+            )
+        )
 
     async def get_or_create_key(self) -> bytes:
         key_path = self.path.with_name(self.path.name + ".key")

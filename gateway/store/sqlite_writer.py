@@ -40,12 +40,16 @@ class Writer:
         # this lock: a blocked flock wakes the moment it is free, where SQLite's own busy
         # handler polls with sleeps of up to 100 ms and made p99 soar under contention.
         self._lock = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._path = path
+        self._identity = _identity(path)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
     async def run(self, op: Callable[[sqlite3.Connection], T]) -> T:
         """Run `op` in the writer's next transaction; returns after the commit."""
+        if not self._thread.is_alive():
+            raise sqlite3.OperationalError("the SQLite writer has stopped")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put((op, _Waiter(loop, future)))
@@ -74,14 +78,22 @@ class Writer:
                 group.append(item)
             # A caller cancelled before its turn gets nothing done.
             running = [(op, w) for op, w in group if not w.future.cancelled()]
-            if running:
-                _settle_all(self._commit(running))
+            if not running:
+                continue
+            try:
+                outcomes = self._commit(running)
+            except BaseException as exc:  # the thread must outlive any one group's failure
+                outcomes = [(waiter, None, exc) for _, waiter in running]
+            _settle_all(outcomes)
 
     def _commit(self, group: list[tuple[Op, _Waiter]]) -> list[_Outcome]:
         results: list[_Outcome] = []
         lone = len(group) == 1
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         try:
+            if _identity(self._path) != self._identity:
+                # Writing on would go to a file nobody can read again: refuse (→ 503).
+                raise sqlite3.OperationalError("the database file was removed or replaced")
             self._conn.execute("BEGIN IMMEDIATE")
             for index, (op, waiter) in enumerate(group):
                 if lone:  # nothing else to protect: a failure rolls back the whole transaction
@@ -103,6 +115,14 @@ class Writer:
         finally:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
         return results
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if info.st_nlink > 0 else None
 
 
 class _Waiter:
