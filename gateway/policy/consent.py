@@ -11,6 +11,7 @@ A signal that cannot be read denies every purpose it speaks for (fail closed).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -239,13 +240,11 @@ class ConsentResolver:
         self, consent: Mapping[str, Any], problems: list[str]
     ) -> tuple[TCString | None, _Signal]:
         signal = _Signal("tcf")
-        raw = next((consent[k] for k in TCF_KEYS if consent.get(k) not in (None, "")), None)
-        if raw is None:
+        raws = [consent[k] for k in TCF_KEYS if consent.get(k) not in (None, "")]
+        if not raws:
             return None, signal
         try:
-            if not isinstance(raw, str):
-                raise TCFError("not a string")
-            tcf = decode(raw)
+            tcf = _agreed([_decode_tcf(raw) for raw in raws])
         except TCFError as exc:
             problems.append(f"TCF string unreadable ({exc}): denied")
             for purpose in (*self.policy.tcf.purposes, *self._tcf_features()):
@@ -267,12 +266,14 @@ class ConsentResolver:
 
     def _consent_mode(self, consent: Mapping[str, Any], problems: list[str]) -> _Signal:
         signal = _Signal("consent_mode")
-        fields: dict[str, Any] = {k: consent[k] for k in CONSENT_MODE_PURPOSES if k in consent}
-        for key in CONSENT_MODE_KEYS:
-            nested = consent.get(key)
-            if isinstance(nested, dict):
-                fields.update({k: nested[k] for k in CONSENT_MODE_PURPOSES if k in nested})
-        for key, value in fields.items():
+        # Every place a value may sit is read on its own: a denial in one is not
+        # overwritten by a grant in another.
+        places = [
+            consent,
+            *(consent[k] for k in CONSENT_MODE_KEYS if isinstance(consent.get(k), dict)),
+        ]
+        fields = [(k, place[k]) for place in places for k in CONSENT_MODE_PURPOSES if k in place]
+        for key, value in fields:
             purpose = CONSENT_MODE_PURPOSES[key]
             # Identity for the booleans: `1 in (True,)` holds, and 1 is not a consent value.
             if value is True or value == "granted":
@@ -285,7 +286,7 @@ class ConsentResolver:
         return signal
 
     def _privacy_headers(self, request: RequestSignals, consent: Mapping[str, Any]) -> _Signal:
-        if request.gpc or consent.get("gpc") is True:
+        if request.gpc or _truthy(consent.get("gpc")):
             signal = _Signal("gpc")
             signal.deny("advertising", "Global Privacy Control")
             return signal
@@ -293,6 +294,33 @@ class ConsentResolver:
         if request.dnt and self.policy.honor_dnt:
             signal.deny("advertising", "Do Not Track")
         return signal
+
+
+def _decode_tcf(raw: Any) -> TCString:
+    if not isinstance(raw, str):
+        raise TCFError("not a string")
+    return decode(raw)
+
+
+def _agreed(strings: list[TCString]) -> TCString:
+    """Several TC strings in one event (`tcf` and `gdpr_consent`): a purpose, vendor or
+    special feature counts only where every one of them grants it."""
+    first = strings[0]
+    if len(strings) == 1:
+        return first
+    return dataclasses.replace(
+        first,
+        purpose_consents=frozenset.intersection(*(s.purpose_consents for s in strings)),
+        vendor_consents=frozenset.intersection(*(s.vendor_consents for s in strings)),
+        special_feature_optins=frozenset.intersection(*(s.special_feature_optins for s in strings)),
+    )
+
+
+def _truthy(value: Any) -> bool:
+    """GPC as SDKs report it: true, 1, "1", "true"."""
+    if value is True or (type(value) is int and value == 1):
+        return True
+    return isinstance(value, str) and value.strip().lower() in ("1", "true")
 
 
 def _consent_field(event: dict[str, Any]) -> Mapping[str, Any]:

@@ -164,3 +164,31 @@ def test_outbox_items_keep_the_ad_id_key_only_while_the_id_is_sent(harness: Harn
     assert refused.outcome.subject_keys == (anon_key,)
     for item in runtime.pipeline.outbox_items(refused.outcome, refused.source, 0.0):
         assert item.subject_keys == (anon_key,)
+
+
+IDFA = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+
+
+def test_every_copy_of_a_refused_id_goes() -> None:
+    """Attribution SDKs put the ID under their own keys, and apps copy it into properties:
+    a refusal must reach every copy, not just context.device.advertisingId."""
+    sent = {
+        "context": {"device": {"advertisingId": IDFA, "adTrackingEnabled": False, "idfa": IDFA}},
+        "properties": {"plan": "pro", "attribution": {"gaid": "38400000-8cf0-11bd-b23e"},
+                       "ids": [IDFA.lower(), "sku-1"], "note": IDFA},
+        "traits": {"adid": "abc-123"},
+    }  # fmt: skip
+    removed = remove_ad_ids(sent, ["context.device.advertisingId"])
+    assert sent == {
+        "context": {"device": {"adTrackingEnabled": False}},
+        "properties": {"plan": "pro", "attribution": {}, "ids": ["sku-1"]},
+        "traits": {},
+    }
+    assert "context.device.advertisingId" in removed
+    assert "context.device.idfa" in removed and "properties.note" in removed
+
+
+def test_an_att_status_in_the_app_section_counts_too() -> None:
+    sent = {"context": {"device": {"advertisingId": IDFA, "adTrackingEnabled": True},
+                        "app": {"trackingStatus": "denied"}}}  # fmt: skip
+    assert refusal_reason(sent, consent()) == "att_not_authorized"

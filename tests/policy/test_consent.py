@@ -376,3 +376,58 @@ def test_an_unreadable_tc_string_refuses_a_tcf_vendor_whatever_its_purposes() ->
         "none": (True, "sent"),
     }
     assert resolve({"tcf": CANARY}).tcf is NO_TCF_CONSENT
+
+
+def _resolver_for_review() -> Any:
+    from gateway.config.defaults import builtin_policy
+    from gateway.policy.consent import ConsentResolver
+
+    return ConsentResolver(builtin_policy(), frozenset())
+
+
+def test_a_consent_mode_denial_is_not_undone_by_a_grant_elsewhere() -> None:
+    from gateway.policy.consent import RequestSignals
+
+    for consent in (
+        {"ad_storage": "denied", "consentMode": {"ad_storage": "granted"}},
+        {"gcm": {"ad_storage": "denied"}, "consentMode": {"ad_storage": "granted"}},
+        {"consentMode": {"ad_storage": "granted"}, "gcm": {"ad_storage": "denied"}},
+    ):
+        decided = _resolver_for_review().resolve(
+            {"context": {"consent": consent}}, RequestSignals(), {}
+        )
+        assert not decided.granted("advertising"), consent
+
+
+def test_gpc_in_the_event_as_sdks_send_it() -> None:
+    from gateway.policy.consent import RequestSignals
+
+    for value in (True, 1, "1", "true", "TRUE"):
+        event = {"context": {"consent": {"gpc": value}}}
+        assert (
+            not _resolver_for_review().resolve(event, RequestSignals(), {}).granted("advertising")
+        )
+    for value in (False, 0, "0", "false", None, 1.0):
+        event = {"context": {"consent": {"gpc": value}}}
+        assert _resolver_for_review().resolve(event, RequestSignals(), {}).granted("advertising")
+
+
+def test_several_tc_strings_grant_only_what_all_of_them_grant() -> None:
+    from gateway.policy.consent import RequestSignals
+    from tests.policy.harness import tc_string
+
+    everything = tc_string({"purposes": range(1, 11), "vendors": [755]})
+    nothing = tc_string({"purposes": [], "vendors": []})
+    for consent in ({"tcf": everything, "gdpr_consent": nothing},
+                    {"tcf": nothing, "tcString": everything}):  # fmt: skip
+        decided = _resolver_for_review().resolve(
+            {"context": {"consent": consent}}, RequestSignals(), {}
+        )
+        assert not decided.granted("analytics") and not decided.granted("advertising")
+        assert decided.tcf is not None and 755 not in decided.tcf.vendor_consents
+    garbage = {"tcf": everything, "tcString": "garbage!!"}
+    decided = _resolver_for_review().resolve(
+        {"context": {"consent": garbage}}, RequestSignals(), {}
+    )
+    assert not decided.granted("advertising")
+    assert any("unreadable" in p for p in decided.problems)
