@@ -14,7 +14,7 @@ from gateway.runtime import Runtime
 
 log = logging.getLogger("gateway.maintenance")
 DAY = 86400.0
-INTERVAL = 3600.0
+INTERVAL = 600.0  # seconds; the dedupe table grows until it runs
 
 
 async def purge_once(runtime: Runtime, now: float | None = None) -> dict[str, int]:
@@ -25,6 +25,7 @@ async def purge_once(runtime: Runtime, now: float | None = None) -> dict[str, in
         "ledger": await store.ledger.purge(now - retention.ledger_days * DAY),
         "consent_log": await store.preferences.purge_log(now - retention.consent_log_days * DAY),
         "dead_letters": await store.outbox.purge_dead(now - retention.dead_letter_days * DAY),
+        "dedupe": await store.outbox.purge_dedupe(now),
     }
 
 

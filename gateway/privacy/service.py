@@ -20,8 +20,6 @@ from gateway.privacy.preferences import (
 from gateway.runtime import Runtime
 from gateway.store.types import ConsentChange
 
-DEAD_LETTER_SCAN = 1_000_000  # dead letters are few (retention: days); the backends scan too
-
 
 @dataclass(frozen=True, slots=True)
 class Device:
@@ -101,14 +99,7 @@ class PrivacyService:
         dead letter later); returns both counts."""
         outbox = self.runtime.store.outbox
         pending = await outbox.forget_subject(keys, destinations)
-        wanted = set(keys)
-        dead = [
-            letter.ref
-            for letter in await outbox.dead_letters(None, DEAD_LETTER_SCAN)
-            if wanted.intersection(letter.item.subject_keys)
-            and (destinations is None or letter.item.destination in destinations)
-        ]
-        return pending, await outbox.drop_dead(None, dead) if dead else 0
+        return pending, await outbox.forget_dead_subject(keys, destinations)
 
     async def _save(
         self, keys: Sequence[str], before: dict[str, Any], after: dict[str, Any], source: str

@@ -220,8 +220,27 @@ class RedisOutbox:
         wanted = set(subject_keys)
         removed = 0
         for name in destinations if destinations is not None else await self._destinations():
-            removed += await self._forget_in_stream(name, wanted)
+            # Retries first: a due retry moves into the stream, never the other way.
             removed += await self._forget_in_retries(name, wanted)
+            removed += await self._forget_in_stream(name, wanted)
+        return removed
+
+    async def forget_dead_subject(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        wanted = set(subject_keys)
+        removed = 0
+        names = destinations if destinations is not None else await self._dead_destinations()
+        for name in names:
+            stream = self._s.key("dead", name)
+            rows = await self._s.call(self._s.client.xrange(stream))
+            doomed = [
+                entry_id
+                for entry_id, fields in rows
+                if fields and wanted & set(decode_item(fields[b"d"])[0].subject_keys)
+            ]
+            if doomed:
+                removed += int(await self._s.call(self._s.client.xdel(stream, *doomed)))
         return removed
 
     async def _forget_in_stream(self, name: str, wanted: set[str]) -> int:
@@ -291,6 +310,9 @@ class RedisOutbox:
             name, entry_id = self._split(letter.ref)
             await self._s.call(self._s.client.xdel(self._s.key("dead", name), entry_id))
         return len(letters)
+
+    async def purge_dedupe(self, now: float) -> int:
+        return 0  # the markers carry a TTL
 
     async def purge_dead(self, before: float) -> int:
         """Stream IDs are the time of death: trimming below it drops exactly the older ones."""

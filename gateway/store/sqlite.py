@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS dedupe (
     expires_at REAL NOT NULL,
     PRIMARY KEY (source_id, message_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY,
     delivered_at REAL NOT NULL,
@@ -303,11 +304,21 @@ class SqliteOutbox:
     async def forget_subject(
         self, subject_keys: Sequence[str], destinations: Sequence[str] | None
     ) -> int:
+        return await self._forget("outbox", subject_keys, destinations)
+
+    async def forget_dead_subject(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        return await self._forget("dead_letter", subject_keys, destinations)
+
+    async def _forget(
+        self, table: str, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
         def op(conn: sqlite3.Connection) -> int:
             total = 0
             for key in subject_keys:
                 # instr, not LIKE: "_" in a key is a LIKE wildcard and would match other keys.
-                sql = "DELETE FROM outbox WHERE instr(' ' || subject_keys || ' ', ?) > 0"
+                sql = f"DELETE FROM {table} WHERE instr(' ' || subject_keys || ' ', ?) > 0"
                 params: list[Any] = [f" {key} "]
                 if destinations is not None:
                     sql += f" AND destination IN ({_marks(destinations)})"
@@ -348,6 +359,11 @@ class SqliteOutbox:
         where, params = _dead_filter(destination, refs)
         return await self._store.write(
             lambda conn: conn.execute(f"DELETE FROM dead_letter{where}", params).rowcount
+        )
+
+    async def purge_dedupe(self, now: float) -> int:
+        return await self._store.write(
+            lambda conn: conn.execute("DELETE FROM dedupe WHERE expires_at <= ?", (now,)).rowcount
         )
 
     async def purge_dead(self, before: float) -> int:

@@ -138,6 +138,12 @@ class Outbox(Protocol):
         """Delete not-yet-delivered entries of a subject (all destinations when None)."""
         ...
 
+    async def forget_dead_subject(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        """Delete a subject's dead letters (so no later replay delivers them)."""
+        ...
+
     async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]: ...
 
     async def replay(self, destination: str | None, refs: Sequence[str] | None) -> int:
@@ -145,6 +151,10 @@ class Outbox(Protocol):
         ...
 
     async def drop_dead(self, destination: str | None, refs: Sequence[str] | None) -> int: ...
+
+    async def purge_dedupe(self, now: float) -> int:
+        """Drop dedupe markers whose window has passed (Redis expires its own)."""
+        ...
 
     async def purge_dead(self, before: float) -> int:
         """Drop dead letters older than `before` (retention.dead_letter_days)."""

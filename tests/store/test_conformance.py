@@ -135,6 +135,15 @@ async def test_old_dead_letters_are_purged(store: Store) -> None:
     assert await store.outbox.dead_letters("hook", 10) == []
 
 
+async def test_a_subjects_dead_letters_can_be_forgotten(store: Store) -> None:
+    await store.outbox.enqueue([item("m1", subject="a_gone"), item("m2", subject="a_kept")])
+    for entry in await store.outbox.claim("hook", 10, 30):
+        await store.outbox.dead_letter(entry, "destination answered 400")
+    assert await store.outbox.forget_dead_subject(["a_gone"], ["other"]) == 0
+    assert await store.outbox.forget_dead_subject(["a_gone"], None) == 1
+    assert [d.item.message_id for d in await store.outbox.dead_letters(None, 10)] == ["m2"]
+
+
 async def test_dedupe_skips_a_message_seen_within_the_window(store: Store) -> None:
     dedupe = Dedupe((("web", "m1"),), 60)
     assert await store.outbox.enqueue([item("m1")], dedupe) == set()
