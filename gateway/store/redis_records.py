@@ -3,6 +3,7 @@ limiter on Redis."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,9 @@ class RedisLedger:
 
     def add(self, pipe: Any, record: ProvisionRecord) -> None:
         """Queue the writes of one record on a (transactional) pipeline."""
-        record_id = f"{record.delivered_at:.6f}:{record.idempotency_key}"
+        # One record per delivery: a second delivery of the same key in the same round
+        # must not overwrite the first (a random part, not only time and key).
+        record_id = f"{record.delivered_at:.6f}:{record.idempotency_key}:{uuid.uuid4().hex[:12]}"
         data = orjson.dumps(
             {
                 **record.as_dict(),

@@ -144,6 +144,13 @@ async def test_a_subjects_dead_letters_can_be_forgotten(store: Store) -> None:
     assert [d.item.message_id for d in await store.outbox.dead_letters(None, 10)] == ["m2"]
 
 
+async def test_two_deliveries_of_one_key_in_one_round_are_two_records(store: Store) -> None:
+    entry_item = item("m1")
+    now = time.time()
+    await store.outbox.delivered([], [record(entry_item, now), record(entry_item, now)])
+    assert len(await store.ledger.query(destination="hook")) == 2
+
+
 async def test_dedupe_skips_a_message_seen_within_the_window(store: Store) -> None:
     dedupe = Dedupe((("web", "m1"),), 60)
     assert await store.outbox.enqueue([item("m1")], dedupe) == set()
