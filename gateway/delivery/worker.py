@@ -56,9 +56,21 @@ class DeliveryWorker:
                 await self._sleep(1.0)
         finally:
             stats.cancel()
-            for task in self._tasks.values():
-                task.cancel()
-            await asyncio.gather(stats, *self._tasks.values(), return_exceptions=True)
+            await self._finish_rounds()
+            await asyncio.gather(stats, return_exceptions=True)
+
+    async def _finish_rounds(self) -> None:
+        """On stop, requests already sent get their answer and their provision record
+        (cancelling them would leave the payloads leased, sent but unrecorded, until the
+        lease ran out); only what outlasts the grace period is cancelled."""
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        grace = self._runtime().config.gateway.delivery.timeout_seconds + 5
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def stop(self) -> None:
         self._stopping.set()
