@@ -55,7 +55,7 @@ def basic_username(header: str) -> str | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII text (UnicodeError too)
         raise IngestError(401, "malformed Basic authorization header") from None
     return decoded.partition(":")[0] or None
 

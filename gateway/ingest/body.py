@@ -4,13 +4,16 @@ inflated incrementally so the limit applies to the decompressed size."""
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import ClientDisconnect
 
 from gateway.errors import IngestError
 
+BODY_TIMEOUT = 30.0
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
 
 
@@ -64,3 +67,18 @@ def _inflate(inflater: zlib._Decompress, chunk: bytes, room: int) -> bytes:
     if inflater.unconsumed_tail:
         raise IngestError(413, "body too large once decompressed")
     return out
+
+
+async def read_body(request: Any, limit: int) -> bytes:
+    """A request's body under `limit`, received within BODY_TIMEOUT seconds (a client that
+    trickles its body gets 408 instead of holding a connection and its buffer open)."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await read_limited(
+                request.stream(),
+                limit=limit,
+                content_length=request.headers.get("content-length"),
+                content_encoding=request.headers.get("content-encoding"),
+            )
+    except TimeoutError:
+        raise IngestError(408, f"body not received within {BODY_TIMEOUT:g} s") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from gateway.config.schema import SourceConfig
 from gateway.errors import IngestError, StoreUnavailable
 from gateway.ingest.access import cors_headers, preflight_headers
-from gateway.ingest.body import check_content_type, read_limited
+from gateway.ingest.body import check_content_type, read_body
 from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_server_fields
 from gateway.pipeline import Outcome, unique_keys
 from gateway.policy.categories import NestingTooDeepError
@@ -45,12 +46,21 @@ def json_error(status: int, message: str, retry_after: float | None = None) -> R
     return Response(body, status, headers=headers, media_type="application/json")
 
 
-async def collect(request: Request) -> Response:
+def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
+    """The handler of one ingest path: the event type is bound to the route, not read back
+    from the URL (which may carry a proxy's root path)."""
+
+    async def handler(request: Request) -> Response:
+        return await collect(request, endpoint, ENDPOINTS[endpoint])
+
+    return handler
+
+
+async def collect(request: Request, endpoint: str, implied: str | None) -> Response:
     runtime: Runtime = request.app.state.runtime
-    endpoint = request.url.path
     started = time.perf_counter()
     try:
-        response = await _accept(request, runtime, ENDPOINTS[endpoint])
+        response = await _accept(request, runtime, implied)
     except IngestError as exc:
         runtime.metrics.events_rejected.labels(reason=_reason(exc.status)).inc()
         response = json_error(exc.status, exc.message, exc.retry_after)
@@ -76,12 +86,7 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     limits = runtime.config.gateway.limits
     headers = request.headers
     check_content_type(headers.get("content-type"))
-    body = await read_limited(
-        request.stream(),
-        limit=limits.max_event_bytes if implied else limits.max_batch_bytes,
-        content_length=headers.get("content-length"),
-        content_encoding=headers.get("content-encoding"),
-    )
+    body = await read_body(request, limits.max_event_bytes if implied else limits.max_batch_bytes)
     document = parse_json(body)
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
     source = runtime.sources.authenticate(headers.get("authorization"), write_key)
@@ -240,6 +245,6 @@ def _reason(status: int) -> str:
 
 
 def routes() -> list[Route]:
-    out = [Route(path, collect, methods=["POST"]) for path in ENDPOINTS]
+    out = [Route(path, collector(path), methods=["POST"]) for path in ENDPOINTS]
     out += [Route(path, preflight, methods=["OPTIONS"]) for path in ENDPOINTS]
     return out

@@ -63,6 +63,10 @@ def events_from(
     if len(batch) > limits.max_batch_events:
         raise IngestError(413, f"batch: {len(batch)} events (limit {limits.max_batch_events})")
     shared = _batch_shared(document)
+    for key, value in shared.items():
+        # Checked before it is copied into every item (a deep copy of a deep object recurses).
+        if _depth_exceeds(value, limits.max_depth - 1):
+            raise IngestError(400, f"{key}: nesting deeper than {limits.max_depth} levels")
     total = 0
     for index, event in enumerate(batch):
         where = f"batch[{index}]"

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.errors import IngestError, StoreUnavailable
 from gateway.ingest.access import cors_headers, preflight_headers
+from gateway.ingest.body import read_body
 from gateway.ingest.routes import STORE_RETRY_AFTER, json_error
 from gateway.privacy.admin import authorize
 from gateway.privacy.notice import notice_entries
@@ -106,9 +107,7 @@ async def _use_form_token(runtime: Runtime, subject: Subject, form_token: str | 
 
 
 async def _read_json(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise IngestError(413, f"body too large (limit {MAX_BODY} bytes)")
+    body = await read_body(request, MAX_BODY)
     try:
         return orjson.loads(body or b"{}")
     except orjson.JSONDecodeError:
@@ -218,8 +217,11 @@ def _page_headers(nonce: str) -> dict[str, str]:
 async def submit_preferences(request: Request) -> Response:
     """The no-JavaScript path: a form POST, answered with the page and a confirmation."""
     runtime = _runtime(request)
-    body = await request.body()
-    form = {k: v[-1] for k, v in parse_qs(body[:MAX_BODY].decode(errors="replace")).items()}
+    try:
+        body = await read_body(request, MAX_BODY)
+    except IngestError as exc:
+        return json_error(exc.status, exc.message)
+    form = {k: v[-1] for k, v in parse_qs(body.decode(errors="replace")).items()}
     lang = pick_language(form.get("lang"), request.headers.get("accept-language"))
     text = TEXT[lang]
     try:

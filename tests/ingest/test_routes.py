@@ -306,3 +306,28 @@ def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) 
         claimed = client.portal.call(runtime.store.outbox.claim, "out", 10, 30)
     assert sorted(c.item.payload["messageId"] for c in claimed) == ["dup-1", "other-1"]
     assert [c.item.payload["event"] for c in claimed if c.item.message_id == "dup-1"] == ["A"]
+
+
+def test_crafted_requests_get_4xx_not_500(tmp_path: Path) -> None:
+    """Regressions from review: non-ASCII Basic credentials, a deep batch-level context."""
+    from gateway.app import create_app
+    from tests.ingest.helpers import TestClient
+    from tests.support.configs import write_config
+
+    directory = write_config(tmp_path / "c")
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(600):
+        node["k"] = {}
+        node = node["k"]  # type: ignore[assignment]
+    with TestClient(create_app(directory, run_worker=False)) as client:
+        basic = client.post(
+            "/v1/track",
+            content=b'{"type":"track","event":"x","anonymousId":"a"}',
+            headers={"authorization": b"Basic \xc3\xa9\xc3\xa9", "content-type": b"text/plain"},
+        )
+        assert basic.status_code == 401
+        batch = {"batch": [{"type": "track", "event": "x", "anonymousId": "a"}], "context": deep}
+        answer = client.post("/v1/batch", json=batch, auth=("test-server-key-0001", ""))
+        assert answer.status_code == 400
+        assert "nesting deeper" in answer.json()["error"]
