@@ -212,7 +212,7 @@ def test_every_gateway_service_mounts_the_config_read_only(compose: dict[str, An
 def test_the_mounted_config_is_valid_and_points_at_the_redis_service(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_KEY", "a-test-key")
+    monkeypatch.setenv("GATEWAY_KEY", "a-test-key-that-is-long-enough-0123456789")
     config = load_config(DOCKER / "config")
     storage = config.gateway.storage
     assert storage.backend == "redis"

@@ -259,7 +259,9 @@ class PolicyFile(Strict):
         "message_content",
         "media",
     ]
-    extra_key_names: dict[str, list[str]] = {}
+    extra_key_names: dict[
+        Literal["location", "contacts", "message_content", "media"], list[str]
+    ] = {}
     sensitive_query_params: list[str] = []
     ad_identifier_fields: list[str] = ["context.device.advertisingId"]
     cmp_categories: dict[str, PurposeName] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -122,7 +123,7 @@ def _destination(config: Config, destination: View, categories: set[str]) -> Ite
             yield f'fields pattern "{pattern}" {problem}'
     yield from _transforms(fields, destination.mapping("transforms"))
     secret_env = destination.text("secret_env")
-    if secret_env and secret_env not in os.environ:
+    if secret_env and not os.environ.get(secret_env):
         yield f'secret_env "{secret_env}" is not set in the environment'
     yield from _endpoint(destination)
 
@@ -211,10 +212,24 @@ def _gateway(config: Config) -> Iterator[str]:
     database = gateway.geo.database
     if database and not os.path.exists(database):
         yield f'{filename}: geo: database "{database}" does not exist'
+    elif database:
+        problem = _geo_problem(database)
+        if problem:
+            yield f'{filename}: geo: database "{database}" {problem}'
     key_env = gateway.secrets.key_env
     secrets_file = config.origin_files.get("secrets", "gateway.yaml")
     if key_env and key_env not in os.environ:
         yield f'{secrets_file}: secrets: key_env "{key_env}" is not set in the environment'
+    elif key_env and len(os.environ[key_env]) < MIN_KEY_LENGTH:
+        yield (
+            f'{secrets_file}: secrets: key_env "{key_env}" holds {len(os.environ[key_env])} '
+            f"characters; use at least {MIN_KEY_LENGTH} random ones (tokens are signed with it)"
+        )
+    if gateway.storage.backend == "sqlite":
+        problem = _directory_problem(Path(gateway.storage.path).parent)
+        if problem:
+            storage_file = config.origin_files.get("storage", "gateway.yaml")
+            yield f'{storage_file}: storage: path "{gateway.storage.path}": {problem}'
     if gateway.storage.backend == "redis" and not key_env:
         yield (
             f"{secrets_file}: secrets: key_env is required with the redis backend "
@@ -233,3 +248,30 @@ def _gateway(config: Config) -> Iterator[str]:
     for name in {n for n in names if names.count(n) > 1}:
         filename = config.origin_files.get("admin", "gateway.yaml")
         yield f'{filename}: admin: token name "{name}" is used twice'
+
+
+MIN_KEY_LENGTH = 32
+
+
+def _geo_problem(database: str) -> str | None:
+    from gateway.enrich.geo import GeoDatabaseError, MaxMindGeo
+
+    try:
+        MaxMindGeo(Path(database)).close()
+    except GeoDatabaseError:
+        return "cannot be opened as a MaxMind database"
+    return None
+
+
+def _directory_problem(directory: Path) -> str | None:
+    """Why the SQLite file's directory cannot be created or written, or None."""
+    existing = directory
+    while not existing.exists():
+        if existing.parent == existing:
+            return "no part of its directory exists"
+        existing = existing.parent
+    if not existing.is_dir():
+        return f'"{existing}" is not a directory'
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f'the directory "{existing}" is not writable'
+    return None

@@ -51,7 +51,7 @@ class PolicyEngine:
         allowed = frozenset(c for s in sources for c in s.allow_categories)
         self.resolver = ConsentResolver(policy, allowed)
         self.scrubber = Scrubber(
-            extra_key_names=policy.extra_key_names,
+            extra_key_names={str(k): v for k, v in policy.extra_key_names.items()},
             sensitive_query_params=policy.sensitive_query_params,
         )
         # A category the policy does not list as forbidden is never removed.

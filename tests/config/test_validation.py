@@ -177,7 +177,7 @@ def test_redis_storage_replaces_the_sqlite_path(tmp_path: Path) -> None:
 def test_a_redis_cluster_has_only_database_zero(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CG_TEST_CLUSTER_KEY", "k")
+    monkeypatch.setenv("CG_TEST_CLUSTER_KEY", "k" * 32)
     (tmp_path / "gateway.yaml").write_text(
         "storage: {backend: redis, url: 'redis://127.0.0.1:7000/2', cluster: true}\n"
         "secrets: {key_env: CG_TEST_CLUSTER_KEY}\n",
@@ -330,3 +330,34 @@ def test_private_destination_url_needs_allow_private_network(
 )
 def test_public_destination_url_passes(config_factory: Callable[..., Path], url: str) -> None:
     load_config(config_factory(destinations=[webhook("hook", url, allow_private_network=False)]))
+
+
+def test_checks_that_serve_would_otherwise_fail_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regressions from review: these passed `gateway check` and then crashed `serve`."""
+    monkeypatch.setenv("CG_TEST_SHORT_KEY", "short")
+    monkeypatch.setenv("CG_TEST_EMPTY_SECRET", "")
+    (tmp_path / "not-a-db.mmdb").write_text("not a database")
+    (tmp_path / "a-file").write_text("a file where a directory should be")
+    (tmp_path / "gateway.yaml").write_text(
+        f"geo: {{database: '{tmp_path / 'not-a-db.mmdb'}'}}\n"
+        "secrets: {key_env: CG_TEST_SHORT_KEY}\n"
+        f"storage: {{backend: sqlite, path: '{tmp_path / 'a-file' / 'gateway.db'}'}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "destinations.yaml").write_text(
+        "destinations:\n"
+        "  - {name: hook, type: webhook, url: 'https://hooks.example.net/in', country: JP,\n"
+        "     purposes: [analytics], fields: [event], secret_env: CG_TEST_EMPTY_SECRET}\n",
+        encoding="utf-8",
+    )
+    problems = "\n".join(problems_of(tmp_path))
+    assert "cannot be opened as a MaxMind database" in problems
+    assert 'key_env "CG_TEST_SHORT_KEY" holds 5 characters' in problems
+    assert "is not a directory" in problems
+    assert 'secret_env "CG_TEST_EMPTY_SECRET" is not set in the environment' in problems
+    policy_only = tmp_path / "policy-case"
+    policy_only.mkdir()
+    (policy_only / "policy.yaml").write_text("policy: {extra_key_names: {gps: [foo]}}\n")
+    assert any("extra_key_names.gps" in p for p in problems_of(policy_only))

@@ -24,7 +24,7 @@ from tests.support.processes import GatewayProcess
 from tests.support.receiver import Answer, Receiver
 
 KEY_ENV = "GW_PRIVACY_TEST_KEY"
-KEY_VALUE = "privacy-tests-gateway-key"
+KEY_VALUE = "privacy-tests-gateway-key-0123456789"
 POLICY_VERSION = "2026-07-01-privacy-tests"
 FIELDS = ["type", "event", "messageId", "anonymousId", "userId", "properties.**"]
 

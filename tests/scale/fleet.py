@@ -28,7 +28,7 @@ from tests.support.processes import GatewayProcess, free_port
 from tests.support.redis_server import RedisServer, require_redis_server
 
 T = TypeVar("T")
-GATEWAY_ENV = {"GATEWAY_KEY": "scale-test-gateway-key-0001"}
+GATEWAY_ENV = {"GATEWAY_KEY": "scale-test-gateway-key-0001-0123456789"}
 AUTH = "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
 
 
