@@ -35,7 +35,9 @@ def test_customer_paths_answer_503_while_the_store_is_down(
     settings["storage"] = {"backend": "redis", "url": own_redis.url}
     settings["secrets"] = {"key_env": "GW_OUTAGE_TEST_KEY"}
     (config_dir / "gateway.yaml").write_text(yaml.safe_dump(settings))
-    gateway = gateway_factory(config_dir, env={"GW_OUTAGE_TEST_KEY": "outage-test-key-0123456789-0123456789"})
+    gateway = gateway_factory(
+        config_dir, env={"GW_OUTAGE_TEST_KEY": "outage-test-key-0123456789-0123456789"}
+    )
     accepted = httpx.post(
         gateway.url + "/v1/track",
         json={"type": "track", "event": "Viewed", "anonymousId": "outage"},
