@@ -136,10 +136,12 @@ class Gateway:
         runtime = self.current()
         try:
             config = load_config(runtime.config.directory)
+            _same_resources(runtime.config, config)
+            fresh = build_runtime(config, runtime.resources)
         except ConfigError as exc:
             log.error("config reload refused, keeping the running config:\n%s", exc)
             return exc.problems
-        self.runtime = build_runtime(config, runtime.resources)
+        self.runtime = fresh
         log.info("config reloaded: %s", config.summary())
         return []
 
@@ -152,6 +154,23 @@ class Gateway:
         close = getattr(resources.geo, "close", None)
         if close is not None:
             close()
+
+
+RESTART_SECTIONS = ("storage", "geo", "secrets", "server")
+
+
+def _same_resources(old: Config, new: Config) -> None:
+    """Sections that shape the long-lived resources take a restart, not a reload: say so
+    instead of silently keeping the old ones."""
+    changed = [
+        name
+        for name in RESTART_SECTIONS
+        if getattr(old.gateway, name) != getattr(new.gateway, name)
+    ]
+    if changed:
+        raise ConfigError(
+            [f"gateway.yaml: {name}: changed; it takes a restart, not a reload" for name in changed]
+        )
 
 
 def create_app(
