@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_s
 from gateway.pipeline import Outcome, unique_keys
 from gateway.policy.categories import NestingTooDeepError
 from gateway.policy.consent import RequestSignals
+from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER
 from gateway.privacy.subject import cookie_header
 from gateway.runtime import Runtime
@@ -101,14 +102,14 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     events, repeated = _first_of_each(events)
     if repeated:
         runtime.metrics.child(runtime.metrics.duplicates, source.id).inc(repeated)
-    outcomes = await _decide(runtime, events, source, headers)
+    outcomes, stored = await _decide(runtime, events, source, headers)
     now = time.time()
     items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]
     window = runtime.config.gateway.dedupe.window_seconds
     dedupe = Dedupe(tuple((source.id, m) for m in fresh), window) if fresh and window else None
     duplicates = await runtime.store.outbox.enqueue(items, dedupe)
     _count(runtime, source, outcomes, items, duplicates)
-    return _ok(runtime, request, source, events[0])
+    return _ok(runtime, request, source, events[0], stored)
 
 
 async def _rate_limit(runtime: Runtime, source: SourceConfig, address: str | None) -> None:
@@ -160,19 +161,21 @@ def _first_of_each(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
 
 async def _decide(
     runtime: Runtime, events: list[dict[str, Any]], source: SourceConfig, headers: Any
-) -> list[Outcome]:
+) -> tuple[list[Outcome], Mapping[str, Any]]:
+    """Each event's outcome, and the preferences stored for the request's subjects."""
     pipeline = runtime.pipeline
     keys = [pipeline.prepare(event) for event in events]
     stored = await runtime.store.preferences.get_many(unique_keys(keys))
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
     try:
-        return [
+        outcomes = [
             pipeline.process(event, event_keys, source, signals, stored)
             for event, event_keys in zip(events, keys, strict=True)
         ]
     except NestingTooDeepError:
         # JSON inside strings counts too: refused whole rather than half-scanned.
         raise IngestError(400, "event nests too deeply (counting JSON inside strings)") from None
+    return outcomes, stored
 
 
 def _count(
@@ -215,14 +218,15 @@ def _verdict_reason(reason: str) -> str:
 
 
 def _ok(
-    runtime: Runtime, request: Request, source: SourceConfig, first: dict[str, Any]
+    runtime: Runtime,
+    request: Request,
+    source: SourceConfig,
+    first: dict[str, Any],
+    stored: Mapping[str, Any],
 ) -> Response:
     response = Response(OK_BODY, 200, media_type="application/json")
-    anonymous_id, user_id = first.get("anonymousId"), first.get("userId")
-    # A token speaks for a device: without an anonymousId there is none (a userId alone is
-    # only a claim, and a token for it would let anyone act for that person).
-    if anonymous_id:
-        token = runtime.tokens.current(anonymous_id, user_id)
+    token = _subject_token(runtime, request, source, first, stored)
+    if token is not None:
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
             peer = request.client.host if request.client else None
@@ -231,6 +235,34 @@ def _ok(
             )
             response.headers["set-cookie"] = cookie_header(token, secure)
     return response
+
+
+def _subject_token(
+    runtime: Runtime,
+    request: Request,
+    source: SourceConfig,
+    first: dict[str, Any],
+    stored: Mapping[str, Any],
+) -> str | None:
+    """The device's subject token, when this request may have it. A token speaks for a
+    device (its anonymousId): none without one, none for server sources (they relay other
+    people's events), and once the device has stored choices only a request that already
+    holds its token gets a fresh one — an anonymousId seen elsewhere (it is forwarded to
+    vendors) is then not enough to change those choices."""
+    anonymous_id = first.get("anonymousId")
+    if source.kind == "server" or not isinstance(anonymous_id, str) or not anonymous_id:
+        return None
+    keys = runtime.subject_keys
+    anon_key = keys.key("anon", anonymous_id)
+    user_id = first.get("userId")
+    user_key = keys.key("user", user_id) if isinstance(user_id, str) and user_id else None
+    if anon_key in stored:
+        held = runtime.tokens.verify(
+            request.headers.get(SUBJECT_HEADER) or request.cookies.get(SUBJECT_COOKIE)
+        )
+        if held is None or held.anon_key != anon_key:
+            return None
+    return runtime.tokens.current(anon_key, user_key)
 
 
 def _reason(status: int) -> str:

@@ -62,9 +62,7 @@ def _subject(request: Request, runtime: Runtime) -> Subject:
 def _device(runtime: Runtime, subject: Subject) -> Device:
     """The token's anonymousId is the device's own (random, unguessable); its userId is only
     what the device's events claimed, which nobody verified (write keys are public)."""
-    anon = runtime.subject_keys.key("anon", subject.anonymous_id or "")
-    user = runtime.subject_keys.key("user", subject.user_id) if subject.user_id else None
-    return Device(anon, user)
+    return Device(subject.anon_key, subject.user_key)
 
 
 def _country(request: Request, runtime: Runtime) -> str | None:

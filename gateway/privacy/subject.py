@@ -1,7 +1,8 @@
 """Subject tokens: the gateway-issued, signed proof that a browser or app is the subject it
-claims to be. Issued on every accepted event (cookie `gw_sid` and header
-`Gateway-Subject`), required to read or change preferences, so nobody can change another
-person's choices by guessing an anonymousId."""
+claims to be. Issued with accepted events (cookie `gw_sid` and header `Gateway-Subject`),
+required to read or change preferences, so nobody can change another person's choices by
+guessing an anonymousId. A token carries subject keys (keyed hashes), never the raw IDs:
+no userId sits in a cookie, and the token's size does not grow with the IDs'."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ LIFETIME_SECONDS = 400 * 24 * 3600  # the longest cookie lifetime browsers keep 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    anonymous_id: str | None
-    user_id: str | None
+    anon_key: str
+    user_key: str | None
     issued_at: int
 
 
@@ -34,24 +35,24 @@ class SubjectTokens:
         self._key = hmac.new(key, b"subject-token-v1", hashlib.sha256).digest()
         self._recent: dict[tuple[str, str | None], tuple[float, str]] = {}
 
-    def current(self, anonymous_id: str, user_id: str | None) -> str:
+    def current(self, anon_key: str, user_key: str | None) -> str:
         """A token for this device, reused for REISSUE_SECONDS: a visitor's every event
         answers with one, and signing each anew costs more than the rest of the answer."""
         now = time.time()
-        key = (anonymous_id, user_id)
+        key = (anon_key, user_key)
         cached = self._recent.get(key)
         if cached is not None and now - cached[0] < REISSUE_SECONDS:
             return cached[1]
-        token = self.issue(anonymous_id, user_id, now)
+        token = self.issue(anon_key, user_key, now)
         if len(self._recent) >= RECENT_SIZE:
             self._recent.clear()
         self._recent[key] = (now, token)
         return token
 
-    def issue(self, anonymous_id: str | None, user_id: str | None, now: float | None = None) -> str:
+    def issue(self, anon_key: str, user_key: str | None, now: float | None = None) -> str:
         claims = {
-            "a": anonymous_id,
-            "u": user_id,
+            "a": anon_key,
+            "u": user_key,
             "t": int(now if now is not None else time.time()),
         }
         body = _b64(orjson.dumps(claims))
@@ -74,12 +75,12 @@ class SubjectTokens:
             return None
         if (now if now is not None else time.time()) - issued > LIFETIME_SECONDS:
             return None
-        anonymous_id, user_id = claims.get("a"), claims.get("u")
-        if not isinstance(anonymous_id, str | None) or not isinstance(user_id, str | None):
+        anon_key, user_key = claims.get("a"), claims.get("u")
+        if not isinstance(anon_key, str) or not isinstance(user_key, str | None):
             return None
-        if not anonymous_id:
+        if not anon_key:
             return None  # a token speaks for a device; a userId alone is only a claim
-        return Subject(anonymous_id, user_id, issued)
+        return Subject(anon_key, user_key, issued)
 
     def form_token(self, subject: Subject, now: float | None = None) -> str:
         """A CSRF token bound to the subject (not to one subject token: every accepted event
@@ -107,7 +108,7 @@ class SubjectTokens:
 
 
 def _form_claims(subject: Subject, issued: str, nonce: str) -> str:
-    return orjson.dumps(["form", subject.anonymous_id, subject.user_id, issued, nonce]).decode()
+    return orjson.dumps(["form", subject.anon_key, subject.user_key, issued, nonce]).decode()
 
 
 def _same(given: str, expected: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.config.loader import load_config
+from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import SubjectTokens
 from gateway.store.factory import open_store
-from tests.support.configs import SERVER_KEY, webhook, write_config
+from tests.support.configs import APP_KEY, webhook, write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Answer, Receiver
 
@@ -50,6 +52,13 @@ DELIVERY = {
 def subject_tokens() -> SubjectTokens:
     """Tokens signed with the gateway's own key (gateway_key: SHA-256 of the env value)."""
     return SubjectTokens(hashlib.sha256(KEY_VALUE.encode()).digest())
+
+
+def anon_key(anonymous_id: str) -> str:
+    """The subject key the gateway derives for an anonymousId (runtime.build_runtime)."""
+    gateway_key = hashlib.sha256(KEY_VALUE.encode()).digest()
+    keys = SubjectKeys(hmac.new(gateway_key, b"subject-key-v1", hashlib.sha256).digest())
+    return keys.key("anon", anonymous_id)
 
 
 def destinations(receivers: dict[str, Receiver]) -> list[dict[str, Any]]:
@@ -109,8 +118,9 @@ class Stack:
         *,
         user_id: str | None = None,
         event: str = "Viewed",
-        key: str = SERVER_KEY,
+        key: str = APP_KEY,  # an app: server sources get no subject token
         context: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[str, httpx.Response]:
         """One track event with a fresh messageId; returns (messageId, response)."""
         message_id = new_id("msg")
@@ -121,7 +131,9 @@ class Stack:
             body["userId"] = user_id
         if context is not None:
             body["context"] = context
-        response = self.http.post(self.url + "/v1/track", json=body, auth=(key, ""))
+        response = self.http.post(
+            self.url + "/v1/track", json=body, auth=(key, ""), headers=headers or {}
+        )
         return message_id, response
 
     def token_for(self, anonymous_id: str, user_id: str | None = None) -> str:

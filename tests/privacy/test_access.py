@@ -13,7 +13,15 @@ import orjson
 import pytest
 
 from gateway.privacy.subject import LIFETIME_SECONDS, SubjectTokens
-from tests.privacy.stack import AUDITOR, EXPLAINER, OFFICE, Stack, new_id, subject_tokens
+from tests.privacy.stack import (
+    AUDITOR,
+    EXPLAINER,
+    OFFICE,
+    Stack,
+    anon_key,
+    new_id,
+    subject_tokens,
+)
 from tests.support.configs import WEB_ORIGIN
 
 REFUSE_ADS = {"purposes": {"advertising": False}}
@@ -45,7 +53,8 @@ def refused(stack: Stack, token: str | None) -> None:
 def test_the_token_issued_with_an_event_reads_and_writes_that_subject(stack: Stack) -> None:
     anonymous_id = new_id("anon")
     token = stack.token_for(anonymous_id)
-    assert claims(token)["a"] == anonymous_id
+    # The token carries the subject key (a keyed hash), never the raw identifier.
+    assert claims(token)["a"].startswith("a_") and anonymous_id not in token
     assert stack.consent(token).json()["purposes"]["advertising"] is True
     assert stack.consent(token, REFUSE_ADS).json()["purposes"]["advertising"] is False
     assert stack.consent(token).json()["purposes"]["advertising"] is False
@@ -94,16 +103,16 @@ def test_expired_token_is_refused_and_a_fresh_one_with_the_same_key_is_not(stack
     anonymous_id = new_id("anon")
     stack.token_for(anonymous_id)
     tokens = subject_tokens()
-    fresh = tokens.issue(anonymous_id, None, now=time.time() - 60)
+    fresh = tokens.issue(anon_key(anonymous_id), None, now=time.time() - 60)
     assert stack.consent(fresh).status_code == 200  # the key is right: only age decides
-    expired = tokens.issue(anonymous_id, None, now=time.time() - LIFETIME_SECONDS - 60)
+    expired = tokens.issue(anon_key(anonymous_id), None, now=time.time() - LIFETIME_SECONDS - 60)
     refused(stack, expired)
 
 
 def test_token_signed_with_another_key_is_refused(stack: Stack) -> None:
     anonymous_id = new_id("anon")
     stack.token_for(anonymous_id)
-    refused(stack, SubjectTokens(b"some other gateway's key").issue(anonymous_id, None))
+    refused(stack, SubjectTokens(b"some other gateway's key").issue(anon_key(anonymous_id), None))
 
 
 def test_a_token_only_ever_exposes_its_own_subject(stack: Stack) -> None:
@@ -287,3 +296,25 @@ def test_claiming_someones_user_id_does_not_give_their_choices(stack: Stack) -> 
     laptop, _ = stack.send(new_id("victim-laptop"), user_id=victim)
     stack.settle()
     assert stack.reached(laptop) == {"stats", "stats2"}  # the victim's refusal still holds
+
+
+def test_an_anonymous_id_seen_elsewhere_no_longer_buys_a_token_once_choices_are_set(
+    stack: Stack,
+) -> None:
+    """anonymousIds travel to vendors: once a device has stored choices, only a request
+    that already holds the device's token gets a fresh one."""
+    anonymous_id = new_id("anon")
+    token = stack.token_for(anonymous_id)
+    assert stack.consent(token, REFUSE_ADS).status_code == 200
+    _, stranger = stack.send(anonymous_id)
+    assert "gateway-subject" not in stranger.headers
+    _, device = stack.send(anonymous_id, headers={"gateway-subject": token})
+    assert device.headers["gateway-subject"].startswith("v1.")
+
+
+def test_server_sources_get_no_subject_token(stack: Stack) -> None:
+    from tests.support.configs import SERVER_KEY
+
+    _, response = stack.send(new_id("anon"), key=SERVER_KEY)
+    assert response.status_code == 200
+    assert "gateway-subject" not in response.headers

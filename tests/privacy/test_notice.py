@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.privacy.stack import FIELDS, POLICY_VERSION, Stack
-from tests.support.configs import SERVER_KEY, webhook
+from tests.support.configs import APP_KEY, webhook
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
 
@@ -161,7 +161,7 @@ def send(gateway: GatewayProcess) -> tuple[str, httpx.Response]:
     answer = httpx.post(
         gateway.url + "/v1/track",
         json={"type": "track", "event": "Viewed", "anonymousId": "reload-test"},
-        auth=(SERVER_KEY, ""),
+        auth=(APP_KEY, ""),
     )
     assert answer.status_code == 200
     return "reload-test", answer

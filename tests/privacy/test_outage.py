@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.configs import SERVER_KEY
+from tests.support.configs import APP_KEY
 from tests.support.processes import GatewayProcess
 from tests.support.redis_server import RedisServer
 
@@ -41,7 +41,7 @@ def test_customer_paths_answer_503_while_the_store_is_down(
     accepted = httpx.post(
         gateway.url + "/v1/track",
         json={"type": "track", "event": "Viewed", "anonymousId": "outage"},
-        auth=(SERVER_KEY, ""),
+        auth=(APP_KEY, ""),
     )
     token = accepted.headers["gateway-subject"]
     cookie = {"cookie": f"gw_sid={token}", "accept-language": "en"}

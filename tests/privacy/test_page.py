@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.privacy.stack import Stack, new_id, subject_tokens
+from tests.privacy.stack import Stack, anon_key, new_id, subject_tokens
 from tests.support.configs import WEB_KEY
 
 PAGE = "/privacy/preferences"
@@ -168,9 +168,10 @@ def test_a_form_stays_valid_when_the_cookie_is_reissued_by_another_event(stack: 
     opened before that must still save for the same subject."""
     anonymous_id = new_id("anon")
     stack.token_for(anonymous_id)
-    opened_with = subject_tokens().issue(anonymous_id, None, now=time.time() - 30)
+    opened_with = subject_tokens().issue(anon_key(anonymous_id), None, now=time.time() - 30)
     csrf = csrf_of(page(stack, opened_with).text)
-    _, response = stack.send(anonymous_id, key=WEB_KEY)
+    # Another tab's event; the browser sends its cookie along, as browsers do.
+    _, response = stack.send(anonymous_id, key=WEB_KEY, headers={"cookie": f"gw_sid={opened_with}"})
     reissued = response.headers["gateway-subject"]
     assert reissued != opened_with
     form = {"csrf_token": csrf, "lang": "en", "purpose.advertising": "off"}

@@ -23,7 +23,7 @@ from gateway.config.schema import RedisStorage
 from gateway.store.redis import RedisStore
 from gateway.store.redis_outbox import GROUP
 from gateway.store.types import ProvisionRecord, QueueStats
-from tests.support.configs import SERVER_KEY
+from tests.support.configs import APP_KEY, SERVER_KEY
 from tests.support.processes import GatewayProcess, free_port
 from tests.support.redis_server import RedisServer, require_redis_server
 
@@ -65,11 +65,19 @@ def track(message_id: str, **properties: Any) -> dict[str, Any]:
 
 
 def post_event(
-    client: httpx.Client, base: str, event: dict[str, Any], timeout: float = 5.0
+    client: httpx.Client,
+    base: str,
+    event: dict[str, Any],
+    timeout: float = 5.0,
+    authorization: str = AUTH,
 ) -> httpx.Response:
     return client.post(
-        base + "/v1/track", json=event, headers={"authorization": AUTH}, timeout=timeout
+        base + "/v1/track", json=event, headers={"authorization": authorization}, timeout=timeout
     )
+
+
+# An app source: events from it get a subject token (server sources do not).
+APP_AUTH = "Basic " + base64.b64encode(f"{APP_KEY}:".encode()).decode()
 
 
 def metric(base: str, name: str) -> float:

@@ -17,7 +17,15 @@ import httpx
 import orjson
 import pytest
 
-from tests.scale.fleet import GATEWAY_ENV, View, post_event, redis_config, track, wait_until
+from tests.scale.fleet import (
+    APP_AUTH,
+    GATEWAY_ENV,
+    View,
+    post_event,
+    redis_config,
+    track,
+    wait_until,
+)
 from tests.support.configs import webhook
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Answer, Receiver
@@ -68,7 +76,7 @@ def test_events_preferences_ledger_and_deletion_end_to_end(
     first = {**track("e1"), "anonymousId": "visitor-1"}
 
     with httpx.Client() as client:
-        accepted = post_event(client, gateway.url, first)
+        accepted = post_event(client, gateway.url, first, authorization=APP_AUTH)
         assert accepted.status_code == 200, gateway.log()
         token = accepted.headers["gateway-subject"]
         assert hook.wait_for(1)[0]["messageId"] == "e1"

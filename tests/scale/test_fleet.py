@@ -127,9 +127,7 @@ def test_a_killed_workers_entries_are_reclaimed_and_delivered_by_another(
     fleet.start(workers=1)
 
     # Counting events is not enough: the dead worker may have delivered some twice.
-    wait_until(
-        lambda: {e["messageId"] for e in receiver.events()} >= set(ids), 40, "every event"
-    )
+    wait_until(lambda: {e["messageId"] for e in receiver.events()} >= set(ids), 40, "every event")
     events = receiver.events()
     wait_until(lambda: doomed not in view.pending_of("slow"), 15, "the dead worker's entries")
     wait_until(lambda: view.stats("slow")["slow"].pending == 0, 15, "an empty outbox")
