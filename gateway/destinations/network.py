@@ -30,8 +30,11 @@ def classify_address(address: str) -> str | None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 carried inside IPv6 (mapped, 6to4, Teredo) is judged as the IPv4 it reaches.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return classify_address(str(embedded))
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:
@@ -40,6 +43,9 @@ def classify_address(address: str) -> str | None:
         return "a private or reserved address"
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
         return "a carrier-grade NAT address"
+    site_local = isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local
+    if site_local or not ip.is_global:  # ranges not routed on the Internet
+        return "a private or reserved address"
     return None
 
 

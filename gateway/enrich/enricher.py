@@ -10,6 +10,7 @@ from gateway.enrich.ip import check_prefix, parse_ip, truncate_address
 from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
 
 IP_CACHE_SIZE = 65_536
+MAX_IP_TEXT = 64
 
 
 class Enricher:
@@ -46,6 +47,9 @@ class Enricher:
             context = event["context"] = {}
         self._add_user_agent(context)
         ip = context.get("ip")
+        if isinstance(ip, str) and len(ip) > MAX_IP_TEXT:
+            context.pop("ip")  # no address is this long; not worth a cache slot
+            ip = None
         if not isinstance(ip, str):
             self._add_geo(context)
             self._coarsen_ip(context)

@@ -208,7 +208,7 @@ def _page_headers(nonce: str) -> dict[str, str]:
         "content-security-policy": csp(nonce),
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
+        "referrer-policy": "same-origin",
     }
 
 

@@ -310,6 +310,12 @@ PRIVATE_URLS = {
     "http://127.1/hook": '"127.1" is a loopback address',
     "http://0x7f000001/hook": '"0x7f000001" is a loopback address',
     "http://10.1/hook": '"10.1" is a private or reserved address',
+    # IPv4 carried in IPv6: 6to4 and site-local
+    "http://[2002:7f00:1::]/hook": '"2002:7f00:1::" is a loopback address',
+    "http://[2002:a9fe:a9fe::]/hook": (
+        '"2002:a9fe:a9fe::" is a link-local address (includes cloud metadata 169.254.169.254)'
+    ),
+    "http://[fec0::1]/hook": '"fec0::1" is a private or reserved address',
 }
 
 
