@@ -4,7 +4,7 @@ preference page and `gateway dsar`."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,15 +82,27 @@ class PrivacyService:
     async def _change(
         self, keys: Sequence[str], update: dict[str, Any], source: str
     ) -> dict[str, Any]:
-        """Apply a change to the state under `keys`, log it, and drop not-yet-delivered
+        """Apply a change to the state under each of `keys` (atomically in the store, so
+        concurrent changes keep each other's choices), log it, and drop not-yet-delivered
         payloads it no longer allows."""
-        before = await self.state(keys)
-        after = apply_update(before, update)
-        await self._save(keys, before, after, source)
+        results = await self._apply(keys, lambda state: apply_update(state, update), source)
+        after = merge_preferences(a for _, a in results.values())
         refused = refused_destinations(after, self._needs)
         if refused:
             await self._forget(keys, refused)
         return after
+
+    async def _apply(
+        self, keys: Sequence[str], change: Callable[[dict[str, Any]], dict[str, Any]], source: str
+    ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        version = self.runtime.config.policy.version
+
+        def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange:
+            return ConsentChange(
+                time.time(), key, _loggable(before), _loggable(after), source, version
+            )
+
+        return await self.runtime.store.preferences.change(keys, change, log)
 
     async def _forget(
         self, keys: Sequence[str], destinations: Sequence[str] | None
@@ -100,19 +112,6 @@ class PrivacyService:
         outbox = self.runtime.store.outbox
         pending = await outbox.forget_subject(keys, destinations)
         return pending, await outbox.forget_dead_subject(keys, destinations)
-
-    async def _save(
-        self, keys: Sequence[str], before: dict[str, Any], after: dict[str, Any], source: str
-    ) -> None:
-        change = ConsentChange(
-            at=time.time(),
-            subject_key=keys[0],
-            before=_loggable(before),
-            after=_loggable(after),
-            source=source,
-            policy_version=self.runtime.config.policy.version,
-        )
-        await self.runtime.store.preferences.put(keys, after, change)
 
     # ---------------------------------------------------------- data-subject requests
     def identifier_keys(self, identifier: str) -> list[str]:
@@ -159,10 +158,7 @@ class PrivacyService:
     async def suspend(self, identifier: str, kind: str, on: bool) -> dict[str, Any]:
         """`use`: events are dropped at the edge; `provision`: accepted, forwarded nowhere."""
         keys = self.identifier_keys(identifier)
-        before = await self.state(keys)
-        after = dict(before)
-        after[f"suspend_{kind}"] = on
-        await self._save(keys, before, after, "dsar")
+        await self._apply(keys, lambda state: {**state, f"suspend_{kind}": on}, "dsar")
         pending, dead = await self._forget(keys, None) if on else (0, 0)
         return {
             "suspended": kind,

@@ -4,10 +4,11 @@ limiter on Redis."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from redis import exceptions as redis_errors
 
 from gateway.store.types import (
     ConsentChange,
@@ -135,6 +136,44 @@ class RedisPreferences:
         log_entry = orjson.dumps(change.as_dict())
         await self._s.call(self._s.client.rpush(self._key(change.subject_key, "log"), log_entry))
         await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), change.subject_key))
+
+    async def change(
+        self,
+        subject_keys: Sequence[str],
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+    ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        out = {}
+        for key in subject_keys:
+            out[key] = await self._s.call(self._change_one(key, apply, log))
+        return out
+
+    async def _change_one(
+        self,
+        key: str,
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """WATCH, read, MULTI write: the state and its log share a hash slot, so this is one
+        transaction even on a cluster; a concurrent change makes it start over."""
+        state_key, log_key = self._key(key, "state"), self._key(key, "log")
+        async with self._s.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(state_key)
+                    raw = await pipe.get(state_key)
+                    before = orjson.loads(raw) if raw else {}
+                    after = apply(before)
+                    entry = log(key, before, after)
+                    pipe.multi()
+                    pipe.set(state_key, orjson.dumps(after))
+                    pipe.rpush(log_key, orjson.dumps(entry.as_dict()))
+                    await pipe.execute()
+                    break
+                except redis_errors.WatchError:
+                    continue
+        await self._s.client.sadd(self._s.key("clog", "subjects"), key)
+        return before, after
 
     async def delete(self, subject_keys: Sequence[str]) -> int:
         removed = 0

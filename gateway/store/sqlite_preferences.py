@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,26 +94,33 @@ class SqlitePreferences:
         encoded = orjson.dumps(state)
 
         def op(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO preferences (subject_key, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (subject_key) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                [(key, encoded, change.at) for key in subject_keys],
-            )
-            conn.execute(
-                "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    change.at,
-                    change.subject_key,
-                    orjson.dumps(change.before),
-                    orjson.dumps(change.after),
-                    change.source,
-                    change.policy_version,
-                ),
-            )
+            _upsert(conn, subject_keys, encoded, change.at)
+            _append(conn, change)
 
         await self.write(op)
+
+    async def change(
+        self,
+        subject_keys: Sequence[str],
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+    ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        def op(conn: sqlite3.Connection) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+            out = {}
+            for key in subject_keys:
+                row = conn.execute(
+                    "SELECT state FROM preferences WHERE subject_key = ?", (key,)
+                ).fetchone()
+                before = orjson.loads(row[0]) if row else {}
+                after = apply(before)
+                entry = log(key, before, after)
+                _upsert(conn, [key], orjson.dumps(after), entry.at)
+                _append(conn, entry)
+                out[key] = (before, after)
+            return out
+
+        result: dict[str, tuple[dict[str, Any], dict[str, Any]]] = await self.write(op)
+        return result
 
     async def delete(self, subject_keys: Sequence[str]) -> int:
         keys = list(subject_keys)
@@ -146,3 +153,27 @@ class SqlitePreferences:
     async def aclose(self) -> None:
         await asyncio.to_thread(self._writer.close)
         self._reader.close()
+
+
+def _upsert(conn: sqlite3.Connection, keys: Sequence[str], state: bytes, at: float) -> None:
+    conn.executemany(
+        "INSERT INTO preferences (subject_key, state, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (subject_key) DO UPDATE SET state = excluded.state, "
+        "updated_at = excluded.updated_at",
+        [(key, state, at) for key in keys],
+    )
+
+
+def _append(conn: sqlite3.Connection, change: ConsentChange) -> None:
+    conn.execute(
+        "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            change.at,
+            change.subject_key,
+            orjson.dumps(change.before),
+            orjson.dumps(change.after),
+            change.source,
+            change.policy_version,
+        ),
+    )

@@ -4,7 +4,7 @@ anything the store cannot confirm raises `gateway.errors.StoreUnavailable`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -187,6 +187,17 @@ class Preferences(Protocol):
     ) -> None:
         """Store the state under each of a subject's keys and append the change to the
         consent log once."""
+        ...
+
+    async def change(
+        self,
+        subject_keys: Sequence[str],
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+    ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        """For each key, atomically: read its state, store `apply(state)` and append
+        `log(key, before, after)` — concurrent changes never lose one another's choices.
+        Returns each key's (before, after)."""
         ...
 
     async def delete(self, subject_keys: Sequence[str]) -> int: ...

@@ -224,3 +224,24 @@ async def test_ping_and_admin_log(store: Store) -> None:
     await store.ping()
     await store.log_admin_action({"action": "disclosure", "token": "ops"})
     assert (await store.admin_log(10))[0]["action"] == "disclosure"
+
+
+async def test_concurrent_changes_keep_each_others_choices(store: Store) -> None:
+    def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange:
+        return ConsentChange(time.time(), key, before, after, "api", "v1")
+
+    def refuse(section: str, name: str) -> Any:
+        def apply(state: dict[str, Any]) -> dict[str, Any]:
+            return {**state, section: {**state.get(section, {}), name: False}}
+
+        return apply
+
+    changes = [refuse("purposes", p) for p in ("analytics", "advertising", "location")]
+    changes += [refuse("vendors", v) for v in ("ads", "crm")]
+    await asyncio.gather(*(store.preferences.change(["a_1"], c, log) for c in changes * 4))
+    state = (await store.preferences.get_many(["a_1"]))["a_1"]
+    assert state == {
+        "purposes": {"analytics": False, "advertising": False, "location": False},
+        "vendors": {"ads": False, "crm": False},
+    }
+    assert len(await store.preferences.consent_log(["a_1"])) == 20
