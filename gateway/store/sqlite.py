@@ -240,25 +240,30 @@ class SqliteOutbox:
 
     async def claim(self, destination: str, limit: int, lease_seconds: float) -> list[Claimed]:
         now = time.time()
+        lease = now + lease_seconds
 
         def op(conn: sqlite3.Connection) -> list[Any]:
             return conn.execute(
                 f"UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id FROM outbox "
                 "WHERE destination = ? AND next_attempt_at <= ? AND lease_until <= ? "
                 f"ORDER BY next_attempt_at, id LIMIT ?) RETURNING id, {ITEM_COLUMNS}, attempts",
-                (now + lease_seconds, destination, now, now, limit),
+                (lease, destination, now, now, limit),
             ).fetchall()
 
         rows = await self._store.write(op)
-        return [Claimed(ref=str(r[0]), item=_item(r[1:9]), attempts=r[9]) for r in rows]
+        # The lease's end doubles as a fencing token: once another worker re-claims an entry
+        # whose lease ran out, this holder's retry or dead-letter no longer applies to it.
+        return [Claimed(ref=f"{r[0]}@{lease!r}", item=_item(r[1:9]), attempts=r[9]) for r in rows]
 
     async def delivered(
         self, entries: Sequence[Claimed], records: Sequence[ProvisionRecord]
     ) -> None:
-        ids = [int(e.ref) for e in entries]
+        # Not fenced: whoever holds the entry now, it has been delivered, and removing it
+        # spares the vendor a second copy.
+        ids = [(_held(e)[0],) for e in entries]
 
         def op(conn: sqlite3.Connection) -> None:
-            conn.execute(f"DELETE FROM outbox WHERE id IN ({_marks(ids)})", ids)
+            conn.executemany("DELETE FROM outbox WHERE id = ?", ids)
             for record in records:
                 _insert_record(conn, record)
 
@@ -268,21 +273,24 @@ class SqliteOutbox:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0, "
-                "last_error = ? WHERE id = ?",
-                (time.time() + delay, error, int(entry.ref)),
+                "last_error = ? WHERE id = ? AND lease_until = ?",
+                (time.time() + delay, error, *_held(entry)),
             )
 
         await self._store.write(op)
 
     async def dead_letter(self, entry: Claimed, reason: str) -> None:
+        held = _held(entry)
+
         def op(conn: sqlite3.Connection) -> None:
             moved = conn.execute(
                 f"INSERT INTO dead_letter ({ITEM_COLUMNS}, attempts, reason, dead_at) "
-                f"SELECT {ITEM_COLUMNS}, attempts + 1, ?, ? FROM outbox WHERE id = ?",
-                (reason, time.time(), int(entry.ref)),
+                f"SELECT {ITEM_COLUMNS}, attempts + 1, ?, ? FROM outbox "
+                "WHERE id = ? AND lease_until = ?",
+                (reason, time.time(), *held),
             ).rowcount
             if moved:
-                conn.execute("DELETE FROM outbox WHERE id = ?", (int(entry.ref),))
+                conn.execute("DELETE FROM outbox WHERE id = ? AND lease_until = ?", held)
 
         await self._store.write(op)
 
@@ -384,6 +392,12 @@ class SqliteOutbox:
             ).rowcount
 
         return await self._store.write(op)
+
+
+def _held(entry: Claimed) -> tuple[int, float]:
+    """(row id, lease end) of a claimed entry's ref."""
+    row, _, lease = entry.ref.partition("@")
+    return int(row), float(lease)
 
 
 def _claim_dedupe(conn: sqlite3.Connection, dedupe: Dedupe, now: float) -> set[str]:
