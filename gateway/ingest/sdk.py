@@ -123,7 +123,7 @@ def _tails(files: dict[str, Path]) -> dict[str, list[object]]:
     return feed
 
 
-SETTINGS_CACHE = "public, max-age=300"
+SETTINGS_CACHE = "no-store"  # it names the host the request came to: no shared cache may keep it
 
 
 def source_settings(write_key: str, api_host: str) -> dict[str, object]:
