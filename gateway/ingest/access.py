@@ -90,7 +90,7 @@ class ClientAddress:
         if peer is None or not self._networks or not self._trusted(peer):
             return peer
         lines = headers.getlist(self._header)
-        hops = [h.strip() for line in lines for h in line.split(",") if h.strip()]
+        hops = [_host(h) for line in lines for h in line.split(",") if h.strip()]
         for hop in reversed(hops):
             if not self._trusted(hop):
                 return hop if _is_ip(hop) else peer
@@ -120,3 +120,14 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _host(hop: str) -> str:
+    """The address of one forwarded hop, without a port: `203.0.113.5:4711` and
+    `[2001:db8::5]:4711` are written by some proxies."""
+    hop = hop.strip()
+    if hop.startswith("["):
+        return hop[1:].partition("]")[0]
+    if hop.count(":") == 1:
+        return hop.partition(":")[0]
+    return hop

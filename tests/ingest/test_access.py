@@ -236,3 +236,11 @@ def test_the_scheme_comes_from_a_trusted_proxy_only(peer: str, proto: str, expec
     client = ClientAddress(TrustedProxies(networks=["127.0.0.1/32"]))
     headers = Headers(raw=[(b"x-forwarded-proto", proto.encode())])
     assert client.scheme(peer, headers, "http") == expected
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [("203.0.113.5:4711", "203.0.113.5"), ("[2001:db8::5]:4711", "2001:db8::5")],
+)
+def test_a_forwarded_address_with_a_port_is_the_address(forwarded: str, expected: str) -> None:
+    assert resolve("127.0.0.1", ("x-forwarded-for", forwarded)) == expected
