@@ -55,6 +55,7 @@ class RedisStore:
         self._enqueue = client.register_script(redis_scripts.ENQUEUE)
         self._promote = client.register_script(redis_scripts.PROMOTE)
         self._gcra = client.register_script(redis_scripts.GCRA)
+        self.replay_script = client.register_script(redis_scripts.REPLAY)
         self.outbox = RedisOutbox(self)
         self.ledger = RedisLedger(self)
         self.preferences = RedisPreferences(self)

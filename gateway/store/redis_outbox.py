@@ -296,13 +296,18 @@ class RedisOutbox:
 
     async def replay(self, destination: str | None, refs: Sequence[str] | None) -> int:
         letters = await self._selected(destination, refs)
+        replayed = 0
         for letter in letters:
             name, entry_id = self._split(letter.ref)
-            async with self._s.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._stream(name), {"d": encode_item(letter.item)})
-                pipe.xdel(self._s.key("dead", name), entry_id)
-                await self._s.call(pipe.execute())
-        return len(letters)
+            # Moved only by whoever deletes it first: two replays cannot queue two copies.
+            moved = await self._s.call(
+                self._s.replay_script(
+                    keys=[self._s.key("dead", name), self._stream(name)],
+                    args=[entry_id, encode_item(letter.item)],
+                )
+            )
+            replayed += int(moved)
+        return replayed
 
     async def drop_dead(self, destination: str | None, refs: Sequence[str] | None) -> int:
         letters = await self._selected(destination, refs)

@@ -61,3 +61,12 @@ redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX',
            math.ceil((new_tat - now) * 1000) + 1000)
 return "0"
 """
+
+# KEYS: dead-letter stream, outbox stream. ARGV: dead entry id, data. 1 when moved.
+REPLAY = """
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('XADD', KEYS[2], '*', 'd', ARGV[2])
+  return 1
+end
+return 0
+"""

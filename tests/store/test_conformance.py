@@ -245,3 +245,14 @@ async def test_concurrent_changes_keep_each_others_choices(store: Store) -> None
         "vendors": {"ads": False, "crm": False},
     }
     assert len(await store.preferences.consent_log(["a_1"])) == 20
+
+
+async def test_two_replays_of_one_dead_letter_queue_one_copy(store: Store) -> None:
+    await store.outbox.enqueue([item("m1")])
+    [entry] = await store.outbox.claim("hook", 10, 30)
+    await store.outbox.dead_letter(entry, "destination answered 400")
+    results = await asyncio.gather(
+        store.outbox.replay("hook", None), store.outbox.replay("hook", None)
+    )
+    assert sum(results) == 1
+    assert len(await store.outbox.claim("hook", 10, 30)) == 1
