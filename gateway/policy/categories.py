@@ -9,7 +9,11 @@ explains it and asks for consent; the caller then passes that category in `allow
 
 `Scrubber.scrub` walks a Segment-Spec event once, dicts and arrays at any depth, and removes
 data found by four detectors: known paths (`context.location`), key names (`keys.py`), value
-shapes (`shapes.py`) and URL parameters (`urls.py`). It returns where and why, never what.
+shapes (`shapes.py`) and URL parameters (`urls.py`). The walk carries a context down: under a
+key (or an event name) that names a message thread, text fields are messages; under one that
+names a place, a pair of numbers is a position. After a dict's keys it judges the dict as a
+record (a contact picked from the address book, a chat turn, entries keyed by id). It returns
+where and why, never what.
 """
 
 from __future__ import annotations
@@ -18,43 +22,46 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-import orjson
-
+from gateway.policy.contacts import CONTACT_LIST, CONTACT_RECORD, address_book, contact_record
+from gateway.policy.coordinates import COORDINATES, Shape, lone_pair
 from gateway.policy.keys import (
-    BESIDE_LAT,
-    CATEGORIES,
-    KEY_NAME,
-    LOCATION,
-    MISSING,
+    AXES,
+    AXIS_LAT,
+    AXIS_LNG,
+    AXIS_X,
+    AXIS_Y,
+    CLEARS_MESSAGE,
+    CONTACT_COLUMN,
+    IN_MESSAGE,
+    IN_PLACE,
+    NAME,
+    REACH,
+    SENDER,
+    SETS_MESSAGE,
+    SETS_PLACE,
+    TEXT,
     KeyClassifier,
     KeyVerdict,
 )
-from gateway.policy.shapes import (
-    COORDINATES,
-    MIN_LENGTH,
-    Shape,
-    coordinates_in_text,
-    key_data,
-    list_shape,
-    string_shape,
+from gateway.policy.messages import (
+    IN_THREAD,
+    KEY_CONTEXT,
+    MESSAGE_RECORD,
+    message_record,
+    message_route,
 )
-from gateway.policy.urls import (
-    SENSITIVE,
-    SENSITIVE_NAME,
-    ParamNames,
-    Removed,
-    names,
-    scrub_url,
-    split_param,
-)
+from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape, string_shape
+from gateway.policy.texts import Rewrite, TextScanner
+from gateway.policy.urls import ParamNames
+from gateway.policy.words import CATEGORIES, LOCATION, MESSAGE_CONTENT
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
-KNOWN_PATH, URL_PARAM, EMBEDDED_JSON = "known_path", "url_param", "value:embedded_json"
+KNOWN_PATH = "known_path"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
-CLEAN_CACHE_SIZE = 16_384
-MAX_ALLOWED_SETS = 16
-MAX_NESTING = 3  # a URL or JSON text inside a parameter of a URL inside ...
+PAGE_SEARCH_PATHS = ("context.page.search", "properties.search")  # Segment's page fields
+_RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
+_CONTEXT_ROLES = SETS_MESSAGE | CLEARS_MESSAGE | SETS_PLACE
 
 Chain: TypeAlias = "tuple[Chain, str | int] | None"
 
@@ -68,14 +75,8 @@ class Removal:
     """One removed item: where and why, never the value."""
 
     path: str  # "properties.items[2].photo"; a URL parameter: "context.page.url?lat"
-    category: str  # one of FORBIDDEN_CATEGORIES, or "sensitive"
-    rule: str  # "known_path" | "key_name" | "value:<shape>" | "url_param"
-
-
-@dataclass(frozen=True, slots=True)
-class _Rewrite:
-    text: str
-    removed: Removed
+    category: str  # one of FORBIDDEN_CATEGORIES, "sensitive", or "unscanned" (nested too deep)
+    rule: str  # "known_path" | "key_name" | "key_context" | "value:<shape>" | "url_param"
 
 
 @dataclass(slots=True)
@@ -85,6 +86,18 @@ class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
     category: str | None = None  # known path: remove the subtree as this category
     trusted: bool = False  # written by the gateway itself: not scanned
+    named: bool = False  # the event's name gives its context to this subtree (`properties`)
+    routed: bool = False  # a page's `search`: the query of the `url` beside it
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One scan: of an event, or of a structure embedded in one of its strings."""
+
+    allowed: frozenset[str]
+    out: list[Removal]
+    nesting: int = 0  # URLs and embedded texts above this one
+    named: int = 0  # the context the event's name gives `properties`
 
 
 class _Changes:
@@ -112,7 +125,6 @@ class _Changes:
             obj[key] = value
 
 
-_HTTP = ("https://", "http://")
 _NONE: frozenset[int] = frozenset()
 _KEEP: Any = object()
 _DROP: Any = object()
@@ -131,9 +143,8 @@ class Scrubber:
     ) -> None:
         self._keys = KeyClassifier(extra_key_names)
         self._trie = _build_trie(KNOWN_PATHS, trusted_paths)
-        self._params = ParamNames(self._keys, sensitive_query_params)
-        # Per `allowed` set: hashes of strings and URL parameters found clean under it.
-        self._clean: dict[frozenset[str], set[int]] = {}
+        params = ParamNames(self._keys, sensitive_query_params)
+        self._texts = TextScanner(self._keys, params, self._embedded)
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
@@ -142,62 +153,144 @@ class Scrubber:
         if type(allowed) is not frozenset:
             allowed = frozenset(allowed)
         if type(event) is dict:
-            self._dict(event, None, self._trie, allowed, out, 0)
+            scan = _Scan(allowed, out, named=self._name_context(event))
+            self._dict(event, None, self._trie, scan, 0, 0)
         return out
+
+    def _name_context(self, event: dict[str, Any]) -> int:
+        """A track event named "Support Chat Closed" or "SMS Synced" makes its properties a
+        message thread; "Push Notification Opened" too, until a `campaign` key says otherwise."""
+        name = event.get("event") if event.get("type", "track") == "track" else event.get("name")
+        if type(name) is not str or not name or len(name) > 100:
+            return 0
+        return _child_context(0, self._keys.roles(name))
 
     def _dict(
         self,
         obj: dict[str, Any],
         chain: Chain,
         trie: dict[str, _Node] | None,
-        allowed: frozenset[str],
-        out: list[Removal],
+        scan: _Scan,
         depth: int,
-    ) -> None:
+        context: int,
+    ) -> Shape | None:
+        """Scan a dict's entries; return a shape when the dict as a whole is forbidden data
+        (the caller removes it)."""
         if depth > MAX_DEPTH:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
-        verdicts, clean, changes = self._keys.cache, self._clean.get(allowed, _NONE), None
+        keys, allowed, out = self._keys, scan.allowed, scan.out
+        cache = keys.cache
+        texts = self._texts
+        clean, changes = texts.clean.get(allowed, _NONE), None
+        mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
             if node is not None and (settled := self._special(node, chain, key, allowed, out)):
                 if settled is _DROP:
                     (changes := changes or _Changes()).drop(key)
                 continue
-            verdict = verdicts.get(key, MISSING)
-            if verdict is MISSING:
-                verdict = self._classify_new(key)
+            entry = cache.get(key)
+            verdict, bits = entry if entry is not None else self._new_key(key)
+            seen |= bits
             if verdict is not None and verdict.category not in allowed:
-                rule = self._keys.condemns(verdict, value, obj)
+                rule = keys.condemns(verdict, value, obj)
                 if rule is not None:
                     out.append(Removal(_render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
+            if context & IN_MESSAGE and bits & TEXT and self._in_thread(value, allowed):
+                out.append(Removal(_render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
+                (changes := changes or _Changes()).drop(key)
+                continue
             kind = type(value)
             if kind is str:
-                if (
-                    len(value) >= MIN_LENGTH
-                    and hash(value) not in clean
-                    and (found := self._text(value, allowed, 0))
-                ):
+                if len(value) < MIN_LENGTH:
+                    continue
+                if node is not None and node.routed and (route := _page_route(obj, value)):
+                    found = texts.url(value, allowed, scan.nesting, route)
+                elif hash(value) in clean:
+                    continue
+                else:
+                    found = texts.text(value, allowed, scan.nesting)
+                if found:
                     (changes := changes or _Changes()).record(
                         key, self._apply(found, chain, key, out)
                     )
             elif (kind is dict or kind is list) and value:
-                children = node.children or None if node is not None else None
-                result = self._container(value, chain, key, children, allowed, out, depth)
+                inner = _child_context(context, bits) if bits & _CONTEXT_ROLES else context
+                if node is not None:
+                    inner |= scan.named if node.named else 0
+                    below = node.children or None
+                else:
+                    below = None
+                children += kind is dict
+                result = self._container(value, chain, key, below, scan, depth, inner)
                 if result is _DROP:
                     (changes := changes or _Changes()).drop(key)
         if changes is not None:
             changes.apply(obj)
+        if depth and (seen & _RECORD_ROLES or children >= 2 or context & IN_PLACE):
+            return self._record(obj, chain, scan, (seen, context, children), mark)
+        return None
 
-    def _classify_new(self, key: str) -> KeyVerdict | None:
-        """Classify a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
+    def _embedded(self, inner: Any, allowed: frozenset[str], nesting: int) -> Shape | None:
+        """Scan a structure found in a string; the first thing removed from it, or None."""
+        found: list[Removal] = []
+        self._container(inner, None, "", None, _Scan(allowed, found, nesting), 0, 0)
+        return (found[0].category, found[0].rule) if found else None
+
+    def _in_thread(self, value: Any, allowed: frozenset[str]) -> bool:
+        if MESSAGE_CONTENT in allowed:
+            return False
+        return self._keys.condemns(IN_THREAD, value, ()) is not None
+
+    def _record(
+        self, obj: dict[str, Any], chain: Chain, scan: _Scan, walk: tuple[int, int, int], mark: int
+    ) -> Shape | None:
+        """The dict as a whole: a contact from the phone's address book, a chat turn, an
+        address book keyed by id; or two of its numbers as a position (those two go).
+        `walk`: the roles seen among its keys, its context, how many dicts it holds."""
+        seen, context, children = walk
+        roles = self._keys.roles
+        shape: Shape | None = None
+        if seen & NAME and contact_record(obj, seen):
+            shape = CONTACT_RECORD
+        elif seen & SENDER and message_record(obj, seen, roles):
+            shape = MESSAGE_RECORD
+        elif children >= 2 and address_book(obj, self._keys.roles_of):
+            shape = CONTACT_LIST
+        if shape is not None and shape[0] not in scan.allowed:
+            del scan.out[mark:]  # the dict goes whole: what went from inside it is not reported
+            return shape
+        if (seen & AXES or context & IN_PLACE) and LOCATION not in scan.allowed:
+            for key in self._lone_pair(obj, seen, context):
+                del obj[key]
+                scan.out.append(Removal(_render(chain, key), *COORDINATES))
+        return None
+
+    def _lone_pair(self, obj: dict[str, Any], seen: int, context: int) -> tuple[str, ...]:
+        """Two sibling numbers that are a position: named like axes (`la`/`lo`; `x`/`y` under
+        a place-like key such as `fix` or `位置`), or the only two precise numbers there."""
+        floats = [(k, v) for k, v in obj.items() if type(v) is float]
+        if len(floats) < 2:
+            return ()
+        in_place = bool(context & IN_PLACE)
+        if seen & AXES:
+            axes = {self._keys.roles(k) & AXES: (k, v) for k, v in floats}
+            for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
+                if first in axes and second in axes and (in_place or first == AXIS_LAT):
+                    (a, lat), (b, lng) = axes[first], axes[second]
+                    if lone_pair(lat, lng, True):
+                        return a, b
+        if in_place and len(floats) == 2 and lone_pair(floats[0][1], floats[1][1], True):
+            return floats[0][0], floats[1][0]
+        return ()
+
+    def _new_key(self, key: str) -> tuple[KeyVerdict | None, int]:
+        """Judge a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
         is removed with its value."""
-        verdict = key_data(key)
-        if verdict is None:
-            return self._keys.classify(key)
-        self._keys.remember(key, verdict)
-        return verdict
+        data = key_data(key)
+        return self._keys.lookup(key) if data is None else self._keys.lookup(key, data)
 
     def _special(
         self, node: _Node, chain: Chain, key: str, allowed: frozenset[str], out: list[Removal]
@@ -210,27 +303,21 @@ class Scrubber:
         out.append(Removal(_render(chain, key), node.category, KNOWN_PATH))
         return _DROP
 
-    def _list(
-        self,
-        items: list[Any],
-        chain: Chain,
-        allowed: frozenset[str],
-        out: list[Removal],
-        depth: int,
-    ) -> None:
+    def _list(self, items: list[Any], chain: Chain, scan: _Scan, depth: int, context: int) -> None:
         if depth > MAX_DEPTH:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         drops: set[int] = set()
-        clean = self._clean.get(allowed, _NONE)
+        texts, allowed = self._texts, scan.allowed
+        clean = texts.clean.get(allowed, _NONE)
         for index, item in enumerate(items):
             kind = type(item)
             if kind is str:
                 if (
                     len(item) >= MIN_LENGTH
                     and hash(item) not in clean
-                    and (found := self._text(item, allowed, 0))
+                    and (found := texts.text(item, allowed, scan.nesting))
                 ):
-                    result = self._apply(found, chain, index, out)
+                    result = self._apply(found, chain, index, scan.out)
                     if result is _DROP:
                         drops.add(index)
                     else:
@@ -238,7 +325,7 @@ class Scrubber:
             elif (
                 (kind is dict or kind is list)
                 and item
-                and self._container(item, chain, index, None, allowed, out, depth) is _DROP
+                and self._container(item, chain, index, None, scan, depth, context) is _DROP
             ):
                 drops.add(index)
         if drops:
@@ -250,140 +337,51 @@ class Scrubber:
         parent: Chain,
         key: str | int,
         trie: dict[str, _Node] | None,
-        allowed: frozenset[str],
-        out: list[Removal],
+        scan: _Scan,
         depth: int,
+        context: int,
     ) -> Any:
-        """Scan a non-empty dict or list: _DROP when the list itself is forbidden data."""
+        """Scan a non-empty dict or list: _DROP when it is itself forbidden data."""
         if isinstance(value, dict):
-            self._dict(value, (parent, key), trie, allowed, out, depth + 1)
+            shape = self._dict(value, (parent, key), trie, scan, depth + 1, context)
+        else:
+            shape = list_shape(value, bool(context & IN_PLACE), self._keys)
+            if shape is None or shape[0] in scan.allowed:
+                self._list(value, (parent, key), scan, depth + 1, context)
+                return _KEEP
+        if shape is None:
             return _KEEP
-        shape = list_shape(value)
-        if shape is not None and shape[0] not in allowed:
-            out.append(Removal(_render(parent, key), shape[0], shape[1]))
-            return _DROP
-        self._list(value, (parent, key), allowed, out, depth + 1)
-        return _KEEP
+        scan.out.append(Removal(_render(parent, key), shape[0], shape[1]))
+        return _DROP
 
     def _apply(
-        self, found: Shape | _Rewrite, parent: Chain, key: str | int, out: list[Removal]
+        self, found: Shape | Rewrite, parent: Chain, key: str | int, out: list[Removal]
     ) -> Any:
         """Record a string's verdict: _DROP, or the rewritten URL."""
         path = _render(parent, key)
-        if isinstance(found, _Rewrite):
+        if isinstance(found, Rewrite):
             for suffix, category, rule in found.removed:
                 out.append(Removal(path + suffix[0] + _safe(suffix[1:]), category, rule))
             return found.text
         out.append(Removal(path, found[0], found[1]))
         return _DROP
 
-    def _text(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
-        """A string's verdict: a shape to drop it for, a rewrite of its URL, or None. Callers
-        look the string up in the clean cache first."""
-        first = text[0]
-        if first in "hH" and (text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)):
-            found = self._url(text, allowed, nesting)
-        else:
-            relative = (first == "?" and "=" in text) or (first == "/" and "?" in text)
-            shape = string_shape(text, free_text=not relative)
-            if shape is not None:
-                return None if shape[0] in allowed else shape
-            if relative:
-                found = self._url(text, allowed, nesting)
-            elif first in "{[" and text[-1] in "}]":
-                found = self._embedded_json(text, allowed, nesting)
-            else:
-                found = None
-        if found is None:
-            self._remember_clean(allowed, hash(text))
-        return found
 
-    def _remember_clean(self, allowed: frozenset[str], fingerprint: int) -> None:
-        """Real events repeat most strings (user agent, page URLs, product names), so a string
-        found clean is remembered, per `allowed` set (a handful exist: one per source and
-        consent state). Only hashes are kept, so the cache holds no personal data; a 64-bit
-        SipHash collision is negligible."""
-        clean = self._clean.get(allowed)
-        if clean is None:
-            if len(self._clean) >= MAX_ALLOWED_SETS:
-                return
-            clean = self._clean[allowed] = set()
-        elif len(clean) >= CLEAN_CACHE_SIZE:
-            clean.clear()
-        clean.add(fingerprint)
+def _child_context(context: int, bits: int) -> int:
+    if bits & CLEARS_MESSAGE:
+        context &= ~IN_MESSAGE
+    elif bits & SETS_MESSAGE:
+        context |= IN_MESSAGE
+    return context | IN_PLACE if bits & SETS_PLACE else context
 
-    def _embedded_json(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | None:
-        """Stringified JSON (`"{\"lat\": 35.68}"`, common where a field must be a string) is
-        scanned like the event. If anything in it is forbidden the whole string goes:
-        re-serialising it would alter the unrelated rest."""
-        if nesting > MAX_NESTING:
-            return None
-        try:
-            inner = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(inner, dict | list) or not inner:
-            return None
-        found: list[Removal] = []
-        self._container(inner, None, "", None, allowed, found, nesting + 1)
-        return (found[0].category, EMBEDDED_JSON) if found else None
 
-    def _url(self, url: str, allowed: frozenset[str], nesting: int) -> Shape | _Rewrite | None:
-        """Remove forbidden query parameters. Coordinates in the path (a map link such as
-        `/maps/@35.68,139.76,15z`) cannot be cut out, so the whole URL goes."""
-        if nesting > MAX_NESTING:
-            return None
-        if "," in url and LOCATION not in allowed:
-            path = url.split("?", 1)[0].split("#", 1)[0]
-            if coordinates_in_text(path):
-                return COORDINATES
-        query_at, hash_at = url.find("?"), url.find("#")
-        if query_at < 0 and hash_at < 0:
-            return None
-        start = query_at if query_at >= 0 and (hash_at < 0 or query_at < hash_at) else hash_at
-        fingerprint = hash(url[start:])
-        if fingerprint in self._clean.get(allowed, _NONE):
-            return None
-
-        def judge(part: str, query: str) -> tuple[str, str, str] | None:
-            return self._param(part, query, allowed, nesting)
-
-        cleaned, removed = scrub_url(url, judge)
-        if removed:
-            return _Rewrite(cleaned, removed)
-        self._remember_clean(allowed, fingerprint)
-        return None
-
-    def _param(
-        self, part: str, query: str, allowed: frozenset[str], nesting: int
-    ) -> tuple[str, str, str] | None:
-        fingerprint = hash(part)
-        if fingerprint in self._clean.get(allowed, _NONE):
-            return None
-        name, value = split_param(part)
-        found = self._judge_param(name, value, query, allowed, nesting)
-        if found is None:
-            self._remember_clean(allowed, fingerprint)
-            return None
-        return (name, found[0], found[1])
-
-    def _judge_param(
-        self, name: str, value: str, query: str, allowed: frozenset[str], nesting: int
-    ) -> Shape | None:
-        verdict = self._params.verdict(name)
-        if verdict is SENSITIVE_NAME:
-            return (SENSITIVE, URL_PARAM)
-        if verdict is not None and verdict.category not in allowed:
-            siblings = names(query) if verdict.action == BESIDE_LAT else ()
-            rule = self._keys.condemns(verdict, value, siblings)
-            if rule is not None:
-                return (verdict.category, URL_PARAM if rule == KEY_NAME else rule)
-        if len(value) < MIN_LENGTH:
-            return None
-        found = self._text(value, allowed, nesting + 1)
-        if isinstance(found, _Rewrite):
-            return (found.removed[0][1], URL_PARAM)
-        return found
+def _page_route(page: dict[str, Any], search: str) -> bool:
+    """A page's `search` is the query of its `url`: a messaging link's when the url is one."""
+    url = page.get("url")
+    if search[0] != "?" or type(url) is not str:
+        return False
+    query_at = url.find("?")
+    return message_route(url, query_at if query_at >= 0 else len(url))
 
 
 def _render(chain: Chain, key: str | int) -> str:
@@ -411,6 +409,9 @@ def _build_trie(known: Mapping[str, str], trusted: Iterable[str]) -> dict[str, _
         _node_at(root, path).category = category
     for path in trusted:
         _node_at(root, path).trusted = True
+    _node_at(root, "properties").named = True
+    for path in PAGE_SEARCH_PATHS:
+        _node_at(root, path).routed = True
     return root
 
 

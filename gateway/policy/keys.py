@@ -21,8 +21,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA = "location", "contacts", "message_content", "media"
-CATEGORIES = (LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA)
+from gateway.policy.words import (
+    AXIS_NAMES,
+    BESIDE_LAT_HEADS,
+    BODY_WORDS,
+    CATEGORIES,
+    COMPOUNDS,
+    CONTACT_COLUMNS,
+    CONTEXT_CLEARERS,
+    FLAG_WORDS,
+    GENERIC_HEADS,
+    HEADS,
+    LOCATED_WORDS,
+    LOCATION,
+    MEDIA,
+    MESSAGE_CONTEXT_WORDS,
+    MODIFIERS,
+    NAME_WORDS,
+    NEUTRALIZERS,
+    QUALIFIERS,
+    REACH_WORDS,
+    REVIEW_WORDS,
+    SENDER_WORDS,
+    STRENGTHENERS,
+    SUFFIXES,
+    TEXT_WORDS,
+    UNITS,
+    VOCABULARY,
+    WEAK_HEADS,
+)
 
 # Verdict actions.
 CONTENT = 1  # the value is forbidden data (flags, counts and hosted references excepted)
@@ -34,88 +61,16 @@ KEY_NAME, GEOHASH_RULE = "key_name", "value:geohash"
 CACHE_SIZE = 4096
 SMALL_INT = 10_000_000  # a larger integer under a content key may be a phone number
 MAX_CAPTION = 300  # longest text beside a hosted media URL (alt text, caption)
-# Permission states and booleans: `"photos": "denied"` says nothing about any photo.
-FLAG_WORDS = frozenset({
-    "true", "false", "yes", "no", "on", "off", "null", "none", "undefined", "granted", "denied",
-    "authorized", "restricted", "limited", "notdetermined", "not_determined", "always",
-    "wheninuse", "when_in_use", "enabled", "disabled", "prompt", "unknown", "undetermined",
-    "blocked", "allowed",
-})  # fmt: skip
+MAX_NAME = 64  # longest file name or slug that passes as a reference under `image`, `video` ...
 
-
-def _words(category: str, text: str) -> dict[str, str]:
-    return dict.fromkeys(text.split(), category)
-
-
-def _set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-HEADS: dict[str, str] = {
-    **_words(LOCATION, "lat latitude lng lon longitude latlng lnglat coord coordinate "
-             "geolocation geoloc gps gnss geohash geopoint altitude "
-             "緯度 経度 座標 位置情報 現在地 現在位置 位置座標 標高"),
-    **_words(CONTACTS, "contact addressbook phonebook vcard vcf "
-             "住所録 アドレス帳 電話帳 連絡先 コンタクト"),
-    **_words(MESSAGE_CONTENT, "message msg chat sms mms dm imessage conversation inbox "
-             "メッセージ 本文 チャット トーク ショートメッセージ ショートメール "
-             "ダイレクトメッセージ 会話 受信箱"),
-    **_words(MEDIA, "photo image picture pic img video selfie screenshot attachment "
-             "thumbnail cameraroll 写真 画像 動画 添付 添付ファイル 映像 ビデオ フォト ピクチャ "
-             "カメラロール スクリーンショット スクショ 写メ サムネイル"),
-}  # fmt: skip
-MODIFIERS: dict[str, str] = {
-    **_words(MESSAGE_CONTENT, "email mail reply thread メール 返信"),
-    **_words(MEDIA, "media camera gallery カメラ ギャラリー アルバム"),
-}
-BESIDE_LAT_HEADS = frozenset({"long", "alt"})
-WEAK_HEADS = _set("location geo loc position place 位置 場所 所在地 ロケーション")
-STRENGTHENERS = _set(
-    "gps gnss current precise exact device user live last latest realtime fine raw geo "
-    "現在 端末 正確"
-)
-# Units and encodings written after a coordinate word (`latitudeE7`, `lat_deg`): not heads.
-UNITS = _set("e5 e6 e7 deg degree rad radian dd dms decimal wgs84 microdegree")
-GENERIC_HEADS = _set(
-    "clip list data info information entry item array set collection body text content payload "
-    "detail record file blob raw value base64 b64 bytes byte binary html snippet history log "
-    "transcript dump export backup archive library roll thread "
-    "一覧 リスト データ 情報 内容 ファイル 履歴 ログ テキスト 詳細 全文"
-)
-QUALIFIERS = _set(
-    "count cnt num number no nb total qty quantity amount has is was are can should did will "
-    "enabled disabled enable disable allowed allow permission granted denied authorized "
-    "authorization consent opt optin optout submitted submit id uuid guid key hash checksum "
-    "type kind category mime mimetype format extension ext duration size length len width "
-    "height resolution dimension bitrate quality status state flag mode setting preference "
-    "version at time timestamp date ts index idx limit max min quota rate ratio percent score "
-    "accuracy precision source provider service url uri link href src path "
-    "数 件数 枚数 個数 回数 人数 総数 件 有無 あり 有り なし 無し フラグ 番号 種類 種別 "
-    "タイプ 形式 サイズ 容量 長さ 時間 日時 日付 時刻 許可 同意 状態 設定 可否 精度 パス リンク"
-)
-NEUTRALIZERS = _set(
-    "error err warning warn validation system exception success failure fail toast banner "
-    "alert flash log debug commit welcome prompt placeholder template notification push "
-    "campaign marketing promo promotion ad ads click mouse pointer scroll touch tap viewport "
-    "pixel cursor element social og "
-    "エラー システム 通知 お知らせ 警告 広告 確認 完了 案内 注意"
-)
-COMPOUNDS: dict[tuple[str, str], str] = {
-    ("address", "book"): "addressbook", ("phone", "book"): "phonebook",
-    ("contact", "book"): "addressbook", ("camera", "roll"): "cameraroll", ("e", "mail"): "email",
-    ("lat", "lng"): "latlng", ("lat", "lon"): "latlng", ("lat", "long"): "latlng",
-    ("lng", "lat"): "lnglat", ("lon", "lat"): "lnglat", ("long", "lat"): "lnglat",
-    ("geo", "hash"): "geohash", ("geo", "point"): "geopoint", ("geo", "loc"): "geoloc",
-}  # fmt: skip
-VOCABULARY = frozenset(
-    {*HEADS, *MODIFIERS, *BESIDE_LAT_HEADS, *WEAK_HEADS, *STRENGTHENERS, *GENERIC_HEADS, *UNITS}
-    | QUALIFIERS
-    | NEUTRALIZERS
-    | {word for pair in COMPOUNDS for word in pair}
-)
-# Joined lower-case words ("gpslatitude") end in these long nouns often enough to check.
-SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", "coordinate",
-            "attachment", "message", "contact")  # fmt: skip
+# Roles of a key (bits of `KeyClassifier.roles`): in a record, and for everything under it.
+TEXT, SENDER, NAME, REACH, CONTACT_COLUMN, REVIEW, METADATA = 1, 2, 4, 8, 16, 32, 64
+AXIS_X, AXIS_Y, AXIS_LAT, AXIS_LNG = 128, 256, 512, 1024
+AXES = AXIS_X | AXIS_Y | AXIS_LAT | AXIS_LNG
+SETS_MESSAGE, CLEARS_MESSAGE, SETS_PLACE, BODY = 2048, 4096, 8192, 16384
+# Context bits carried down the walk: under a message thread, under a place.
+IN_MESSAGE, IN_PLACE = 1, 2
+_AXIS_BITS = (AXIS_X, AXIS_Y, AXIS_LAT, AXIS_LNG)
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*")
@@ -132,11 +87,15 @@ class KeyVerdict:
     numeric: bool  # numbers under the key are coordinates, not counts
     hosted_ok: bool  # an http(s) URL under the key is a reference to hosted media, not media
     rule: str = KEY_NAME
+    named: bool = False  # the key is the category's own noun (`image`), not `image_data`
 
 
-def _verdict(category: str, action: int) -> KeyVerdict:
+def _verdict(category: str, action: int, named: bool = False) -> KeyVerdict:
     numeric = category == LOCATION and action != WEAK
-    return KeyVerdict(category, action, numeric, hosted_ok=category == MEDIA)
+    return KeyVerdict(category, action, numeric, category == MEDIA, named=named)
+
+
+MISSING = KeyVerdict("", 0, numeric=False, hosted_ok=False)
 
 
 class KeyClassifier:
@@ -146,8 +105,8 @@ class KeyClassifier:
         self._heads = dict(HEADS)
         self._vocab = set(VOCABULARY)
         self._exact: dict[tuple[str, ...], str] = {}
-        # Verdicts by raw key; hot loops read it directly and call classify() on a miss.
-        self.cache: dict[str, KeyVerdict | None] = {}
+        # (verdict, role bits) by raw key; hot loops read it directly and call lookup() on a miss.
+        self.cache: dict[str, tuple[KeyVerdict | None, int]] = {}
         extra = {c: [_nfkc(n).lower() for n in names] for c, names in extra_key_names.items()}
         unknown = sorted(set(extra) - set(CATEGORIES))
         if unknown:
@@ -167,17 +126,36 @@ class KeyClassifier:
 
     def classify(self, key: str) -> KeyVerdict | None:
         """The verdict for `key`, or None when the key says nothing about a category."""
-        verdict = self.cache.get(key, MISSING)
-        if verdict is MISSING:
-            verdict = self._judge(self.tokens(key))
-            self.remember(key, verdict)
-        return verdict
+        return self.lookup(key)[0]
 
-    def remember(self, key: str, verdict: KeyVerdict | None) -> None:
-        """Cache a verdict; the cache is emptied when full (real events reuse few keys)."""
-        if len(self.cache) >= CACHE_SIZE:
-            self.cache.clear()
-        self.cache[key] = verdict
+    def roles(self, key: str) -> int:
+        """The role bits of `key` (TEXT, SENDER, NAME ... SETS_MESSAGE, SETS_PLACE)."""
+        return self.lookup(key)[1]
+
+    def roles_of(self, keys: Iterable[str]) -> int:
+        """The role bits of all these keys (an entry's)."""
+        cache, bits = self.cache, 0
+        for key in keys:
+            entry = cache.get(key)
+            bits |= entry[1] if entry is not None else self.lookup(key)[1]
+        return bits
+
+    def lookup(
+        self, key: str, verdict: KeyVerdict | None = MISSING
+    ) -> tuple[KeyVerdict | None, int]:
+        """`key`'s verdict and roles, cached; the cache is emptied when full (real events
+        reuse few keys). A caller that judged the key itself (a key that is data) passes
+        its verdict."""
+        entry = self.cache.get(key)
+        if entry is None or verdict is not MISSING:
+            tokens = self.tokens(key)
+            if verdict is MISSING:
+                verdict = self._judge(tokens)
+            entry = (verdict, self._roles(key, tokens))
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.clear()
+            self.cache[key] = entry
+        return entry
 
     def condemns(self, verdict: KeyVerdict, value: Any, siblings: Iterable[str]) -> str | None:
         """The rule by which `value`, under a key judged `verdict`, is removed: `verdict.rule`
@@ -188,11 +166,45 @@ class KeyClassifier:
             if not self._beside_latitude(siblings):
                 return None
             action = CONTENT
-        if action == KEY_DATA or (action == CONTENT and not harmless(value, verdict)):
+        if action == KEY_DATA or (
+            action == CONTENT
+            and not harmless(value, verdict)
+            and (verdict.numeric or not self.metadata(value))
+        ):
             return verdict.rule
         if action == WEAK and type(value) is str and is_geohash(value):
             return GEOHASH_RULE
         return None
+
+    def metadata(self, value: Any) -> bool:
+        """An object that only describes the data (`"message": {"id": .., "type": ..,
+        "length": ..}`): every key is a qualifier. Its values are still scanned."""
+        return (
+            type(value) is dict and bool(value) and all(self.roles(key) & METADATA for key in value)
+        )
+
+    def _roles(self, key: str, tokens: list[str]) -> int:
+        if not tokens:
+            return 0
+        joined, lowered = "".join(tokens), key.lower()
+        qualified = any(t in QUALIFIERS for t in tokens)
+        bits = METADATA if qualified else 0
+        if tokens[-1] in TEXT_WORDS and not qualified:
+            bits |= TEXT | (BODY if tokens[-1] in BODY_WORDS else 0)
+        for words, bit in ((SENDER_WORDS, SENDER), (NAME_WORDS, NAME), (REACH_WORDS, REACH),
+                           (REVIEW_WORDS, REVIEW), (CONTACT_COLUMNS, CONTACT_COLUMN)):  # fmt: skip
+            if joined in words or lowered in words:
+                bits |= bit
+        axis = AXIS_NAMES.get(lowered)
+        if axis is not None:
+            bits |= _AXIS_BITS[axis]
+        if qualified or any(t in CONTEXT_CLEARERS for t in tokens):
+            bits |= CLEARS_MESSAGE
+        elif any(t in MESSAGE_CONTEXT_WORDS for t in tokens):
+            bits |= SETS_MESSAGE
+        if not qualified and any(t in LOCATED_WORDS or HEADS.get(t) == LOCATION for t in tokens):
+            bits |= SETS_PLACE
+        return bits
 
     def _beside_latitude(self, siblings: Iterable[str]) -> bool:
         """`long` and `alt` are coordinates only next to a latitude-like key."""
@@ -248,7 +260,7 @@ class KeyClassifier:
             return None
         if any(m in NEUTRALIZERS for m in modifiers):
             return None
-        return _verdict(*found)
+        return _verdict(*found, named=head in self._heads)
 
     def _head(self, head: str, modifiers: list[str]) -> tuple[str, int] | None:
         category = self._heads.get(head)
@@ -271,9 +283,6 @@ class KeyClassifier:
             if category is not None:
                 return category, CONTENT
         return None
-
-
-MISSING = KeyVerdict("", 0, numeric=False, hosted_ok=False)
 
 
 def _nfkc(text: str) -> str:
@@ -315,9 +324,31 @@ def harmless(value: Any, verdict: KeyVerdict) -> bool:
             return False
         if len(value) <= 16 and (value.isdigit() or value.lower() in FLAG_WORDS):
             return len(value) <= 6 or not value.isdigit()
+        if verdict.named and verdict.hosted_ok and reference_name(value):
+            return True
     elif not value:
         return kind is list or kind is dict
     return verdict.hosted_ok and hosted(value)
+
+
+# A file name or slug (`spring_banner.jpg`, `math-3-unit2-intro`) ...
+_NAME = re.compile(r"[\w.-]+\.[A-Za-z0-9]{2,5}|\w+(?:[-_.]\w+)+")
+# ... unless a camera named it: DCF names (`IMG_0001`, `DSC01234`), phones' date-stamped ones.
+_CAMERA_NAME = re.compile(
+    r"[A-Za-z0-9_]{4}\d{4}|(?:img|vid|pxl|mvimg|dsc[nf]?|pano|burst|screenshot|screen[ _-]?shot"
+    r"|screen[ _-]?recording|rpreplay)(?:[ _-]|\d)|(?:photo|video|movie|pict?)[ _-]?\d{4}",
+    re.IGNORECASE,
+)
+
+
+def reference_name(value: str) -> bool:
+    """A name of hosted media, not the media: no photo fits in 64 characters without spaces.
+    Names cameras give files on the device (`IMG_0001.HEIC`) stay forbidden."""
+    return (
+        len(value) <= MAX_NAME
+        and _NAME.fullmatch(value) is not None
+        and _CAMERA_NAME.match(value) is None
+    )
 
 
 def hosted(value: Any) -> bool:

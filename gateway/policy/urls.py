@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote_plus
 
-from gateway.policy.keys import CACHE_SIZE, CONTENT, LOCATION, MISSING, KeyClassifier, KeyVerdict
+from gateway.policy.keys import CACHE_SIZE, CONTENT, MISSING, KeyClassifier, KeyVerdict
 from gateway.policy.shapes import key_data
+from gateway.policy.words import LOCATION
 
 SENSITIVE = "sensitive"  # the category of configured `sensitive_query_params`
 SENSITIVE_NAME = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)

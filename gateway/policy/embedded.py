@@ -1,0 +1,87 @@
+"""Structures written into a string, to be scanned like the event: JSON (also with trailing
+whitespace), a Python dict or list as `repr` prints it, base64url JSON (a JWT's parts, a `state`
+parameter) and values percent-encoded twice.
+
+Every decoder is bounded: a string is parsed once per level, and each level is shorter than the
+one holding it, so the scan stays linear in the event's size.
+"""
+
+from __future__ import annotations
+
+import ast
+import binascii
+import re
+from typing import Any
+from urllib.parse import unquote_plus
+
+import orjson
+
+MAX_REPR = 16_384  # longest text tried as a Python literal (ast is slower than orjson)
+MAX_BASE64_JSON = 65_536
+MAX_DECODES = 2  # extra rounds of percent-decoding
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_BASE64_JSON = ("eyJ", "W3s", "WyJ")  # base64 of '{"', '[{', '["'
+
+
+def starts_structure(text: str) -> bool:
+    """Cheap test whether `parse` may find something."""
+    first = text[0]
+    if first in "{[":
+        return text.rstrip()[-1:] in ("}", "]")
+    return first in "eW" and text.startswith(_BASE64_JSON)
+
+
+def parse(text: str) -> Any:
+    """The dict or list `text` holds, or None."""
+    if text[0] in "{[":
+        return _literal(text.rstrip())
+    if len(text) <= MAX_BASE64_JSON:
+        return _base64_json(text)
+    return None
+
+
+def _literal(text: str) -> Any:
+    try:
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        found = None
+        if "'" in text and len(text) <= MAX_REPR:
+            try:
+                found = ast.literal_eval(text)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return None
+    return found if isinstance(found, dict | list) and found else None
+
+
+def _base64_json(text: str) -> Any:
+    """The JSON of each base64url segment (`eyJ…`, or `eyJ….eyJ….sig` for a JWT)."""
+    found = []
+    for segment in text.split(".", 3)[:2]:
+        if not segment.startswith(_BASE64_JSON):
+            continue
+        raw = _decode(segment)
+        if raw is not None and raw[:1] in (b"{", b"["):
+            try:
+                found.append(orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                continue
+    return found or None
+
+
+def _decode(segment: str) -> bytes | None:
+    segment = segment.replace("-", "+").replace("_", "/")
+    segment += "=" * (-len(segment) % 4)
+    try:
+        return binascii.a2b_base64(segment, strict_mode=True)
+    except binascii.Error:
+        return None
+
+
+def decode_again(value: str) -> str:
+    """A value still percent-encoded after the URL's own decoding (`https%3A%2F%2F…` inside a
+    `return_to` that was encoded twice), decoded until it is not, at most twice more."""
+    for _ in range(MAX_DECODES):
+        if "%" not in value or _PERCENT.search(value) is None:
+            break
+        value = unquote_plus(value)
+    return value
