@@ -30,13 +30,16 @@ from gateway.policy.keys import (
     AXIS_LNG,
     AXIS_X,
     AXIS_Y,
+    BODY,
     CLEARS_MESSAGE,
     CONTACT_COLUMN,
+    IN_CHANNEL,
     IN_MESSAGE,
     IN_PLACE,
     NAME,
     REACH,
     SENDER,
+    SETS_CHANNEL,
     SETS_MESSAGE,
     SETS_PLACE,
     TEXT,
@@ -61,7 +64,8 @@ KNOWN_PATH = "known_path"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 PAGE_SEARCH_PATHS = ("context.page.search", "properties.search")  # Segment's page fields
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
-_CONTEXT_ROLES = SETS_MESSAGE | CLEARS_MESSAGE | SETS_PLACE
+_CONTEXT_ROLES = SETS_MESSAGE | SETS_CHANNEL | CLEARS_MESSAGE | SETS_PLACE
+_IN_THREAD = IN_MESSAGE | IN_CHANNEL
 
 Chain: TypeAlias = "tuple[Chain, str | int] | None"
 
@@ -158,12 +162,14 @@ class Scrubber:
         return out
 
     def _name_context(self, event: dict[str, Any]) -> int:
-        """A track event named "Support Chat Closed" or "SMS Synced" makes its properties a
-        message thread; "Push Notification Opened" too, until a `campaign` key says otherwise."""
+        """A track event named "Support Chat Closed", "SMS Synced" or "Notification Posted"
+        makes its properties a message channel (their message bodies are messages), until a
+        key such as `campaign` says otherwise."""
         name = event.get("event") if event.get("type", "track") == "track" else event.get("name")
         if type(name) is not str or not name or len(name) > 100:
             return 0
-        return _child_context(0, self._keys.roles(name))
+        bits = self._keys.roles(name)
+        return IN_CHANNEL if bits & (SETS_MESSAGE | SETS_CHANNEL) else 0
 
     def _dict(
         self,
@@ -198,7 +204,11 @@ class Scrubber:
                     out.append(Removal(_render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
-            if context & IN_MESSAGE and bits & TEXT and self._in_thread(value, allowed):
+            if (
+                context & _IN_THREAD
+                and bits & (TEXT if context & IN_MESSAGE else BODY)
+                and self._in_thread(value, allowed)
+            ):
                 out.append(Removal(_render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
                 (changes := changes or _Changes()).drop(key)
                 continue
@@ -229,7 +239,7 @@ class Scrubber:
                     (changes := changes or _Changes()).drop(key)
         if changes is not None:
             changes.apply(obj)
-        if depth and (seen & _RECORD_ROLES or children >= 2 or context & IN_PLACE):
+        if depth and (seen & _RECORD_ROLES or children >= 2):
             return self._record(obj, chain, scan, (seen, context, children), mark)
         return None
 
@@ -262,7 +272,7 @@ class Scrubber:
         if shape is not None and shape[0] not in scan.allowed:
             del scan.out[mark:]  # the dict goes whole: what went from inside it is not reported
             return shape
-        if (seen & AXES or context & IN_PLACE) and LOCATION not in scan.allowed:
+        if seen & AXES and LOCATION not in scan.allowed:
             for key in self._lone_pair(obj, seen, context):
                 del obj[key]
                 scan.out.append(Removal(_render(chain, key), *COORDINATES))
@@ -271,19 +281,12 @@ class Scrubber:
     def _lone_pair(self, obj: dict[str, Any], seen: int, context: int) -> tuple[str, ...]:
         """Two sibling numbers that are a position: named like axes (`la`/`lo`; `x`/`y` under
         a place-like key such as `fix` or `位置`), or the only two precise numbers there."""
-        floats = [(k, v) for k, v in obj.items() if type(v) is float]
-        if len(floats) < 2:
-            return ()
-        in_place = bool(context & IN_PLACE)
-        if seen & AXES:
-            axes = {self._keys.roles(k) & AXES: (k, v) for k, v in floats}
-            for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
-                if first in axes and second in axes and (in_place or first == AXIS_LAT):
-                    (a, lat), (b, lng) = axes[first], axes[second]
-                    if lone_pair(lat, lng, True):
-                        return a, b
-        if in_place and len(floats) == 2 and lone_pair(floats[0][1], floats[1][1], True):
-            return floats[0][0], floats[1][0]
+        axes = {self._keys.roles(k) & AXES: (k, v) for k, v in obj.items() if type(v) is float}
+        for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
+            if first in axes and second in axes and (first == AXIS_LAT or context & IN_PLACE):
+                (a, lat), (b, lng) = axes[first], axes[second]
+                if lone_pair(lat, lng):
+                    return a, b
         return ()
 
     def _new_key(self, key: str) -> tuple[KeyVerdict | None, int]:
@@ -369,9 +372,11 @@ class Scrubber:
 
 def _child_context(context: int, bits: int) -> int:
     if bits & CLEARS_MESSAGE:
-        context &= ~IN_MESSAGE
+        context &= ~_IN_THREAD
     elif bits & SETS_MESSAGE:
         context |= IN_MESSAGE
+    elif bits & SETS_CHANNEL:
+        context |= IN_CHANNEL
     return context | IN_PLACE if bits & SETS_PLACE else context
 
 

@@ -4,8 +4,8 @@ positions inside free text and map URLs, Plus Codes and what3words addresses.
 Privacy policy, "Handling of customer information on the website and app", 1. Information to
 obtain: GPS location information is not collected. A pair of decimals is a position only when it
 could be one and is written as precisely as a device writes it: without a place named near it,
-one of the two must exceed 90 (only a longitude can) or carry five decimals, so that scores,
-percentages and lap times ("65.1234, 66.2345") pass.
+one of the two must exceed 100 (only a longitude can, and scores and percentages stop at 100)
+or carry five decimals, so that scores, percentages and lap times ("65.1234, 66.2345") pass.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def _comma_pair(text: str) -> bool:
     match = _COMMA_PAIR.search(text, 0, MAX_FREE_TEXT)
     if match is None:
         return False
-    return in_range(float(f"{match[1]}.{match[2]}"), float(f"{match[3]}.{match[4]}"))
+    lat, lng = f"{match[1]}.{match[2]}", f"{match[3]}.{match[4]}"
+    return in_range(float(lat), float(lng)) and _precise(lat, lng, 4)
 
 
 def _nmea(text: str) -> bool:
@@ -192,11 +193,12 @@ def decimals(number: float | str) -> int:
 
 def _precise(a: float | str, b: float | str, least: int) -> bool:
     """Both written with `least` decimals, and as precisely as a device writes a position:
-    five decimals, or one of them beyond 90 (only a longitude can be)."""
+    five decimals, or one of them beyond 100 (only a longitude can be; scores and
+    percentages stop at 100)."""
     first, second = decimals(a), decimals(b)
     if min(first, second) < least:
         return False
-    return max(first, second) >= 5 or max(abs(float(a)), abs(float(b))) > 90
+    return max(first, second) >= 5 or max(abs(float(a)), abs(float(b))) > 100
 
 
 def number_pair(items: list[Any], in_place: bool) -> bool:
@@ -210,12 +212,10 @@ def number_pair(items: list[Any], in_place: bool) -> bool:
     return _precise(a, b, 3) if not in_place else min(decimals(a), decimals(b)) >= 3
 
 
-def lone_pair(a: float, b: float, in_place: bool) -> bool:
-    """Two sibling numbers (`{"x": 139.745433, "y": 35.658581}`) as a position: four decimals
-    each and in range; beside a place-like key or named like axes."""
-    if not in_range(a, b) or min(decimals(a), decimals(b)) < 4:
-        return False
-    return in_place or _precise(a, b, 4)
+def lone_pair(lat: float, lng: float) -> bool:
+    """Two sibling numbers named like axes (`{"la": 35.658581, "lo": 139.745433}`, `x`/`y`
+    under a place) as a position: in range, four decimals each."""
+    return in_range(lat, lng) and min(decimals(lat), decimals(lng)) >= 4
 
 
 def in_range(a: float, b: float) -> bool:

@@ -26,16 +26,17 @@ from gateway.policy.words import (
     BESIDE_LAT_HEADS,
     BODY_WORDS,
     CATEGORIES,
+    CHANNEL_WORDS,
     COMPOUNDS,
     CONTACT_COLUMNS,
     CONTEXT_CLEARERS,
+    CONVERSATION_WORDS,
     FLAG_WORDS,
     GENERIC_HEADS,
     HEADS,
     LOCATED_WORDS,
     LOCATION,
     MEDIA,
-    MESSAGE_CONTEXT_WORDS,
     MODIFIERS,
     NAME_WORDS,
     NEUTRALIZERS,
@@ -67,9 +68,9 @@ MAX_NAME = 64  # longest file name or slug that passes as a reference under `ima
 TEXT, SENDER, NAME, REACH, CONTACT_COLUMN, REVIEW, METADATA = 1, 2, 4, 8, 16, 32, 64
 AXIS_X, AXIS_Y, AXIS_LAT, AXIS_LNG = 128, 256, 512, 1024
 AXES = AXIS_X | AXIS_Y | AXIS_LAT | AXIS_LNG
-SETS_MESSAGE, CLEARS_MESSAGE, SETS_PLACE, BODY = 2048, 4096, 8192, 16384
-# Context bits carried down the walk: under a message thread, under a place.
-IN_MESSAGE, IN_PLACE = 1, 2
+SETS_MESSAGE, CLEARS_MESSAGE, SETS_PLACE, BODY, SETS_CHANNEL = 2048, 4096, 8192, 16384, 32768
+# Context bits carried down the walk: in a conversation, under a place, in a message channel.
+IN_MESSAGE, IN_PLACE, IN_CHANNEL = 1, 2, 4
 _AXIS_BITS = (AXIS_X, AXIS_Y, AXIS_LAT, AXIS_LNG)
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
@@ -200,8 +201,10 @@ class KeyClassifier:
             bits |= _AXIS_BITS[axis]
         if qualified or any(t in CONTEXT_CLEARERS for t in tokens):
             bits |= CLEARS_MESSAGE
-        elif any(t in MESSAGE_CONTEXT_WORDS for t in tokens):
+        elif any(t in CONVERSATION_WORDS for t in tokens):
             bits |= SETS_MESSAGE
+        elif any(t in CHANNEL_WORDS for t in tokens):
+            bits |= SETS_CHANNEL
         if not qualified and any(t in LOCATED_WORDS or HEADS.get(t) == LOCATION for t in tokens):
             bits |= SETS_PLACE
         return bits
@@ -243,8 +246,12 @@ class KeyClassifier:
     def _japanese_words(self, run: str) -> list[str]:
         if self._japanese is None:
             return [run]
-        parts = (p.strip(_PARTICLES) for p in self._japanese.split(run))
-        return [p for p in parts if p]
+        # split() alternates text between words (odd: the vocabulary words themselves, kept
+        # whole even when they start with a particle, as やりとり does).
+        parts = self._japanese.split(run)
+        return [
+            p if i % 2 else p.strip(_PARTICLES) for i, p in enumerate(parts) if p.strip(_PARTICLES)
+        ]
 
     def _judge(self, tokens: list[str]) -> KeyVerdict | None:
         if not tokens:
@@ -335,20 +342,22 @@ def harmless(value: Any, verdict: KeyVerdict) -> bool:
 _NAME = re.compile(r"[\w.-]+\.[A-Za-z0-9]{2,5}|\w+(?:[-_.]\w+)+")
 # ... unless a camera named it: DCF names (`IMG_0001`, `DSC01234`), phones' date-stamped ones.
 _CAMERA_NAME = re.compile(
-    r"[A-Za-z0-9_]{4}\d{4}|(?:img|vid|pxl|mvimg|dsc[nf]?|pano|burst|screenshot|screen[ _-]?shot"
-    r"|screen[ _-]?recording|rpreplay)(?:[ _-]|\d)|(?:photo|video|movie|pict?)[ _-]?\d{4}",
+    r"(?:[A-Za-z0-9_]{4}\d{4}|(?:img|vid|pxl|mvimg|dsc[nf]?|pano|burst|screenshot|screen[ _-]?shot"
+    r"|screen[ _-]?recording|rpreplay)[ _-]?\w|(?:photo|video|movie|pict?)[ _-]?\d{4})"
+    r"[\w .~()-]*\.(?:jpe?g|png|heic|heif|gif|webp|dng|tiff?|mov|mp4|m4v|3gp|avi|mkv|webm)",
     re.IGNORECASE,
 )
 
 
 def reference_name(value: str) -> bool:
-    """A name of hosted media, not the media: no photo fits in 64 characters without spaces.
-    Names cameras give files on the device (`IMG_0001.HEIC`) stay forbidden."""
-    return (
-        len(value) <= MAX_NAME
-        and _NAME.fullmatch(value) is not None
-        and _CAMERA_NAME.match(value) is None
-    )
+    """A name of hosted media or a caption, not the media: no photo fits in 64 characters
+    (`spring_banner.jpg`, `math-3-unit2-intro`, "Photo by Taro"). Names cameras give files
+    on the device (`IMG_0001.HEIC`) stay forbidden; paths are judged as paths."""
+    if len(value) > MAX_NAME or _CAMERA_NAME.fullmatch(value) is not None:
+        return False
+    if " " in value:
+        return "/" not in value and "\\" not in value
+    return _NAME.fullmatch(value) is not None
 
 
 def hosted(value: Any) -> bool:

@@ -80,15 +80,13 @@ def bare_text(part: str) -> bool:
 
 
 def message_list(items: list[dict[str, Any]], bits: list[int], roles: Roles) -> bool:
-    """A thread: two or more entries each with a sender and a text, or one chat turn whose
-    sender is a conversation role (`{"role": "user", "content": …}`). Reviews (a rating
-    beside the author) are public, not messages. `bits`: each entry's key roles."""
-    entries = turns = 0
-    for item, item_bits in zip(items, bits, strict=False):
-        if item_bits & SENDER and item_bits & BODY and not item_bits & REVIEW:
-            entries += 1
-            turns += _speaker(item, roles)
-    return turns >= 1 or (entries >= 2 and entries * 2 > len(bits))
+    """A conversation's turns: an entry whose sender is a conversation role (`{"role":
+    "user", "content": …}`, Gemini's `parts`). Entries with an author and a text alone may
+    be reviews, quotes or testimonials; they are messages only in a conversation (see
+    `categories.py`). `bits`: each entry's key roles."""
+    return any(
+        message_record(item, item_bits, roles) for item, item_bits in zip(items, bits, strict=False)
+    )
 
 
 def message_record(obj: dict[str, Any], bits: int, roles: Roles) -> bool:
@@ -99,5 +97,5 @@ def message_record(obj: dict[str, Any], bits: int, roles: Roles) -> bool:
 def _speaker(obj: dict[str, Any], roles: Roles) -> bool:
     for key, value in obj.items():
         if isinstance(value, str) and value.lower() in SPEAKER_ROLES and roles(key) & SENDER:
-            return any(roles(k) & BODY and isinstance(v, str) and v for k, v in obj.items())
+            return any(roles(k) & BODY and v for k, v in obj.items())
     return False

@@ -20,8 +20,10 @@ from gateway.policy.words import LOCATION
 
 SENSITIVE = "sensitive"  # the category of configured `sensitive_query_params`
 SENSITIVE_NAME = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)
-# Names that mean a position in URLs only (Google Maps `ll`, `sll`).
-URL_ONLY_NAMES = dict.fromkeys(("ll", "sll"), KeyVerdict(LOCATION, CONTENT, True, False))
+# Names that mean a position in map URLs only (Google Maps `ll`, `sll`; OpenStreetMap's marker).
+URL_ONLY_NAMES = dict.fromkeys(
+    ("ll", "sll", "mlat", "mlon"), KeyVerdict(LOCATION, CONTENT, True, False)
+)
 
 # judge("name=value", the whole query it is in) -> (decoded name, category, rule) to remove
 # the parameter, or None to keep it.

@@ -88,7 +88,7 @@ COMPOUNDS: dict[tuple[str, str], str] = {
     ("lng", "lat"): "lnglat", ("lon", "lat"): "lnglat", ("long", "lat"): "lnglat",
     ("geo", "hash"): "geohash", ("geo", "point"): "geopoint", ("geo", "loc"): "geoloc",
     ("voice", "note"): "voicenote", ("voice", "mail"): "voicemail",
-    ("voice", "message"): "voicemessage",
+    ("voice", "message"): "voicemessage", ("chat", "room"): "chatroom",
 }  # fmt: skip
 # Joined lower-case words ("gpslatitude") end in these long nouns often enough to check.
 SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", "coordinate",
@@ -97,9 +97,13 @@ SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", 
 # --- roles: what a key is inside a record, and what it says about everything under it -------
 
 # A field holding a message's text, as a chat turn or an SMS row holds it ...
-BODY_WORDS = _set("text body content html msg message plaintext markdown mrkdwn 本文 内容 テキスト")
-# ... and more fields of free text: under a message thread they are the message too.
-TEXT_WORDS = BODY_WORDS | _set("snippet preview transcription description draft bigtext 文面 文章")
+BODY_WORDS = _set(
+    "text body content html msg message part plaintext markdown mrkdwn 本文 内容 テキスト"
+)
+# ... and more fields of free text: in a conversation they are the message too.
+TEXT_WORDS = BODY_WORDS | _set(
+    "snippet preview transcription description draft bigtext comment 文面 文章 コメント"
+)
 # Who wrote a message.
 SENDER_WORDS = _set("role author from sender nick nickname speaker 送信者 差出人 発言者 投稿者")
 SPEAKER_ROLES = _set("user assistant system customer agent bot human ai model operator")
@@ -120,22 +124,26 @@ CONTACT_COLUMNS = _set(
 REVIEW_WORDS = _set("rating stars star score review")
 # Axis names of a point: `x`/`y` only where a place is meant, the others on their own.
 AXIS_NAMES = {"x": 0, "y": 1, "la": 2, "lt": 2, "lo": 3, "ln": 3, "lg": 3}
-# An ancestor named like this makes its text fields messages...
-MESSAGE_CONTEXT_WORDS = _set(
-    "message msg chat sms mms dm imessage conversation inbox reply comment ticket transcript "
-    "thread talk room aps notification email mail voicenote voicemail voicemessage inquiry "
-    "enquiry メッセージ チャット トーク 会話 受信箱 返信 コメント やりとり 問い合わせ 問合せ "
-    "メール 通知 ショートメッセージ ダイレクトメッセージ"
+# An ancestor naming a conversation makes its text fields messages ...
+CONVERSATION_WORDS = _set(
+    "message msg chat chatroom sms mms dm imessage conversation inbox reply comment ticket "
+    "thread talk voicenote voicemail voicemessage inquiry enquiry "
+    "メッセージ チャット トーク 会話 受信箱 返信 コメント やりとり 問い合わせ 問合せ "
+    "ショートメッセージ ダイレクトメッセージ"
 )
+# ... one naming a place or channel that carries messages, only their bodies (a room's
+# description or a marketing push's title is the company's text). An event's name counts so.
+CHANNEL_WORDS = _set("room aps notification 通知")
 # ... unless a nearer one makes them the company's own words.
 CONTEXT_CLEARERS = _set(
     "campaign marketing promo promotion ad ads banner error err warning validation system "
     "exception template placeholder welcome onboarding tutorial faq hint tooltip toast "
     "エラー システム 広告 キャンペーン お知らせ"
 )
-# An ancestor named like this makes a pair of numbers under it a position.
+# An ancestor named like this makes `x`/`y` under it a position (`position` and `point` are
+# as often a place on the screen).
 LOCATED_WORDS = _set(
-    "location geo loc position place center centre fix pin point spot marker where "
+    "location geo loc place center centre fix pin spot marker where "
     "位置 場所 所在地 ロケーション 地点 中心"
 )
 
