@@ -91,11 +91,11 @@ def message_list(items: list[dict[str, Any]], bits: list[int], roles: Roles) -> 
 
 def message_record(obj: dict[str, Any], bits: int, roles: Roles) -> bool:
     """One chat turn: a text beside a conversation role (`user`, `assistant`, `agent` …)."""
-    return bool(bits & SENDER and bits & BODY) and not bits & REVIEW and _speaker(obj, roles)
+    return bool(bits & SENDER) and not bits & REVIEW and _speaker(obj, roles)
 
 
 def _speaker(obj: dict[str, Any], roles: Roles) -> bool:
     for key, value in obj.items():
         if isinstance(value, str) and value.lower() in SPEAKER_ROLES and roles(key) & SENDER:
-            return any(roles(k) & BODY and v for k, v in obj.items())
+            return any((roles(k) & BODY or k == "parts") and v for k, v in obj.items())
     return False

@@ -71,7 +71,7 @@ class TextScanner:
         if first in "hH" and (text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)):
             found = self.url(text, allowed, nesting)
         else:
-            relative = (first == "?" and "=" in text) or (first == "/" and "?" in text)
+            relative = (first == "?" and "=" in text) or first == "/"
             shape = string_shape(text, free_text=not relative)
             if shape is not None:
                 return None if shape[0] in allowed else shape

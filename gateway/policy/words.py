@@ -98,7 +98,7 @@ SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", 
 
 # A field holding a message's text, as a chat turn or an SMS row holds it ...
 BODY_WORDS = _set(
-    "text body content html msg message part plaintext markdown mrkdwn 本文 内容 テキスト"
+    "text body content html msg message plaintext markdown mrkdwn 本文 内容 テキスト"
 )
 # ... and more fields of free text: in a conversation they are the message too.
 TEXT_WORDS = BODY_WORDS | _set(

@@ -610,6 +610,96 @@ ORDINARY: list[tuple[str, dict[str, Any]]] = [
             app,
         ),
     ),
+    # Look-alikes of the notations and records the detectors learnt after the review.
+    (
+        "zero-padded ids beside names",
+        track(
+            "Order Completed",
+            {"products": [product(1, product_id="000000050000"), product(2, sku="0000303900")]},
+        ),
+    ),
+    (
+        "screen positions and scores",
+        track(
+            "Heatmap Click",
+            {
+                "click_position": {"x": 56.78125, "y": 42.890625},
+                "touch_point": [12.3456, 45.6789],
+                "scores": "82.1234, 91.5678",
+                "laps": "65.1234, 66.2345",
+                "progress": [45.123, 78.456],
+                "segment": [12.345, 67.891],
+            },
+        ),
+    ),
+    (
+        "campaign texts in message-named events",
+        track(
+            "Push Notification Received",
+            {"campaign": {"name": "spring", "medium": "push", "content": "Invite a friend"}},
+            app,
+        ),
+    ),
+    (
+        "email campaign",
+        track("Email Delivered", {"email_subject": "新学期のお知らせ", "preview_text": "20% off"}),
+    ),
+    (
+        "lesson transcript and descriptions",
+        track(
+            "Lesson Viewed",
+            {
+                "lesson": {"transcript": [{"start": 1.5, "text": "Today: fractions"}]},
+                "room": {"type": "twin", "description": "Ocean view"},
+                "books": [
+                    {"title": "Kokoro", "author": "Natsume Soseki", "description": "A novel"},
+                    {"title": "Rashomon", "author": "Akutagawa", "description": "Stories"},
+                ],
+            },
+            app,
+        ),
+    ),
+    (
+        "media names, captions, flags and metadata",
+        track(
+            "Banner Shown",
+            {
+                "banner": {"id": "b-1", "image": "spring_banner.jpg"},
+                "video": "math-3-unit2-intro",
+                "photo": "Photo by Taro Yamada",
+                "画像": "なし",
+                "message": {"id": "m-99", "type": "sticker", "length": 12},
+                "support_chat": "offline",
+                "preferred_contact": "email",
+            },
+            app,
+        ),
+    ),
+    (
+        "hotlines and own addresses",
+        track(
+            "Help Viewed",
+            {
+                "hotlines": ["0120-924-721", "0120-700-779", "03-5860-7565"],
+                "addresses": {
+                    "billing": {"name": "Hanako", "phone": "090-1234-5678"},
+                    "shipping": {"name": "Hanako", "phone": "090-1234-5678"},
+                },
+            },
+        ),
+    ),
+    (
+        "tokens and reprs",
+        track(
+            "Signed In",
+            {
+                "session_hint": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc",
+                "debug": "{'step': 2, 'ok': True}",
+                "build": "5.2.1+20260501",
+                "support": "mailto:support@example.com?subject=Order%205031",
+            },
+        ),
+    ),
 ]
 
 
@@ -849,6 +939,108 @@ FORBIDDEN: list[Case] = [
         "stringified params",
         track("share", {"params": '{"method": "line", "gps": {"lat": 35.6812}}'}, app),
         ("properties.params", L),
+    ),
+    # Notations and records the detectors learnt after the review.
+    case(
+        "axes under a place",
+        track("Map Moved", {"fix": {"x": 139.745433, "y": 35.658581, "acc": 5}}, app),
+        ("properties.fix.x", L),
+        ("properties.fix.y", L),
+    ),
+    case(
+        "positions in text",
+        track(
+            "Debug",
+            {
+                "nmea": "$GPGGA,093012.00,3539.51486,N,13944.72598,E,1,08,0.9,40.2,M",
+                "note": "Meet at 8Q7XJPR2+FG",
+                "memo": "３５．６５８５８１，１３９．７４５４３３",
+                "payload": "{'lat': 35.658581, 'lng': 139.745433}",
+                "ok": "fine",
+            },
+            app,
+        ),
+        ("properties.nmea", L),
+        ("properties.note", L),
+        ("properties.memo", L),
+        ("properties.payload", L),
+    ),
+    case(
+        "map links",
+        page("https://www.google.com/maps/@35.658581%2C139.745433%2C17z"),
+        ("context.page.url", L),
+        ("context.page.path", L),
+    ),
+    case(
+        "a conversation",
+        track(
+            "Support Chat Closed",
+            {
+                "conversation_id": "123",
+                "conversation_parts": [{"part_type": "comment", "body": "<p>See you</p>"}],
+                "ticket": {"subject": "Refund", "description": "Charged twice"},
+            },
+        ),
+        ("properties.conversation_parts[0].body", M),
+        ("properties.ticket.description", M),
+    ),
+    case(
+        "chat turns and messaging links",
+        track(
+            "Assistant Used",
+            {
+                "history": [{"role": "user", "content": "My son has a fever"}],
+                "share": "sms:+819012345678?&body=See%20you",
+                "link": "https://wa.me/819012345678?text=See%20you&src=app",
+            },
+            app,
+        ),
+        ("properties.history", M),
+        ("properties.share", M),
+        ("properties.link?text", M),
+    ),
+    case(
+        "a contact picked, by id, by value",
+        track(
+            "Contacts Used",
+            {
+                "picked": {
+                    "givenName": "Taro",
+                    "phoneNumbers": [{"label": "_$!<Mobile>!$_", "value": "090-1111-2222"}],
+                },
+                "friends": {
+                    "c1": {"name": "Taro", "phone": "090-1111-2222"},
+                    "c2": {"name": "Jiro", "phone": "080-3333-4444"},
+                },
+                "rows": [
+                    {"display_name": "Taro", "data1": "090-1111-2222"},
+                    {"display_name": "Jiro", "data1": "080-3333-4444"},
+                ],
+                "invitees": "090-1111-2222,080-3333-4444,070-5555-6666",
+            },
+            app,
+        ),
+        ("properties.picked", C),
+        ("properties.friends", C),
+        ("properties.rows", C),
+        ("properties.invitees", C),
+    ),
+    case(
+        "media in other encodings",
+        track(
+            "Upload",
+            {
+                "src": "image/jpeg;base64," + JPEG_B64,
+                "head": "0x" + base64.b64decode(JPEG_B64).hex(),
+                "asset": "F2A9B3C1-0D4E-4F5A-8B6C-7D8E9F0A1B2C/L0/001",
+                "bytes_": [b - 256 if b > 127 else b for b in base64.b64decode(JPEG_B64)[:20]],
+            },
+            app,
+        ),
+        ("properties.src", P),
+        ("properties.head", P),
+        ("properties.asset", P),
+        ("properties.bytes_", P),
     ),
 ]
 
