@@ -20,6 +20,9 @@ from gateway.privacy.preferences import (
 from gateway.runtime import Runtime
 from gateway.store.types import ConsentChange
 
+# Which of a subject's keys carries its consent log: the device's, then the person's.
+LOG_ORDER = {"a_": 0, "u_": 1, "d_": 2}
+
 
 @dataclass(frozen=True, slots=True)
 class Device:
@@ -85,7 +88,9 @@ class PrivacyService:
         """Apply a change to the state under each of `keys` (atomically in the store, so
         concurrent changes keep each other's choices), log it, and drop not-yet-delivered
         payloads it no longer allows."""
-        results = await self._apply(keys, lambda state: apply_update(state, update), source)
+        results = await self._apply(
+            keys, lambda state: apply_update(merge_preferences([state]), update), source
+        )
         after = merge_preferences(a for _, a in results.values())
         refused = refused_destinations(after, self._needs)
         if refused:
@@ -96,13 +101,20 @@ class PrivacyService:
         self, keys: Sequence[str], change: Callable[[dict[str, Any]], dict[str, Any]], source: str
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         version = self.runtime.config.policy.version
+        # A data-subject request names an identifier of unknown kind (three keys): the
+        # change goes to the keys that already hold the subject's choices, and is logged
+        # there once; only a subject with none yet gets all three.
+        existing = await self.runtime.store.preferences.get_many(keys)
+        targets = [k for k in keys if k in existing] or list(keys)
+        logged = min(targets, key=lambda k: LOG_ORDER.get(k[:2], 9))
 
-        def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange:
-            return ConsentChange(
-                time.time(), key, _loggable(before), _loggable(after), source, version
-            )
+        def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange | None:
+            if key != logged:
+                return None
+            shown = (_loggable(merge_preferences([before])), _loggable(merge_preferences([after])))
+            return ConsentChange(time.time(), key, *shown, source, version)
 
-        return await self.runtime.store.preferences.change(keys, change, log)
+        return await self.runtime.store.preferences.change(targets, change, log)
 
     async def _forget(
         self, keys: Sequence[str], destinations: Sequence[str] | None
@@ -158,7 +170,9 @@ class PrivacyService:
     async def suspend(self, identifier: str, kind: str, on: bool) -> dict[str, Any]:
         """`use`: events are dropped at the edge; `provision`: accepted, forwarded nowhere."""
         keys = self.identifier_keys(identifier)
-        await self._apply(keys, lambda state: {**state, f"suspend_{kind}": on}, "dsar")
+        await self._apply(
+            keys, lambda state: {**merge_preferences([state]), f"suspend_{kind}": on}, "dsar"
+        )
         pending, dead = await self._forget(keys, None) if on else (0, 0)
         return {
             "suspended": kind,

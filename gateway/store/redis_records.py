@@ -141,7 +141,7 @@ class RedisPreferences:
         self,
         subject_keys: Sequence[str],
         apply: Callable[[dict[str, Any]], dict[str, Any]],
-        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange | None],
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         out = {}
         for key in subject_keys:
@@ -152,7 +152,7 @@ class RedisPreferences:
         self,
         key: str,
         apply: Callable[[dict[str, Any]], dict[str, Any]],
-        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange | None],
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """WATCH, read, MULTI write: the state and its log share a hash slot, so this is one
         transaction even on a cluster; a concurrent change makes it start over."""
@@ -167,7 +167,8 @@ class RedisPreferences:
                     entry = log(key, before, after)
                     pipe.multi()
                     pipe.set(state_key, orjson.dumps(after))
-                    pipe.rpush(log_key, orjson.dumps(entry.as_dict()))
+                    if entry is not None:
+                        pipe.rpush(log_key, orjson.dumps(entry.as_dict()))
                     await pipe.execute()
                     break
                 except redis_errors.WatchError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ class SqlitePreferences:
         self,
         subject_keys: Sequence[str],
         apply: Callable[[dict[str, Any]], dict[str, Any]],
-        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange | None],
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         def op(conn: sqlite3.Connection) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             out = {}
@@ -114,8 +115,9 @@ class SqlitePreferences:
                 before = orjson.loads(row[0]) if row else {}
                 after = apply(before)
                 entry = log(key, before, after)
-                _upsert(conn, [key], orjson.dumps(after), entry.at)
-                _append(conn, entry)
+                _upsert(conn, [key], orjson.dumps(after), time.time())
+                if entry is not None:
+                    _append(conn, entry)
                 out[key] = (before, after)
             return out
 

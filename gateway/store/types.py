@@ -193,11 +193,11 @@ class Preferences(Protocol):
         self,
         subject_keys: Sequence[str],
         apply: Callable[[dict[str, Any]], dict[str, Any]],
-        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange],
+        log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange | None],
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         """For each key, atomically: read its state, store `apply(state)` and append
-        `log(key, before, after)` — concurrent changes never lose one another's choices.
-        Returns each key's (before, after)."""
+        `log(key, before, after)` unless that is None — concurrent changes never lose one
+        another's choices. Returns each key's (before, after)."""
         ...
 
     async def delete(self, subject_keys: Sequence[str]) -> int: ...
