@@ -220,11 +220,23 @@ def deep_dicts(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def coordinates(draw: st.DrawFn) -> tuple[float, float]:
+    """A position as a device writes it: five or six decimals (four-decimal pairs under 100
+    pass on purpose: they are as often scores; see gateway/policy/coordinates.py)."""
+
     def degree(limit: int) -> float:
-        micro = draw(st.integers(1_000_000, limit * 1_000_000 - 1).filter(lambda n: n % 1000))
+        micro = draw(st.integers(1_000_000, limit * 1_000_000 - 1).filter(lambda n: n % 100))
         return micro / 1_000_000 * draw(st.sampled_from([1, -1]))
 
     return degree(89), degree(179)
+
+
+def nmea(lat: float, lng: float) -> str:
+    def part(value: float, width: int) -> str:
+        degrees = int(abs(value))
+        return f"{degrees:0{width}d}{(abs(value) - degrees) * 60:07.4f}"
+
+    north, east = "N" if lat >= 0 else "S", "E" if lng >= 0 else "W"
+    return f"$GPGGA,093012.00,{part(lat, 2)},{north},{part(lng, 3)},{east},1,08,0.9"
 
 
 @dataclass
@@ -259,7 +271,21 @@ def shaped_values(draw: st.DrawFn) -> Injection:
         Injection(f"assets-library://asset/asset.JPG?id={marker}", [marker]),
         Injection(f"file:///var/mobile/Media/DCIM/100APPLE/{marker}.HEIC", [marker]),
         Injection(orjson.dumps({"n": marker, "gps": {"lat": lat}}).decode(), [marker]),
-    ]
+        # Notations learnt after the adversarial review.
+        Injection(nmea(lat, lng), [nmea(lat, lng)[17:27]]),
+        Injection(f"{{'lat': {lat!r}, 'lng': {lng!r}, 'n': '{marker}'}}", [marker]),
+        Injection(f'fix: {{"latitude": {lat!r}, "longitude": {lng!r}}} {marker}', [marker]),
+        Injection(base64.urlsafe_b64encode(orjson.dumps({"lat": lat, "m": marker})).decode(),
+                  [base64.urlsafe_b64encode(orjson.dumps({"lat": lat, "m": marker})).decode()]),
+        Injection(f"sms:+8190{marker[2:-2]}?body=see%20you%20{marker}", [marker]),
+        Injection(f"mailto:a@example.com?subject=x&body={marker}", [marker]),
+        Injection(f"Card:\nBEGIN:VCARD\nFN:{marker}\nEND:VCARD", [marker]),
+        Injection("image/jpeg;base64," + b64, [b64[:40]]),
+        Injection("0x" + payload.hex(), [payload.hex()[:40]]),
+        Injection(f"/storage/emulated/0/Pictures/{marker}.png", [marker]),
+        Injection(f"C:\\Users\\x\\Pictures\\{marker}.jpg", [marker]),
+        Injection([{"role": "user", "content": marker}], [marker]),
+    ]  # fmt: skip
     return draw(st.sampled_from(choices))
 
 
