@@ -22,7 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from gateway.policy.contacts import CONTACT_LIST, CONTACT_RECORD, address_book, contact_record
+from gateway.policy.contacts import (
+    CONTACT_LIST,
+    CONTACT_RECORD,
+    MAX_ENTRIES,
+    address_book,
+    contact_list,
+    contact_record,
+)
 from gateway.policy.coordinates import COORDINATES, Shape, lone_pair
 from gateway.policy.keys import (
     AXES,
@@ -44,7 +51,7 @@ from gateway.policy.keys import (
     SETS_PLACE,
     TEXT,
     KeyClassifier,
-    KeyVerdict,
+    KeyEntry,
 )
 from gateway.policy.messages import (
     IN_THREAD,
@@ -56,7 +63,7 @@ from gateway.policy.messages import (
 from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape, string_shape
 from gateway.policy.texts import Rewrite, TextScanner
 from gateway.policy.urls import ParamNames
-from gateway.policy.words import CATEGORIES, LOCATION, MESSAGE_CONTENT
+from gateway.policy.words import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
@@ -64,7 +71,6 @@ KNOWN_PATH = "known_path"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 PAGE_SEARCH_PATHS = ("context.page.search", "properties.search")  # Segment's page fields
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
-_CONTEXT_ROLES = SETS_MESSAGE | SETS_CHANNEL | CLEARS_MESSAGE | SETS_PLACE
 _IN_THREAD = IN_MESSAGE | IN_CHANNEL
 
 Chain: TypeAlias = "tuple[Chain, str | int] | None"
@@ -102,6 +108,7 @@ class _Scan:
     out: list[Removal]
     nesting: int = 0  # URLs and embedded texts above this one
     named: int = 0  # the context the event's name gives `properties`
+    seen: int = 0  # the key roles of the dict scanned last (for the list holding it)
 
 
 class _Changes:
@@ -186,48 +193,48 @@ class Scrubber:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         keys, allowed, out = self._keys, scan.allowed, scan.out
         cache = keys.cache
-        texts = self._texts
+        texts, nesting = self._texts, scan.nesting
         clean, changes = texts.clean.get(allowed, _NONE), None
         mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
-            if node is not None and (settled := self._special(node, chain, key, allowed, out)):
-                if settled is _DROP:
-                    (changes := changes or _Changes()).drop(key)
+            if (
+                node is not None
+                and (settled := self._special(node, chain, key, obj, scan)) is not None
+            ):
+                if settled is not _KEEP:
+                    (changes := changes or _Changes()).record(key, settled)
                 continue
             entry = cache.get(key)
-            verdict, bits = entry if entry is not None else self._new_key(key)
-            seen |= bits
+            verdict, bits, effects = entry if entry is not None else self._new_key(key)
             if verdict is not None and verdict.category not in allowed:
                 rule = keys.condemns(verdict, value, obj)
                 if rule is not None:
                     out.append(Removal(_render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
-            if (
-                context & _IN_THREAD
-                and bits & (TEXT if context & IN_MESSAGE else BODY)
-                and self._in_thread(value, allowed)
-            ):
-                out.append(Removal(_render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
-                (changes := changes or _Changes()).drop(key)
-                continue
+            if bits:
+                seen |= bits
+                if (
+                    context & _IN_THREAD
+                    and bits & (TEXT if context & IN_MESSAGE else BODY)
+                    and self._in_thread(value, allowed)
+                ):
+                    out.append(Removal(_render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
+                    (changes := changes or _Changes()).drop(key)
+                    continue
             kind = type(value)
             if kind is str:
-                if len(value) < MIN_LENGTH:
-                    continue
-                if node is not None and node.routed and (route := _page_route(obj, value)):
-                    found = texts.url(value, allowed, scan.nesting, route)
-                elif hash(value) in clean:
-                    continue
-                else:
-                    found = texts.text(value, allowed, scan.nesting)
-                if found:
+                if (
+                    len(value) >= MIN_LENGTH
+                    and hash(value) not in clean
+                    and (found := texts.text(value, allowed, nesting))
+                ):
                     (changes := changes or _Changes()).record(
                         key, self._apply(found, chain, key, out)
                     )
             elif (kind is dict or kind is list) and value:
-                inner = _child_context(context, bits) if bits & _CONTEXT_ROLES else context
+                inner = _child_context(context, effects) if effects else context
                 if node is not None:
                     inner |= scan.named if node.named else 0
                     below = node.children or None
@@ -239,6 +246,7 @@ class Scrubber:
                     (changes := changes or _Changes()).drop(key)
         if changes is not None:
             changes.apply(obj)
+        scan.seen = seen
         if depth and (seen & _RECORD_ROLES or children >= 2):
             return self._record(obj, chain, scan, (seen, context, children), mark)
         return None
@@ -289,36 +297,58 @@ class Scrubber:
                     return a, b
         return ()
 
-    def _new_key(self, key: str) -> tuple[KeyVerdict | None, int]:
+    def _new_key(self, key: str) -> KeyEntry:
         """Judge a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
         is removed with its value."""
         data = key_data(key)
         return self._keys.lookup(key) if data is None else self._keys.lookup(key, data)
 
     def _special(
-        self, node: _Node, chain: Chain, key: str, allowed: frozenset[str], out: list[Removal]
+        self, node: _Node, chain: Chain, key: str, obj: dict[str, Any], scan: _Scan
     ) -> Any:
-        """A configured path settles the key: _KEEP (trusted), _DROP (known path), else None."""
+        """A configured path settles the key: _KEEP (trusted, or a page's search judged), _DROP
+        (a known path, or a page's search dropped), a rewritten search; else None."""
         if node.trusted:
             return _KEEP
-        if node.category is None or node.category in allowed:
+        if node.routed:
+            value = obj[key]
+            if type(value) is str and value and (route := _page_route(obj, value)):
+                found = self._texts.url(value, scan.allowed, scan.nesting, route)
+                return self._apply(found, chain, key, scan.out) if found else _KEEP
             return None
-        out.append(Removal(_render(chain, key), node.category, KNOWN_PATH))
+        if node.category is None or node.category in scan.allowed:
+            return None
+        scan.out.append(Removal(_render(chain, key), node.category, KNOWN_PATH))
         return _DROP
 
-    def _list(self, items: list[Any], chain: Chain, scan: _Scan, depth: int, context: int) -> None:
+    def _list(
+        self, items: list[Any], chain: Chain, scan: _Scan, depth: int, context: int
+    ) -> Shape | None:
+        """Scan a list's items; return a shape when the list as a whole is forbidden data:
+        entries of other people with a way to reach them (an address book, whatever its
+        name), judged on the entries as walked."""
         if depth > MAX_DEPTH:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         drops: set[int] = set()
-        texts, allowed = self._texts, scan.allowed
+        texts, allowed, nesting, mark = self._texts, scan.allowed, scan.nesting, len(scan.out)
         clean = texts.clean.get(allowed, _NONE)
+        entries: list[dict[str, Any]] = []
+        roles: list[int] = []
         for index, item in enumerate(items):
             kind = type(item)
-            if kind is str:
+            if kind is dict:
+                if not item:
+                    continue
+                if self._container(item, chain, index, None, scan, depth, context) is _DROP:
+                    drops.add(index)
+                if index < MAX_ENTRIES:
+                    entries.append(item)
+                    roles.append(scan.seen)
+            elif kind is str:
                 if (
                     len(item) >= MIN_LENGTH
                     and hash(item) not in clean
-                    and (found := texts.text(item, allowed, scan.nesting))
+                    and (found := texts.text(item, allowed, nesting))
                 ):
                     result = self._apply(found, chain, index, scan.out)
                     if result is _DROP:
@@ -326,13 +356,22 @@ class Scrubber:
                     else:
                         items[index] = result
             elif (
-                (kind is dict or kind is list)
+                kind is list
                 and item
                 and self._container(item, chain, index, None, scan, depth, context) is _DROP
             ):
                 drops.add(index)
+        if (
+            len(entries) >= 2
+            and len(entries) == min(len(items), MAX_ENTRIES)
+            and CONTACTS not in allowed
+            and contact_list(entries, roles)
+        ):
+            del scan.out[mark:]  # the list goes whole: what went from inside it is not reported
+            return CONTACT_LIST
         if drops:
             items[:] = [item for index, item in enumerate(items) if index not in drops]
+        return None
 
     def _container(
         self,
@@ -348,10 +387,9 @@ class Scrubber:
         if isinstance(value, dict):
             shape = self._dict(value, (parent, key), trie, scan, depth + 1, context)
         else:
-            shape = list_shape(value, bool(context & IN_PLACE), self._keys)
+            shape = list_shape(value, bool(context & IN_PLACE))
             if shape is None or shape[0] in scan.allowed:
-                self._list(value, (parent, key), scan, depth + 1, context)
-                return _KEEP
+                shape = self._list(value, (parent, key), scan, depth + 1, context)
         if shape is None:
             return _KEEP
         scan.out.append(Removal(_render(parent, key), shape[0], shape[1]))

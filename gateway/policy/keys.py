@@ -72,6 +72,9 @@ SETS_MESSAGE, CLEARS_MESSAGE, SETS_PLACE, BODY, SETS_CHANNEL = 2048, 4096, 8192,
 # Context bits carried down the walk: in a conversation, under a place, in a message channel.
 IN_MESSAGE, IN_PLACE, IN_CHANNEL = 1, 2, 4
 _AXIS_BITS = (AXIS_X, AXIS_Y, AXIS_LAT, AXIS_LNG)
+# The roles a key plays inside a record (most keys play none); the other bits are its effects
+# on what is under it, and METADATA.
+RECORD_ROLES = TEXT | SENDER | NAME | REACH | CONTACT_COLUMN | REVIEW | AXES | BODY
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*")
@@ -97,6 +100,8 @@ def _verdict(category: str, action: int, named: bool = False) -> KeyVerdict:
 
 
 MISSING = KeyVerdict("", 0, numeric=False, hosted_ok=False)
+# (verdict, roles in a record, effects on what is under the key)
+KeyEntry = tuple[KeyVerdict | None, int, int]
 
 
 class KeyClassifier:
@@ -106,8 +111,8 @@ class KeyClassifier:
         self._heads = dict(HEADS)
         self._vocab = set(VOCABULARY)
         self._exact: dict[tuple[str, ...], str] = {}
-        # (verdict, role bits) by raw key; hot loops read it directly and call lookup() on a miss.
-        self.cache: dict[str, tuple[KeyVerdict | None, int]] = {}
+        # By raw key; hot loops read it directly and call lookup() on a miss.
+        self.cache: dict[str, KeyEntry] = {}
         extra = {c: [_nfkc(n).lower() for n in names] for c, names in extra_key_names.items()}
         unknown = sorted(set(extra) - set(CATEGORIES))
         if unknown:
@@ -130,29 +135,28 @@ class KeyClassifier:
         return self.lookup(key)[0]
 
     def roles(self, key: str) -> int:
-        """The role bits of `key` (TEXT, SENDER, NAME ... SETS_MESSAGE, SETS_PLACE)."""
-        return self.lookup(key)[1]
+        """All role bits of `key` (TEXT, SENDER, NAME ... METADATA, SETS_MESSAGE ...)."""
+        _, record, effects = self.lookup(key)
+        return record | effects
 
     def roles_of(self, keys: Iterable[str]) -> int:
         """The role bits of all these keys (an entry's)."""
-        cache, bits = self.cache, 0
+        bits = 0
         for key in keys:
-            entry = cache.get(key)
-            bits |= entry[1] if entry is not None else self.lookup(key)[1]
+            bits |= self.roles(key)
         return bits
 
-    def lookup(
-        self, key: str, verdict: KeyVerdict | None = MISSING
-    ) -> tuple[KeyVerdict | None, int]:
-        """`key`'s verdict and roles, cached; the cache is emptied when full (real events
-        reuse few keys). A caller that judged the key itself (a key that is data) passes
-        its verdict."""
+    def lookup(self, key: str, verdict: KeyVerdict | None = MISSING) -> KeyEntry:
+        """`key`'s verdict, its roles in a record and its effects on what is under it,
+        cached; the cache is emptied when full (real events reuse few keys). A caller that
+        judged the key itself (a key that is data) passes its verdict."""
         entry = self.cache.get(key)
         if entry is None or verdict is not MISSING:
             tokens = self.tokens(key)
             if verdict is MISSING:
                 verdict = self._judge(tokens)
-            entry = (verdict, self._roles(key, tokens))
+            bits = self._roles(key, tokens)
+            entry = (verdict, bits & RECORD_ROLES, bits & ~RECORD_ROLES)
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = entry

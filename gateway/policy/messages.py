@@ -20,7 +20,6 @@ from gateway.policy.words import MESSAGE_CONTENT, SPEAKER_ROLES
 
 Shape = tuple[str, str]  # (category, rule)
 Roles = Callable[[str], int]
-MESSAGE_LIST: Shape = (MESSAGE_CONTENT, "value:message_list")
 MESSAGE_RECORD: Shape = (MESSAGE_CONTENT, "value:message_record")
 MESSAGE_URI: Shape = (MESSAGE_CONTENT, "value:message_uri")
 MAX_ENTRIES = 20
@@ -77,16 +76,6 @@ def free_text(text: str) -> bool:
 def bare_text(part: str) -> bool:
     """A query part without `=` that is a sentence (`line.me/R/msg/text/?Meet%20me…`)."""
     return "=" not in part and free_text(unquote_plus(part))
-
-
-def message_list(items: list[dict[str, Any]], bits: list[int], roles: Roles) -> bool:
-    """A conversation's turns: an entry whose sender is a conversation role (`{"role":
-    "user", "content": …}`, Gemini's `parts`). Entries with an author and a text alone may
-    be reviews, quotes or testimonials; they are messages only in a conversation (see
-    `categories.py`). `bits`: each entry's key roles."""
-    return any(
-        message_record(item, item_bits, roles) for item, item_bits in zip(items, bits, strict=False)
-    )
 
 
 def message_record(obj: dict[str, Any], bits: int, roles: Roles) -> bool:

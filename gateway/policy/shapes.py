@@ -19,9 +19,7 @@ from typing import Any
 
 from gateway.policy.contacts import (
     CONTACT_LIST,
-    MAX_ENTRIES,
     VCARD,
-    contact_list,
     jcard,
     reach_list,
     reach_string,
@@ -40,7 +38,7 @@ from gateway.policy.coordinates import (
     plus_code,
     what3words,
 )
-from gateway.policy.keys import KEY_DATA, NAME, SENDER, KeyClassifier, KeyVerdict
+from gateway.policy.keys import KEY_DATA, KeyVerdict
 from gateway.policy.media import (
     B64_PREFIXES,
     HEX_MEDIA_STARTS,
@@ -57,7 +55,7 @@ from gateway.policy.media import (
     percent_encoded_media,
     photokit_id,
 )
-from gateway.policy.messages import MESSAGE_LIST, message_list, message_uri
+from gateway.policy.messages import message_uri
 
 MIN_LENGTH = 6  # shorter strings carry no shape ("geo:1,2" is the shortest)
 
@@ -153,39 +151,21 @@ def key_data(name: str) -> KeyVerdict | None:
     return KeyVerdict(shape[0], KEY_DATA, numeric=True, hosted_ok=False, rule=shape[1])
 
 
-def list_shape(items: list[Any], in_place: bool, keys: KeyClassifier) -> Shape | None:
-    """(category, rule) when a JSON array is a coordinate pair, the bytes of a media file, a
-    list of other people's contact entries (an address book under any key name), a thread of
-    messages, a jCard, or three or more phone numbers or emails."""
+def list_shape(items: list[Any], in_place: bool) -> Shape | None:
+    """(category, rule) when a JSON array of scalars is a coordinate pair, the bytes of a
+    media file, a jCard, or three or more phone numbers or emails. (Lists of entries are
+    judged as the walk reaches them: see `categories.py`.)"""
     size = len(items)
     kind = type(items[0])
     if 2 <= size <= 3 and kind is float:
         return COORDINATES if number_pair(items, in_place) else None
     if size >= 16 and kind is int:
         return MEDIA_BYTES if media_bytes(items) else None
-    if kind is dict:
-        return _entries_shape(items, keys)
     if kind is str:
         if jcard(items):
             return VCARD
         if size >= 3 and reach_list(items):
             return CONTACT_LIST
-    return None
-
-
-def _entries_shape(items: list[Any], keys: KeyClassifier) -> Shape | None:
-    sample = items[:MAX_ENTRIES] if len(items) > MAX_ENTRIES else items
-    bits, every = [], 0
-    for item in sample:
-        if type(item) is not dict:
-            return None
-        item_bits = keys.roles_of(item)
-        bits.append(item_bits)
-        every |= item_bits
-    if every & NAME and len(sample) >= 2 and contact_list(sample, bits):
-        return CONTACT_LIST
-    if every & SENDER and message_list(sample, bits, keys.roles):
-        return MESSAGE_LIST
     return None
 
 

@@ -97,9 +97,7 @@ SUFFIXES = ("latitude", "longitude", "geolocation", "phonebook", "addressbook", 
 # --- roles: what a key is inside a record, and what it says about everything under it -------
 
 # A field holding a message's text, as a chat turn or an SMS row holds it ...
-BODY_WORDS = _set(
-    "text body content html msg message plaintext markdown mrkdwn 本文 内容 テキスト"
-)
+BODY_WORDS = _set("text body content html msg message plaintext markdown mrkdwn 本文 内容 テキスト")
 # ... and more fields of free text: in a conversation they are the message too.
 TEXT_WORDS = BODY_WORDS | _set(
     "snippet preview transcription description draft bigtext comment 文面 文章 コメント"
@@ -126,11 +124,11 @@ REVIEW_WORDS = _set("rating stars star score review")
 AXIS_NAMES = {"x": 0, "y": 1, "la": 2, "lt": 2, "lo": 3, "ln": 3, "lg": 3}
 # An ancestor naming a conversation makes its text fields messages ...
 CONVERSATION_WORDS = _set(
-    "message msg chat chatroom sms mms dm imessage conversation inbox reply comment ticket "
-    "thread talk voicenote voicemail voicemessage inquiry enquiry "
-    "メッセージ チャット トーク 会話 受信箱 返信 コメント やりとり 問い合わせ 問合せ "
+    "message msg chat chatroom sms mms dm imessage conversation inbox reply ticket thread talk "
+    "voicenote voicemail voicemessage inquiry enquiry "
+    "メッセージ チャット トーク 会話 受信箱 返信 やりとり 問い合わせ 問合せ "
     "ショートメッセージ ダイレクトメッセージ"
-)
+)  # not `comment`: an order's or a form's comment is no conversation (a ticket's is a message)
 # ... one naming a place or channel that carries messages, only their bodies (a room's
 # description or a marketing push's title is the company's text). An event's name counts so.
 CHANNEL_WORDS = _set("room aps notification 通知")

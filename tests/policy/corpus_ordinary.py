@@ -995,7 +995,7 @@ FORBIDDEN: list[Case] = [
             },
             app,
         ),
-        ("properties.history", M),
+        ("properties.history[0]", M),
         ("properties.share", M),
         ("properties.link?text", M),
     ),

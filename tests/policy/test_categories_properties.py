@@ -284,7 +284,7 @@ def shaped_values(draw: st.DrawFn) -> Injection:
         Injection("0x" + payload.hex(), [payload.hex()[:40]]),
         Injection(f"/storage/emulated/0/Pictures/{marker}.png", [marker]),
         Injection(f"C:\\Users\\x\\Pictures\\{marker}.jpg", [marker]),
-        Injection([{"role": "user", "content": marker}], [marker]),
+        Injection({"role": "user", "content": marker}, [marker]),
     ]  # fmt: skip
     return draw(st.sampled_from(choices))
 
