@@ -8,42 +8,35 @@ within the app, etc.); photos and videos saved on your device." An app that need
 explains it and asks for consent; the caller then passes that category in `allowed`.
 
 `Scrubber.scrub` walks a Segment-Spec event once, dicts and arrays at any depth, and removes
-data found by four detectors: known paths (`context.location`), key names (`keys.py`), value
-shapes (`shapes.py`) and URL parameters (`urls.py`). The walk carries a context down: under a
-key (or an event name) that names a message thread, text fields are messages; under one that
-names a place, a pair of numbers is a position. After a dict's keys it judges the dict as a
-record (a contact picked from the address book, a chat turn, entries keyed by id). It returns
-where and why, never what.
+data found by four detectors: known paths (`paths.py`), key names (`keys.py`, vocabulary in
+`words.py`), value shapes (`shapes.py`: `coordinates.py`, `contacts.py`, `messages.py`,
+`media.py`) and URL parameters (`texts.py`, `urls.py`). The walk carries a context down: under
+a key that names a conversation (`chat`, `ticket` ...) text fields are messages; under one
+that names a channel (`room`, `aps`, or the event's name) message bodies are; under one that
+names a place, `x`/`y` are a position. After a dict's keys it judges the dict whole
+(`records.py`), after a list's items the list. It returns where and why, never what.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import Any
 
 from gateway.policy.contacts import (
     CONTACT_LIST,
-    CONTACT_RECORD,
     MAX_ENTRIES,
-    address_book,
     contact_list,
-    contact_record,
 )
-from gateway.policy.coordinates import COORDINATES, Shape, lone_pair
+from gateway.policy.coordinates import COORDINATES, Shape
 from gateway.policy.keys import (
     AXES,
-    AXIS_LAT,
-    AXIS_LNG,
-    AXIS_X,
-    AXIS_Y,
     BODY,
     CLEARS_MESSAGE,
     CONTACT_COLUMN,
     IN_CHANNEL,
     IN_MESSAGE,
     IN_PLACE,
-    NAME,
     REACH,
     SENDER,
     SETS_CHANNEL,
@@ -56,11 +49,11 @@ from gateway.policy.keys import (
 from gateway.policy.messages import (
     IN_THREAD,
     KEY_CONTEXT,
-    MESSAGE_RECORD,
-    message_record,
     message_route,
 )
-from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape, string_shape
+from gateway.policy.paths import Chain, Node, build_trie, render, safe
+from gateway.policy.records import lone_pair_keys, record_shape
+from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape
 from gateway.policy.texts import Rewrite, TextScanner
 from gateway.policy.urls import ParamNames
 from gateway.policy.words import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
@@ -69,11 +62,8 @@ FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
 KNOWN_PATH = "known_path"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
-PAGE_SEARCH_PATHS = ("context.page.search", "properties.search")  # Segment's page fields
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
 _IN_THREAD = IN_MESSAGE | IN_CHANNEL
-
-Chain: TypeAlias = "tuple[Chain, str | int] | None"
 
 
 class NestingTooDeepError(ValueError):
@@ -87,17 +77,6 @@ class Removal:
     path: str  # "properties.items[2].photo"; a URL parameter: "context.page.url?lat"
     category: str  # one of FORBIDDEN_CATEGORIES, "sensitive", or "unscanned" (nested too deep)
     rule: str  # "known_path" | "key_name" | "key_context" | "value:<shape>" | "url_param"
-
-
-@dataclass(slots=True)
-class _Node:
-    """A step of a configured path: its children, or the verdict at its end."""
-
-    children: dict[str, _Node] = field(default_factory=dict)
-    category: str | None = None  # known path: remove the subtree as this category
-    trusted: bool = False  # written by the gateway itself: not scanned
-    named: bool = False  # the event's name gives its context to this subtree (`properties`)
-    routed: bool = False  # a page's `search`: the query of the `url` beside it
 
 
 @dataclass(slots=True)
@@ -153,7 +132,7 @@ class Scrubber:
         trusted_paths: Iterable[str] = ("context.geo",),
     ) -> None:
         self._keys = KeyClassifier(extra_key_names)
-        self._trie = _build_trie(KNOWN_PATHS, trusted_paths)
+        self._trie = build_trie(KNOWN_PATHS, trusted_paths)
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
 
@@ -182,7 +161,7 @@ class Scrubber:
         self,
         obj: dict[str, Any],
         chain: Chain,
-        trie: dict[str, _Node] | None,
+        trie: dict[str, Node] | None,
         scan: _Scan,
         depth: int,
         context: int,
@@ -210,7 +189,7 @@ class Scrubber:
             if verdict is not None and verdict.category not in allowed:
                 rule = keys.condemns(verdict, value, obj)
                 if rule is not None:
-                    out.append(Removal(_render(chain, key), verdict.category, rule))
+                    out.append(Removal(render(chain, key), verdict.category, rule))
                     (changes := changes or _Changes()).drop(key)
                     continue
             if bits:
@@ -220,7 +199,7 @@ class Scrubber:
                     and bits & (TEXT if context & IN_MESSAGE else BODY)
                     and self._in_thread(value, allowed)
                 ):
-                    out.append(Removal(_render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
+                    out.append(Removal(render(chain, key), MESSAGE_CONTENT, KEY_CONTEXT))
                     (changes := changes or _Changes()).drop(key)
                     continue
             kind = type(value)
@@ -265,37 +244,19 @@ class Scrubber:
     def _record(
         self, obj: dict[str, Any], chain: Chain, scan: _Scan, walk: tuple[int, int, int], mark: int
     ) -> Shape | None:
-        """The dict as a whole: a contact from the phone's address book, a chat turn, an
-        address book keyed by id; or two of its numbers as a position (those two go).
-        `walk`: the roles seen among its keys, its context, how many dicts it holds."""
+        """The dict as a whole (`records.py`), or two of its numbers as a position (those two
+        go). `walk`: the roles seen among its keys, its context, how many dicts it holds."""
         seen, context, children = walk
-        roles = self._keys.roles
-        shape: Shape | None = None
-        if seen & NAME and contact_record(obj, seen):
-            shape = CONTACT_RECORD
-        elif seen & SENDER and message_record(obj, seen, roles):
-            shape = MESSAGE_RECORD
-        elif children >= 2 and address_book(obj, self._keys.roles_of):
-            shape = CONTACT_LIST
+        keys = self._keys
+        shape = record_shape(obj, seen, children, keys.roles, keys.roles_of)
         if shape is not None and shape[0] not in scan.allowed:
             del scan.out[mark:]  # the dict goes whole: what went from inside it is not reported
             return shape
         if seen & AXES and LOCATION not in scan.allowed:
-            for key in self._lone_pair(obj, seen, context):
+            for key in lone_pair_keys(obj, context, keys.roles):
                 del obj[key]
-                scan.out.append(Removal(_render(chain, key), *COORDINATES))
+                scan.out.append(Removal(render(chain, key), *COORDINATES))
         return None
-
-    def _lone_pair(self, obj: dict[str, Any], seen: int, context: int) -> tuple[str, ...]:
-        """Two sibling numbers that are a position: named like axes (`la`/`lo`; `x`/`y` under
-        a place-like key such as `fix` or `位置`), or the only two precise numbers there."""
-        axes = {self._keys.roles(k) & AXES: (k, v) for k, v in obj.items() if type(v) is float}
-        for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
-            if first in axes and second in axes and (first == AXIS_LAT or context & IN_PLACE):
-                (a, lat), (b, lng) = axes[first], axes[second]
-                if lone_pair(lat, lng):
-                    return a, b
-        return ()
 
     def _new_key(self, key: str) -> KeyEntry:
         """Judge a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
@@ -303,9 +264,7 @@ class Scrubber:
         data = key_data(key)
         return self._keys.lookup(key) if data is None else self._keys.lookup(key, data)
 
-    def _special(
-        self, node: _Node, chain: Chain, key: str, obj: dict[str, Any], scan: _Scan
-    ) -> Any:
+    def _special(self, node: Node, chain: Chain, key: str, obj: dict[str, Any], scan: _Scan) -> Any:
         """A configured path settles the key: _KEEP (trusted, or a page's search judged), _DROP
         (a known path, or a page's search dropped), a rewritten search; else None."""
         if node.trusted:
@@ -318,7 +277,7 @@ class Scrubber:
             return None
         if node.category is None or node.category in scan.allowed:
             return None
-        scan.out.append(Removal(_render(chain, key), node.category, KNOWN_PATH))
+        scan.out.append(Removal(render(chain, key), node.category, KNOWN_PATH))
         return _DROP
 
     def _list(
@@ -378,7 +337,7 @@ class Scrubber:
         value: dict[str, Any] | list[Any],
         parent: Chain,
         key: str | int,
-        trie: dict[str, _Node] | None,
+        trie: dict[str, Node] | None,
         scan: _Scan,
         depth: int,
         context: int,
@@ -392,17 +351,17 @@ class Scrubber:
                 shape = self._list(value, (parent, key), scan, depth + 1, context)
         if shape is None:
             return _KEEP
-        scan.out.append(Removal(_render(parent, key), shape[0], shape[1]))
+        scan.out.append(Removal(render(parent, key), shape[0], shape[1]))
         return _DROP
 
     def _apply(
         self, found: Shape | Rewrite, parent: Chain, key: str | int, out: list[Removal]
     ) -> Any:
         """Record a string's verdict: _DROP, or the rewritten URL."""
-        path = _render(parent, key)
+        path = render(parent, key)
         if isinstance(found, Rewrite):
             for suffix, category, rule in found.removed:
-                out.append(Removal(path + suffix[0] + _safe(suffix[1:]), category, rule))
+                out.append(Removal(path + suffix[0] + safe(suffix[1:]), category, rule))
             return found.text
         out.append(Removal(path, found[0], found[1]))
         return _DROP
@@ -425,42 +384,3 @@ def _page_route(page: dict[str, Any], search: str) -> bool:
         return False
     query_at = url.find("?")
     return message_route(url, query_at if query_at >= 0 else len(url))
-
-
-def _render(chain: Chain, key: str | int) -> str:
-    keys: list[str | int] = [key]
-    while chain is not None:
-        chain, step = chain
-        keys.append(step)
-    parts: list[str] = []
-    for step in reversed(keys):
-        if isinstance(step, int):
-            parts.append(f"[{step}]")
-        else:
-            parts.append(f".{_safe(step)}" if parts else _safe(step))
-    return "".join(parts)
-
-
-def _safe(name: str) -> str:
-    """A key or parameter name for a Removal path; one that is itself data is masked."""
-    return "*" if string_shape(name) is not None else name
-
-
-def _build_trie(known: Mapping[str, str], trusted: Iterable[str]) -> dict[str, _Node]:
-    root: dict[str, _Node] = {}
-    for path, category in known.items():
-        _node_at(root, path).category = category
-    for path in trusted:
-        _node_at(root, path).trusted = True
-    _node_at(root, "properties").named = True
-    for path in PAGE_SEARCH_PATHS:
-        _node_at(root, path).routed = True
-    return root
-
-
-def _node_at(root: dict[str, _Node], path: str) -> _Node:
-    steps = path.split(".")
-    node = root.setdefault(steps[0], _Node())
-    for step in steps[1:]:
-        node = node.children.setdefault(step, _Node())
-    return node

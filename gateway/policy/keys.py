@@ -11,6 +11,10 @@ compounds are head-final) is a category noun, or a generic content noun (`body`,
 `data`, 本文, 一覧 ...) modified by one. A qualifier anywhere (`count`, `has`, `id`, `url`,
 数, 有無 ...) makes it metadata about the category, which the policy does not restrict; a
 neutralising modifier (`error`, `click`, エラー ...) makes it the company's own text or UI data.
+
+A key also plays roles (`roles`): in a record (a person's name, a sender, a text field, an
+axis) and for everything under it (a conversation, a message channel, a place). The walk in
+`categories.py` reads them to judge records and to carry context.
 """
 
 from __future__ import annotations
