@@ -15,11 +15,12 @@ Rate-limit buckets: {P:rl:<key>}.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -98,6 +99,16 @@ class RedisStore:
             return await awaitable
         except (redis_errors.RedisError, redis_errors.RedisClusterException, OSError) as exc:
             # RedisClusterException (no reachable node, slots not covered) is no RedisError.
+            raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
+
+    @contextlib.asynccontextmanager
+    async def pipe(self, transaction: bool) -> AsyncIterator[Any]:
+        """A pipeline whose setup errors count as the store being unreachable too (on a
+        cluster, entering one may first have to rediscover the nodes)."""
+        try:
+            async with self.client.pipeline(transaction=transaction) as pipe:
+                yield pipe
+        except (redis_errors.RedisError, redis_errors.RedisClusterException, OSError) as exc:
             raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
 
     async def ping(self) -> None:

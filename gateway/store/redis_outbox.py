@@ -167,7 +167,7 @@ class RedisOutbox:
     async def delivered(
         self, entries: Sequence[Claimed], records: Sequence[ProvisionRecord]
     ) -> None:
-        async with self._s.client.pipeline(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True) as pipe:
             for entry in entries:
                 await self._remove(pipe, entry)
             for record in records:
@@ -177,7 +177,7 @@ class RedisOutbox:
     async def retry_later(self, entry: Claimed, delay: float, error: str) -> None:
         destination, _ = self._split(entry.ref)
         data = encode_item(entry.item, entry.attempts + 1)
-        async with self._s.client.pipeline(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True) as pipe:
             await self._remove(pipe, entry)
             pipe.zadd(self._s.key("retry", destination), {data: time.time() + delay})
             pipe.zadd(
@@ -190,7 +190,7 @@ class RedisOutbox:
         destination, _ = self._split(entry.ref)
         raw = orjson.loads(encode_item(entry.item, entry.attempts + 1))
         raw.update(reason=reason, dead_at=time.time())
-        async with self._s.client.pipeline(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True) as pipe:
             await self._remove(pipe, entry)
             pipe.xadd(self._s.key("dead", destination), {"d": orjson.dumps(raw)})
             await self._s.call(pipe.execute())
@@ -199,7 +199,7 @@ class RedisOutbox:
         out = {}
         now = time.time()
         for name in destinations:
-            async with self._s.client.pipeline(transaction=False) as pipe:
+            async with self._s.pipe(transaction=False) as pipe:
                 pipe.xlen(self._stream(name))
                 pipe.zcard(self._s.key("retry", name))
                 pipe.xlen(self._s.key("dead", name))
@@ -252,7 +252,7 @@ class RedisOutbox:
             if fields and wanted & set(decode_item(fields[b"d"])[0].subject_keys)
         ]
         if doomed:
-            async with self._s.client.pipeline(transaction=True) as pipe:
+            async with self._s.pipe(transaction=True) as pipe:
                 pipe.xack(stream, GROUP, *doomed)
                 pipe.xdel(stream, *doomed)
                 await self._s.call(pipe.execute())
@@ -264,7 +264,7 @@ class RedisOutbox:
         items = {m: decode_item(m)[0] for m in members}
         doomed = [m for m, item in items.items() if wanted & set(item.subject_keys)]
         if doomed:
-            async with self._s.client.pipeline(transaction=True) as pipe:
+            async with self._s.pipe(transaction=True) as pipe:
                 pipe.zrem(key, *doomed)
                 pipe.zrem(self._s.key("born", name), *(items[m].idempotency_key for m in doomed))
                 await self._s.call(pipe.execute())

@@ -79,7 +79,7 @@ class RedisLedger:
         if not ids:
             return 0
         rows = await self._s.call(self._s.client.hmget(self._s.key("ledger", "rec"), ids))
-        async with self._s.client.pipeline(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True) as pipe:
             for record_id, row in zip(ids, rows, strict=True):
                 if row:
                     record = _record(orjson.loads(row))
@@ -118,7 +118,7 @@ class RedisPreferences:
     async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not subject_keys:
             return {}
-        async with self._s.client.pipeline(transaction=False) as pipe:
+        async with self._s.pipe(transaction=False) as pipe:
             for key in subject_keys:
                 pipe.get(self._key(key, "state"))
             rows = await self._s.call(pipe.execute())
@@ -129,7 +129,7 @@ class RedisPreferences:
     ) -> None:
         # Each subject key has its own hash slot, so on a cluster these are separate writes;
         # the log entry goes last, after every state it describes is stored.
-        async with self._s.client.pipeline(transaction=False) as pipe:
+        async with self._s.pipe(transaction=False) as pipe:
             for key in subject_keys:
                 pipe.set(self._key(key, "state"), orjson.dumps(state))
             await self._s.call(pipe.execute())
@@ -157,7 +157,7 @@ class RedisPreferences:
         """WATCH, read, MULTI write: the state and its log share a hash slot, so this is one
         transaction even on a cluster; a concurrent change makes it start over."""
         state_key, log_key = self._key(key, "state"), self._key(key, "log")
-        async with self._s.client.pipeline(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(state_key)
@@ -173,7 +173,7 @@ class RedisPreferences:
                     break
                 except redis_errors.WatchError:
                     continue
-        await self._s.client.sadd(self._s.key("clog", "subjects"), key)
+        await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), key))
         return before, after
 
     async def delete(self, subject_keys: Sequence[str]) -> int:
