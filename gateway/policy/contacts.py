@@ -29,7 +29,7 @@ MAX_SCALARS = 48  # values of one entry looked at
 _PHONE = re.compile(r"\+?[\d\s().\-]{9,24}")
 _EMAIL = re.compile(r"[^@\s<>,;]{1,64}@[^@\s<>,;]{1,255}\.[a-zA-Z]{2,24}")
 _NAME_ADDR = re.compile(r"[^<>@]{0,100}<([^<>\s]+@[^<>\s]+)>")  # "Taro Yamada <taro@example.jp>"
-_SPLIT = re.compile(r"\s*[,;\n]\s*")
+_SPLIT = re.compile(r"[,;\n]")
 _ID = re.compile(r"\d")
 # Numbers a company publishes (free dial, navi dial, US toll-free), not a friend's.
 _TOLL_FREE = ("0120", "0800", "0570", "0180", "0990", "81120", "81800", "81570", "1800", "1888",
@@ -83,7 +83,8 @@ def reach_string(text: str) -> Shape | None:
     """One string holding three or more phone numbers or emails ("090-…,080-…,070-…")."""
     if len(text) > 8192 or not (text[0] in "0123456789+(" or text.count("@") >= 3):
         return None
-    parts = [part for part in _SPLIT.split(text.strip(), MAX_ENTRIES) if part]
+    parts = [part.strip() for part in _SPLIT.split(text, MAX_ENTRIES) if not part.isspace()]
+    parts = [part for part in parts if part]
     return CONTACT_LIST if len(parts) >= 3 and reach_list(parts[:MAX_ENTRIES]) else None
 
 

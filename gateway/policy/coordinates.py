@@ -33,12 +33,13 @@ _DECIMAL_PAIR = re.compile(
     + r"(?:" + _SEP + r"[-+]?\d+(?:\.\d+)?)?\s*[)\]]?\s*",
     re.IGNORECASE,
 )  # fmt: skip
-_DEGREE = r"(?:°|º|\s*deg\b\.?)"
+# Possessive quantifiers (`*+`): no two optional runs of spaces may compete for the same
+# characters, or a long run of spaces costs cubic time.
 _DMS_ONE = (
-    r"""([NSEW])?\s*(\d{1,3}(?:\.\d+)?)\s*""" + _DEGREE
-    + r"""\s*(\d{1,2}(?:\.\d+)?)\s*['′]\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:"|″|'')\s*)?([NSEW])?"""
+    r"""(?:([NSEW])\s*+)?(\d{1,3}(?:\.\d+)?)\s*+(?:°|º|deg\b\.?)\s*+(\d{1,2}(?:\.\d+)?)\s*+"""
+    r"""['′]\s*+(?:(\d{1,2}(?:\.\d+)?)\s*+(?:"|″|'')\s*+)?([NSEW])?"""
 )  # fmt: skip
-_DMS_PAIR = re.compile(r"\s*" + _DMS_ONE + r"[\s,;/]*" + _DMS_ONE + r"\s*", re.X | re.I)
+_DMS_PAIR = re.compile(_DMS_ONE + r"[\s,;/]*+" + _DMS_ONE, re.I)
 # Inside free text a pair needs 4+ decimals and no word glued to it ("v1.234, 5.678" is not one).
 _TEXT_NUMBER = r"([-+]?\d{1,3}\.\d{4,})"
 _PAIR_IN_TEXT = re.compile(
@@ -49,8 +50,8 @@ _PAIR_IN_TEXT = re.compile(
 _COMMA_PAIR = re.compile(r"(?<![\w.,])(\d{1,3}),(\d{4,})\s*[;/]\s*(\d{1,3}),(\d{4,})(?![\w,])")
 _PRECISE = re.compile(r"\d\.\d{3}")
 _LABELLED = re.compile(
-    r"\b(?:lat|latitude)\w{0,3}[\"']?\s*[=:]\s*[\"']?(?P<a>[-+]?\d{1,3}\.\d{3,})[\"']?\s*"
-    r"[,;&|\s]\s*[\"']?(?:lng|lon|long|longitude)\w{0,3}[\"']?\s*[=:]\s*[\"']?"
+    r"\b(?:lat|latitude)\w{0,3}[\"']?\s*+[=:]\s*+[\"']?(?P<a>[-+]?\d{1,3}\.\d{3,})[\"']?"
+    r"(?:\s*+[,;&|]\s*+|\s++)[\"']?(?:lng|lon|long|longitude)\w{0,3}[\"']?\s*+[=:]\s*+[\"']?"
     r"(?P<b>[-+]?\d{1,3}\.\d{3,})",
     re.I,
 )
@@ -89,7 +90,7 @@ def coordinate_string(text: str) -> Shape | None:
     35.68)", DMS ("35°40'52\"N 139°46'01\"E")."""
     if len(text) > MAX_COORDINATE_TEXT:
         return None
-    if ("°" in text or "deg" in text) and _dms(_DMS_PAIR.fullmatch(text)):
+    if ("°" in text or "deg" in text) and _dms(_DMS_PAIR.fullmatch(text.strip())):
         return COORDINATES
     if "." not in text or not ("," in text or " " in text or ";" in text or "/" in text):
         return None

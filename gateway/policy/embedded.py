@@ -46,11 +46,33 @@ def _literal(text: str) -> Any:
     except orjson.JSONDecodeError:
         found = None
         if "'" in text and len(text) <= MAX_REPR:
-            try:
-                found = ast.literal_eval(text)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                return None
+            found = _python_literal(text)
     return found if isinstance(found, dict | list) and found else None
+
+
+def _python_literal(text: str) -> Any:
+    """A dict or list as Python prints it, made JSON's types (string keys, lists for tuples
+    and sets, text for bytes and numbers JSON lacks), so the walk sees what it always sees."""
+    try:
+        found = ast.literal_eval(text)
+        return orjson.loads(orjson.dumps(found, default=_jsonable, option=orjson.OPT_NON_STR_KEYS))
+    except (
+        ValueError,
+        SyntaxError,
+        TypeError,
+        MemoryError,
+        RecursionError,
+        orjson.JSONEncodeError,
+    ):
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
 
 
 def _base64_json(text: str) -> Any:
@@ -73,7 +95,7 @@ def _decode(segment: str) -> bytes | None:
     segment += "=" * (-len(segment) % 4)
     try:
         return binascii.a2b_base64(segment, strict_mode=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII string
         return None
 
 

@@ -347,7 +347,7 @@ def harmless(value: Any, verdict: KeyVerdict) -> bool:
 
 
 # A file name or slug (`spring_banner.jpg`, `math-3-unit2-intro`) ...
-_NAME = re.compile(r"[\w.-]+\.[A-Za-z0-9]{2,5}|\w+(?:[-_.]\w+)+")
+_NAME = re.compile(r"[\w.-]{0,58}\.[A-Za-z0-9]{2,5}|[^\W_]+(?:[-_.][^\W_]+)+")
 # ... unless a camera named it: DCF names (`IMG_0001`, `DSC01234`), phones' date-stamped ones.
 _CAMERA_NAME = re.compile(
     r"(?:[A-Za-z0-9_]{4}\d{4}|(?:img|vid|pxl|mvimg|dsc[nf]?|pano|burst|screenshot|screen[ _-]?shot"

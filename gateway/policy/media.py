@@ -111,7 +111,7 @@ def _decode_base64(chunk: str) -> bytes | None:
     chunk = chunk[: len(chunk) // 4 * 4]
     try:
         return binascii.a2b_base64(chunk, strict_mode=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII string
         return None
 
 

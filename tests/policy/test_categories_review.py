@@ -9,6 +9,7 @@ import base64
 import copy
 import gzip
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -418,3 +419,36 @@ def test_a_message_in_a_bare_query_is_masked_in_the_report() -> None:
         Removal("properties.u?*", M, "url_param"),
         Removal("properties.text", M, "key_context"),
     ]
+
+
+# --- robustness: every decoder and pattern stays linear and never raises --------------------
+
+PATHOLOGICAL = [
+    "a_" * 31 + "!",  # a slug under `image`: overlapping classes backtracked exponentially
+    "35" + " " * 4000 + "°",  # competing optional spaces around a degree sign: cubic
+    "lat=1.1234" + " " * 4000 + "x",
+    "0" + "\n " * 2000,
+    "1° 2' " * 600,
+    "!3d" * 1300,
+    "/9j/" + "３" * 100,  # non-ASCII after a base64 prefix
+    "eyJ" + "é" * 100,
+    "{'a': " * 3000 + "1" + "}" * 3000,
+    "[" * 5000 + "]" * 5000,
+]
+
+
+@pytest.mark.parametrize("value", PATHOLOGICAL, ids=lambda v: repr(v[:12]))
+def test_pathological_strings_are_scanned_quickly(value: str) -> None:
+    started = time.perf_counter()
+    scrub({"note": value, "image": value[:64], "u": "https://x.example/?q=" + quote(value)})
+    assert time.perf_counter() - started < 0.25
+
+
+def test_python_reprs_become_json_types_before_the_walk() -> None:
+    book = (
+        "{1: {'name': 'Taro', 'phone': '090-1111-2222'}, "
+        "2: {'name': 'Jiro', 'phone': '080-3333-4444'}}"
+    )
+    assert scrub({"raw": book})[1] == [("properties.raw", C, "value:embedded_json")]
+    odd = "{'b': b'x', 's': {1, 2}, 'c': 1j, 't': (1, 2)}"
+    assert scrub({"raw": odd}) == ({"raw": odd}, [])
