@@ -44,7 +44,6 @@ from gateway.policy.keys import (
     SETS_PLACE,
     TEXT,
     KeyClassifier,
-    KeyEntry,
 )
 from gateway.policy.messages import (
     IN_THREAD,
@@ -131,7 +130,7 @@ class Scrubber:
         sensitive_query_params: Iterable[str] = (),
         trusted_paths: Iterable[str] = ("context.geo",),
     ) -> None:
-        self._keys = KeyClassifier(extra_key_names)
+        self._keys = KeyClassifier(extra_key_names, key_data)
         self._trie = build_trie(KNOWN_PATHS, trusted_paths)
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
@@ -185,7 +184,7 @@ class Scrubber:
                     (changes := changes or _Changes()).record(key, settled)
                 continue
             entry = cache.get(key)
-            verdict, bits, effects = entry if entry is not None else self._new_key(key)
+            verdict, bits, effects = entry if entry is not None else keys.lookup(key)
             if verdict is not None and verdict.category not in allowed:
                 rule = keys.condemns(verdict, value, obj)
                 if rule is not None:
@@ -220,8 +219,18 @@ class Scrubber:
                 else:
                     below = None
                 children += kind is dict
+                before = len(out)
                 result = self._container(value, chain, key, below, scan, depth, inner)
                 if result is _DROP:
+                    (changes := changes or _Changes()).drop(key)
+                elif (
+                    len(out) > before
+                    and verdict is not None
+                    and verdict.category not in allowed
+                    and keys.condemns(verdict, value, obj) is not None
+                ):  # judged harmless (a hosted image's object) until parts of it went
+                    del out[before:]
+                    out.append(Removal(render(chain, key), verdict.category, verdict.rule))
                     (changes := changes or _Changes()).drop(key)
         if changes is not None:
             changes.apply(obj)
@@ -257,12 +266,6 @@ class Scrubber:
                 del obj[key]
                 scan.out.append(Removal(render(chain, key), *COORDINATES))
         return None
-
-    def _new_key(self, key: str) -> KeyEntry:
-        """Judge a key not seen before; a key that is itself data (`{"35.68,139.76": 1}`)
-        is removed with its value."""
-        data = key_data(key)
-        return self._keys.lookup(key) if data is None else self._keys.lookup(key, data)
 
     def _special(self, node: Node, chain: Chain, key: str, obj: dict[str, Any], scan: _Scan) -> Any:
         """A configured path settles the key: _KEEP (trusted, or a page's search judged), _DROP
@@ -330,6 +333,11 @@ class Scrubber:
             return CONTACT_LIST
         if drops:
             items[:] = [item for index, item in enumerate(items) if index not in drops]
+            # What remains may be forbidden as a whole ([lat, <vCard>, lng] leaves a pair).
+            shape = list_shape(items, bool(context & IN_PLACE)) if items else None
+            if shape is not None and shape[0] not in allowed:
+                del scan.out[mark:]
+                return shape
         return None
 
     def _container(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,14 @@ KeyEntry = tuple[KeyVerdict | None, int, int]
 class KeyClassifier:
     """Judges key names, English and Japanese; caches the verdict per raw key (bounded)."""
 
-    def __init__(self, extra_key_names: Mapping[str, Iterable[str]] = {}) -> None:
+    def __init__(
+        self,
+        extra_key_names: Mapping[str, Iterable[str]] = {},
+        key_data: Callable[[str], KeyVerdict | None] | None = None,
+    ) -> None:
+        """`key_data` judges a key that is itself data (`shapes.key_data`); every lookup asks
+        it first, so a key's cached verdict never depends on which caller saw it first."""
+        self._key_data = key_data
         self._heads = dict(HEADS)
         self._vocab = set(VOCABULARY)
         self._exact: dict[tuple[str, ...], str] = {}
@@ -150,14 +157,14 @@ class KeyClassifier:
             bits |= self.roles(key)
         return bits
 
-    def lookup(self, key: str, verdict: KeyVerdict | None = MISSING) -> KeyEntry:
+    def lookup(self, key: str) -> KeyEntry:
         """`key`'s verdict, its roles in a record and its effects on what is under it,
-        cached; the cache is emptied when full (real events reuse few keys). A caller that
-        judged the key itself (a key that is data) passes its verdict."""
+        cached; the cache is emptied when full (real events reuse few keys)."""
         entry = self.cache.get(key)
-        if entry is None or verdict is not MISSING:
+        if entry is None:
             tokens = self.tokens(key)
-            if verdict is MISSING:
+            verdict = self._key_data(key) if self._key_data is not None else None
+            if verdict is None:
                 verdict = self._judge(tokens)
             bits = self._roles(key, tokens)
             entry = (verdict, bits & RECORD_ROLES, bits & ~RECORD_ROLES)

@@ -452,3 +452,29 @@ def test_python_reprs_become_json_types_before_the_walk() -> None:
     assert scrub({"raw": book})[1] == [("properties.raw", C, "value:embedded_json")]
     odd = "{'b': b'x', 's': {1, 2}, 'c': 1j, 't': (1, 2)}"
     assert scrub({"raw": odd}) == ({"raw": odd}, [])
+
+
+def test_a_key_that_is_data_is_judged_so_whoever_looks_it_up_first() -> None:
+    """A sibling of `long` is classified while `long` is judged; that lookup must not cache
+    the data key `"35.658581,139.745433"` as an ordinary key."""
+    scrubber = Scrubber()
+    scrub({"long": 139.7454, "35.658581,139.745433": 1}, scrubber=scrubber)
+    properties, removed = scrub({"35.658581,139.745433": 1, "ok": 1}, scrubber=scrubber)
+    assert properties == {"ok": 1}
+    assert removed == [("properties.*", L, "value:coordinates")]
+
+
+def test_a_list_is_judged_again_once_items_went() -> None:
+    vcard = "BEGIN:VCARD\nFN:Taro\nEND:VCARD"
+    properties, removed = scrub({"v": [35.658581, vcard, 139.745433], "ok": 1})
+    assert properties == {"ok": 1}
+    assert removed == [("properties.v", L, "value:coordinates")]
+
+
+def test_a_category_object_is_judged_again_once_parts_went() -> None:
+    image = {"url": "/img/a.jpg", "lat": 35.658581, "caption": "x"}
+    properties, removed = scrub({"image": image, "ok": 1})
+    assert properties == {"image": {"url": "/img/a.jpg", "caption": "x"}, "ok": 1}
+    assert removed == [("properties.image.lat", L, "key_name")]
+    selfie = {"src": "/DCIM/Camera/IMG_0001.JPG", "alt": "me"}  # a path, not a hosted file
+    assert scrub({"selfie": selfie}) == ({}, [("properties.selfie", P, "key_name")])
