@@ -104,6 +104,8 @@ def _verdict(category: str, action: int, named: bool = False) -> KeyVerdict:
 
 
 MISSING = KeyVerdict("", 0, numeric=False, hosted_ok=False)
+# Generic nouns that, like `image` itself, name a reference to media (`image_preview`).
+REFERENCE_HEADS = frozenset({"preview"})
 # (verdict, roles in a record, effects on what is under the key)
 KeyEntry = tuple[KeyVerdict | None, int, int]
 
@@ -282,7 +284,7 @@ class KeyClassifier:
             return None
         if any(m in NEUTRALIZERS for m in modifiers):
             return None
-        return _verdict(*found, named=head in self._heads)
+        return _verdict(*found, named=head in self._heads or head in REFERENCE_HEADS)
 
     def _head(self, head: str, modifiers: list[str]) -> tuple[str, int] | None:
         category = self._heads.get(head)

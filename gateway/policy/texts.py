@@ -77,7 +77,7 @@ class TextScanner:
                 return None if shape[0] in allowed else shape
             if relative:
                 found = self.url(text, allowed, nesting)
-            elif starts_structure(text):
+            elif first in "{[eW" and starts_structure(text):
                 found = self._embedded(text, allowed, nesting)
             else:
                 found = None

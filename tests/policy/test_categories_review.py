@@ -380,6 +380,7 @@ MEDIA_KEYS = [
     ({"image": "spring_banner.jpg"}, []),
     ({"video": "math-3-unit2-intro"}, []),
     ({"video": "vid_8731"}, []),
+    ({"image_preview": "p1.jpg"}, []),
     ({"photo": "Photo by Taro Yamada"}, []),
     ({"画像": "なし", "動画": "あり"}, []),
     ({"message": {"id": "m-99", "type": "sticker", "length": 12}}, []),
