@@ -1,11 +1,13 @@
-"""Messages written as values or records: chat turns, threads of sender-and-text entries,
-messaging URIs (`sms:`, `mailto:` with a body) and the text parameters of messaging links.
+"""Messages written as values or records: chat turns, messaging URIs (`sms:`, `mailto:` with a
+body) and the text parameters of messaging links.
 
 Privacy policy, "Handling of customer information on the website and app", 1. Information to
 obtain: "Communication content (content of messages exchanged within the app, etc.)" is not
 collected. Text fields count as messages where something says they are: a key that names a
-message (`keys.py`), an ancestor or the event's name that names a thread (`chat`, `ticket`,
-`aps` ... the walk carries it, see `categories.py`), or the record's shape (a sender and a text).
+message (`keys.py`), an ancestor or the event's name that names a conversation or a channel
+(`chat`, `ticket`, `aps` ... the walk carries it, see `categories.py`), or the record's shape
+(a text beside a conversation role). Entries with an author and a text alone may be reviews,
+quotes or testimonials, so they are not judged by shape.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ Shape = tuple[str, str]  # (category, rule)
 Roles = Callable[[str], int]
 MESSAGE_RECORD: Shape = (MESSAGE_CONTENT, "value:message_record")
 MESSAGE_URI: Shape = (MESSAGE_CONTENT, "value:message_uri")
-MAX_ENTRIES = 20
 KEY_CONTEXT = "key_context"  # the rule: a text field under a message thread
 IN_THREAD = KeyVerdict(MESSAGE_CONTENT, CONTENT, False, False, rule=KEY_CONTEXT)
 
