@@ -122,6 +122,9 @@ def _expansions(segments: tuple[str, ...], prefix: tuple[str, ...]) -> Iterator[
         yield prefix
         return
     if prefix in _SCALARS:
+        # Nothing should be under a single value; if an event puts something there anyway,
+        # it has the value's category.
+        yield prefix
         return
     head, rest = segments[0], segments[1:]
     if head == "**":
