@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.config.schema import SourceConfig
+from gateway.enrich.ip import truncate_ip
 from gateway.errors import IngestError, StoreUnavailable
 from gateway.ingest.access import cors_headers, preflight_headers
 from gateway.ingest.body import check_content_type, read_body
@@ -112,9 +113,17 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     return _ok(runtime, request, source, events[0], stored)
 
 
+def _bucket(address: str | None) -> str | None:
+    """The rate-limit bucket of a client address: IPv6 clients get a /64 each (one host
+    can use every address of its /64, so a bucket per address is no limit at all)."""
+    if address is None or ":" not in address:
+        return address
+    return truncate_ip(address, 32, 64) or address
+
+
 async def _rate_limit(runtime: Runtime, source: SourceConfig, address: str | None) -> None:
     limits = runtime.config.gateway.rate_limits
-    checks = [(f"key:{source.id}", limits.per_write_key), (f"ip:{address}", limits.per_ip)]
+    checks = [(f"key:{source.id}", limits.per_write_key), (f"ip:{_bucket(address)}", limits.per_ip)]
     for key, limit in checks:
         if limit is None or (key.startswith("ip:") and address is None):
             continue

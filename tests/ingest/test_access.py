@@ -244,3 +244,11 @@ def test_the_scheme_comes_from_a_trusted_proxy_only(peer: str, proto: str, expec
 )
 def test_a_forwarded_address_with_a_port_is_the_address(forwarded: str, expected: str) -> None:
     assert resolve("127.0.0.1", ("x-forwarded-for", forwarded)) == expected
+
+
+def test_ipv6_clients_share_a_rate_limit_bucket_per_64() -> None:
+    from gateway.ingest.routes import _bucket
+
+    assert _bucket("2001:db8:1:2:aaaa::1") == _bucket("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::"
+    assert _bucket("2001:db8:1:3::1") != _bucket("2001:db8:1:2::1")
+    assert _bucket("203.0.113.9") == "203.0.113.9"
