@@ -11,8 +11,11 @@ advertising purpose remove the ID as well. The rest of the event still flows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from gateway.policy.consent import Consent
 from gateway.policy.identifiers import is_zero_id
@@ -20,6 +23,16 @@ from gateway.policy.identifiers import is_zero_id
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")
 AUTHORIZED = frozenset({"authorized", "3"})
 TRACKING_ENABLED = frozenset({"true", "1"})
+# What every folded AD_ID_KEYS entry contains: an event whose folded serialisation holds
+# none of these has no key naming an advertising ID.
+AD_ID_MARKERS = (
+    b"advertisingid", b"idfa", b"aaid", b"gaid", b"adid", b"oaid", b"adtrackingid",
+    "広告".encode(),
+)  # fmt: skip
+# ASCII bytes `_names_ad_id` folds away (everything but letters and digits).
+_FOLDED_OUT = bytes(b for b in range(128) if not chr(b).isalnum())
+_NOT_ALNUM = re.compile(r"[\W_]+")  # for str patterns, \w is str.isalnum() plus "_"
+_ESCAPE = re.compile(rb"\\(?:u[0-9a-f]{4}|.)")  # orjson escapes only '"', '\\' and controls
 # Keys that name an advertising ID, folded (lower-case, letters and digits only).
 AD_ID_KEYS = frozenset({
     "advertisingid", "advertisingidentifier", "idfa", "aaid", "gaid", "adid", "gpsadid",
@@ -73,8 +86,34 @@ def remove_ad_ids(event: dict[str, Any], paths: Sequence[str]) -> list[str]:
             if isinstance(value, str) and value.strip():
                 values.add(value.strip().lower())
             removed.append(path)
-    _purge(event, "", values, removed)
+    if _may_hold_more(event, values):
+        _purge(event, "", values, removed)
     return removed
+
+
+def _may_hold_more(event: dict[str, Any], values: set[str]) -> bool:
+    """A quick look at the serialised event (C speed) before the walk in Python: most
+    events carry no other copy of the ID and no key naming one."""
+    try:
+        raw = orjson.dumps(event)
+    except TypeError:
+        return True
+    for value in values:
+        needle = orjson.dumps(value)[1:-1]
+        if not needle.isascii() or b"\\" in needle:  # escaped or cased beyond ASCII: walk
+            return True
+    # Unicode lower-case as `_names_ad_id` and `_purge` do (bytes.lower() stops at ASCII).
+    text = raw.lower() if raw.isascii() else raw.decode().lower().encode()
+    if any(orjson.dumps(value)[1:-1] in text for value in values):
+        return True
+    # Fold as `_names_ad_id` does: letters and digits only. An escape (`\n`, `\u0001`)
+    # stands for a character the fold drops, so it goes whole.
+    plain = _ESCAPE.sub(b"", text) if b"\\" in text else text
+    if plain.isascii():
+        folded = plain.translate(None, _FOLDED_OUT)
+    else:
+        folded = _NOT_ALNUM.sub("", plain.decode()).encode()
+    return any(word in folded for word in AD_ID_MARKERS)
 
 
 def _purge(node: Any, path: str, values: set[str], removed: list[str]) -> None:

@@ -120,13 +120,22 @@ def _leading_shape(text: str, size: int) -> Shape | None:
         if colon == 1 and text[2:3] == "\\":
             return device_path(text)
     if first.isspace() or first == "\ufeff":
-        rest = text.lstrip(" \t\r\n\ufeff")
-        return string_shape(rest) if rest else None
+        return _after_leading_space(text)
     if first == "%" and size >= MIN_BASE64_MEDIA:
         return percent_encoded_media(text)
     if "°" in text or (first in "pP" and text[:5].lower() == "point"):
         return coordinate_string(text)
     return None
+
+
+def _after_leading_space(text: str) -> Shape | None:
+    """The shape of `text` past leading whitespace of any kind (an ideographic space U+3000,
+    a vertical tab, a byte-order mark): `str.lstrip(chars)` with a fixed set would leave some
+    of them, and judging the same string again would never end."""
+    start = 1
+    while start < len(text) and (text[start].isspace() or text[start] == "\ufeff"):
+        start += 1
+    return string_shape(text[start:]) if start < len(text) else None
 
 
 def _contained_shape(text: str, size: int) -> Shape | None:

@@ -3,12 +3,15 @@ which subject keys an ad ID yields (an all-zero ID is nobody's key)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from gateway.policy.adid import refusal_reason, remove_ad_ids
+from gateway.policy.adid import _purge, refusal_reason, remove_ad_ids
 from gateway.policy.consent import Consent, PurposeDecision, RequestSignals
 from gateway.policy.identifiers import SubjectKeys, advertising_id, is_zero_id
 from tests.policy.harness import Harness
@@ -192,3 +195,38 @@ def test_an_att_status_in_the_app_section_counts_too() -> None:
     sent = {"context": {"device": {"advertisingId": IDFA, "adTrackingEnabled": True},
                         "app": {"trackingStatus": "denied"}}}  # fmt: skip
     assert refusal_reason(sent, consent()) == "att_not_authorized"
+
+
+# Keys that name an advertising ID in the spellings apps send, plus disguises the fold
+# must see through (controls that JSON escapes, Unicode case, separators).
+AD_KEY_PARTS = st.sampled_from(
+    ["idfa", "IDFA", "adId", "gaid", "advertising_id", "AdvertisingIdentifier", "oaid",
+     "İDFA", "id\nfa", "i\u0001dfa", "ad-id", "広告ID", "\u212aey", "note", "value", "x"]
+)  # fmt: skip
+ID_VALUES = st.sampled_from(["6d92078a-8246-4ba4-ae5b-76104861e7dc", "ABC\u212a", "plain"])
+SCALARS = ID_VALUES | st.text(max_size=6) | st.integers() | st.none()
+NODES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(AD_KEY_PARTS | st.text(max_size=5), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(AD_KEY_PARTS, NODES, max_size=4), ID_VALUES)
+@example({"İDFA": "other"}, "plain")
+@example({"i\u0001dfa": "other"}, "plain")
+@example({"note": "ABC\u212a"}, "ABC\u212a")
+def test_the_quick_look_never_skips_a_walk_that_would_remove_something(
+    properties: dict[str, Any], ad_id: str
+) -> None:
+    """`remove_ad_ids` looks at the serialised event before walking it in Python; the
+    result must be what the walk alone gives."""
+    event = {"context": {"device": {"advertisingId": ad_id}}, "properties": properties}
+    walked = copy.deepcopy(event)
+    walked_removed = ["context.device.advertisingId"]
+    del walked["context"]["device"]["advertisingId"]
+    _purge(walked, "", {ad_id.strip().lower()}, walked_removed)
+    assert remove_ad_ids(event, ["context.device.advertisingId"]) == walked_removed
+    assert event == walked

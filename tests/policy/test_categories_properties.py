@@ -425,3 +425,30 @@ def test_innocent_events_pass_unchanged(properties: dict[str, Any]) -> None:
 def test_innocent_keys_are_innocent() -> None:
     keys = KeyClassifier()
     assert [key for key in INNOCENT_KEYS if keys.classify(key) is not None] == []
+
+
+# Every character `str.isspace()` accepts, plus the byte-order mark: text from Japanese
+# forms often starts with an ideographic space (U+3000).
+LEADING_SPACE = st.text(
+    st.sampled_from([c for c in map(chr, range(0x3001)) if c.isspace()] + ["\ufeff"]),
+    min_size=1, max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW_OK)
+@given(LEADING_SPACE, st.text(max_size=40))
+def test_any_text_is_judged_without_error_as_value_and_key(space: str, text: str) -> None:
+    """Regression: a leading U+3000 or vertical tab sent the shape check into endless
+    recursion (a 500 at the edge for an ordinary Japanese string)."""
+    event = {"type": "track", "properties": {"note": space + text, space + text: 1}}
+    SCRUBBER.scrub(event)
+    assert SCRUBBER.scrub(event) == []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
+@given(LEADING_SPACE, st.sampled_from(["35.6812,139.7671", "geo:35.68,139.76"]))
+def test_a_position_behind_any_leading_space_is_still_found(space: str, position: str) -> None:
+    event = {"type": "track", "properties": {"note": space + position}}
+    removals = SCRUBBER.scrub(event)
+    assert [r.category for r in removals] == ["location"]
+    assert "note" not in event["properties"]
