@@ -103,14 +103,17 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     events, repeated = _first_of_each(events)
     if repeated:
         runtime.metrics.child(runtime.metrics.duplicates, source.id).inc(repeated)
-    outcomes, stored = await _decide(runtime, events, source, headers)
+    outcomes, stored, unjudged = await _decide(runtime, events, source, headers)
+    if unjudged:  # a resend after the fault is fixed must not count as a duplicate
+        runtime.metrics.events_rejected.labels(reason="internal_error").inc()
+        fresh = [message_id for message_id in fresh if message_id not in unjudged]
     now = time.time()
     items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]
     window = runtime.config.gateway.dedupe.window_seconds
     dedupe = Dedupe(tuple((source.id, m) for m in fresh), window) if fresh and window else None
     duplicates = await runtime.store.outbox.enqueue(items, dedupe)
     _count(runtime, source, outcomes, items, duplicates)
-    return _ok(runtime, request, source, events[0], stored)
+    return _ok(runtime, request, source, events[0], stored, len(unjudged))
 
 
 def _bucket(address: str | None) -> str | None:
@@ -170,21 +173,31 @@ def _first_of_each(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
 
 async def _decide(
     runtime: Runtime, events: list[dict[str, Any]], source: SourceConfig, headers: Any
-) -> tuple[list[Outcome], Mapping[str, Any]]:
-    """Each event's outcome, and the preferences stored for the request's subjects."""
+) -> tuple[list[Outcome], Mapping[str, Any], set[str]]:
+    """Each judged event's outcome, the preferences stored for the request's subjects, and
+    the message IDs of events that could not be judged (a fault of ours: they are refused
+    one by one, so nothing unjudged goes on and the rest of the batch still does)."""
     pipeline = runtime.pipeline
     keys = [pipeline.prepare(event) for event in events]
     stored = await runtime.store.preferences.get_many(unique_keys(keys))
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
-    try:
-        outcomes = [
-            pipeline.process(event, event_keys, source, signals, stored)
-            for event, event_keys in zip(events, keys, strict=True)
-        ]
-    except NestingTooDeepError:
-        # JSON inside strings counts too: refused whole rather than half-scanned.
-        raise IngestError(400, "event nests too deeply (counting JSON inside strings)") from None
-    return outcomes, stored
+    outcomes = []
+    unjudged: set[str] = set()
+    for event, event_keys in zip(events, keys, strict=True):
+        message_id = event["messageId"]
+        try:
+            outcomes.append(pipeline.process(event, event_keys, source, signals, stored))
+        except NestingTooDeepError:
+            # JSON inside strings counts too: refused whole rather than half-scanned.
+            message = "event nests too deeply (counting JSON inside strings)"
+            raise IngestError(400, message) from None
+        except Exception:  # any fault of ours: fail closed for this event only
+            # The log formatter keeps the exception's type and place, never its message.
+            log.error("an event could not be judged; it was refused", exc_info=True)
+            unjudged.add(message_id)
+    if unjudged and not outcomes:
+        raise IngestError(500, "the gateway could not judge the events; none was accepted")
+    return outcomes, stored, unjudged
 
 
 def _count(
@@ -232,8 +245,10 @@ def _ok(
     source: SourceConfig,
     first: dict[str, Any],
     stored: Mapping[str, Any],
+    refused: int = 0,
 ) -> Response:
-    response = Response(OK_BODY, 200, media_type="application/json")
+    body = orjson.dumps({"success": True, "refused": refused}) if refused else OK_BODY
+    response = Response(body, 200, media_type="application/json")
     token = _subject_token(runtime, request, source, first, stored)
     if token is not None:
         response.headers[SUBJECT_HEADER] = token
@@ -282,6 +297,7 @@ def _reason(status: int) -> str:
         413: "too_large",
         415: "unsupported_media_type",
         429: "rate_limited",
+        500: "internal_error",
     }.get(status, str(status))
 
 

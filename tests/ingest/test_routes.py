@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -331,3 +332,47 @@ def test_crafted_requests_get_4xx_not_500(tmp_path: Path) -> None:
         answer = client.post("/v1/batch", json=batch, auth=("test-server-key-0001", ""))
         assert answer.status_code == 400
         assert "nesting deeper" in answer.json()["error"]
+
+
+def test_an_event_the_policy_cannot_judge_is_refused_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault of ours while judging one event (injected here: the one that was real, a
+    leading U+3000, is fixed) refuses that event only: nothing of it is stored, the rest of
+    the batch goes on, the answer says how many were refused, and the log names the fault
+    without the value that caused it."""
+    import logging
+
+    from gateway.observability.logs import JsonFormatter
+    from gateway.pipeline import Pipeline
+    from tests.support.configs import SERVER_KEY, write_config
+
+    judge = Pipeline.process
+
+    def faulty(self: Pipeline, event: dict[str, object], *args: Any) -> object:
+        if event.get("event") == "boom":
+            raise ValueError(f"cannot judge {CANARY}")
+        return judge(self, event, *args)
+
+    monkeypatch.setattr(Pipeline, "process", faulty)
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+    directory = write_config(tmp_path / "c", destinations=[out])
+    ok = {"type": "track", "event": "fine", "messageId": "m-ok", "anonymousId": "a"}
+    boom = {"type": "track", "event": "boom", "messageId": "m-boom", "anonymousId": "a"}
+    with TestClient(create_app(directory, run_worker=False)) as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        with caplog.at_level(logging.ERROR, logger="gateway.ingest"):
+            mixed = client.post("/v1/batch", json={"batch": [ok, boom]}, auth=(SERVER_KEY, ""))
+            alone = client.post("/v1/track", json=boom, auth=(SERVER_KEY, ""))
+        claimed = client.portal.call(runtime.store.outbox.claim, "out", 10, 30)
+        metrics = client.get("/metrics").text
+    assert (mixed.status_code, mixed.json()) == (200, {"success": True, "refused": 1})
+    assert alone.status_code == 500
+    assert alone.json()["error"] == "the gateway could not judge the events; none was accepted"
+    assert [c.item.message_id for c in claimed] == ["m-ok"]
+    assert 'gateway_events_rejected_total{reason="internal_error"} 2.0' in metrics
+    records = [r for r in caplog.records if r.name == "gateway.ingest"]
+    assert len(records) == 2
+    formatted = "\n".join(JsonFormatter().format(r) for r in records)
+    assert "ValueError" in formatted and CANARY not in formatted
