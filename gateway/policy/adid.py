@@ -23,15 +23,15 @@ from gateway.policy.identifiers import is_zero_id
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")
 AUTHORIZED = frozenset({"authorized", "3"})
 TRACKING_ENABLED = frozenset({"true", "1"})
-# What every folded AD_ID_KEYS entry contains: an event whose folded serialisation holds
-# none of these has no key naming an advertising ID.
-AD_ID_MARKERS = (
-    b"advertisingid", b"idfa", b"aaid", b"gaid", b"adid", b"oaid", b"adtrackingid",
-    "広告".encode(),
-)  # fmt: skip
-# ASCII bytes `_names_ad_id` folds away (everything but letters and digits).
-_FOLDED_OUT = bytes(b for b in range(128) if not chr(b).isalnum())
-_NOT_ALNUM = re.compile(r"[\W_]+")  # for str patterns, \w is str.isalnum() plus "_"
+# What every folded AD_ID_KEYS entry contains: ASCII words, or the first character of the
+# Japanese ones. An event whose serialisation holds none of them names no advertising ID.
+AD_ID_MARKERS = (b"advertisingid", b"idfa", b"aaid", b"gaid", b"adid", b"oaid", b"adtrackingid")
+AD_ID_MARKER_JA = "広".encode()
+# Bytes dropped before looking for AD_ID_MARKERS: what `_names_ad_id` folds away in ASCII
+# (all but letters and digits), and every byte of a non-ASCII character. The fold keeps a
+# non-ASCII letter; dropping it can only join an ASCII word that was not there (a needless
+# walk), never hide one.
+_FOLDED_OUT = bytes(b for b in range(256) if b >= 128 or not chr(b).isalnum())
 _ESCAPE = re.compile(rb"\\(?:u[0-9a-f]{4}|.)")  # orjson escapes only '"', '\\' and controls
 # Keys that name an advertising ID, folded (lower-case, letters and digits only).
 AD_ID_KEYS = frozenset({
@@ -106,13 +106,12 @@ def _may_hold_more(event: dict[str, Any], values: set[str]) -> bool:
     text = raw.lower() if raw.isascii() else raw.decode().lower().encode()
     if any(orjson.dumps(value)[1:-1] in text for value in values):
         return True
-    # Fold as `_names_ad_id` does: letters and digits only. An escape (`\n`, `\u0001`)
+    if AD_ID_MARKER_JA in text:
+        return True
+    # Fold as `_names_ad_id` does (letters and digits only). An escape (`\n`, `\u0001`)
     # stands for a character the fold drops, so it goes whole.
     plain = _ESCAPE.sub(b"", text) if b"\\" in text else text
-    if plain.isascii():
-        folded = plain.translate(None, _FOLDED_OUT)
-    else:
-        folded = _NOT_ALNUM.sub("", plain.decode()).encode()
+    folded = plain.translate(None, _FOLDED_OUT)
     return any(word in folded for word in AD_ID_MARKERS)
 
 

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.adid import _purge, refusal_reason, remove_ad_ids
+from gateway.policy.adid import (
+    AD_ID_KEYS,
+    AD_ID_MARKER_JA,
+    AD_ID_MARKERS,
+    _purge,
+    refusal_reason,
+    remove_ad_ids,
+)
 from gateway.policy.consent import Consent, PurposeDecision, RequestSignals
 from gateway.policy.identifiers import SubjectKeys, advertising_id, is_zero_id
 from tests.policy.harness import Harness
@@ -201,14 +208,17 @@ def test_an_att_status_in_the_app_section_counts_too() -> None:
 # must see through (controls that JSON escapes, Unicode case, separators).
 AD_KEY_PARTS = st.sampled_from(
     ["idfa", "IDFA", "adId", "gaid", "advertising_id", "AdvertisingIdentifier", "oaid",
-     "İDFA", "id\nfa", "i\u0001dfa", "ad-id", "広告ID", "\u212aey", "note", "value", "x"]
+     "İDFA", "id\nfa", "i\u0001dfa", "ad-id", "広告ID", "広\u3000告id", "id\u3000fa", "iédfa",
+     "\u212aey", "note", "value", "x"]
 )  # fmt: skip
 ID_VALUES = st.sampled_from(["6d92078a-8246-4ba4-ae5b-76104861e7dc", "ABC\u212a", "plain"])
 SCALARS = ID_VALUES | st.text(max_size=6) | st.integers() | st.none()
 NODES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(AD_KEY_PARTS | st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(AD_KEY_PARTS | st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -218,6 +228,8 @@ NODES = st.recursive(
 @example({"İDFA": "other"}, "plain")
 @example({"i\u0001dfa": "other"}, "plain")
 @example({"note": "ABC\u212a"}, "ABC\u212a")
+@example({"id\u3000fa": "other"}, "plain")
+@example({"広\u3000告id": "other"}, "plain")
 def test_the_quick_look_never_skips_a_walk_that_would_remove_something(
     properties: dict[str, Any], ad_id: str
 ) -> None:
@@ -230,3 +242,9 @@ def test_the_quick_look_never_skips_a_walk_that_would_remove_something(
     _purge(walked, "", {ad_id.strip().lower()}, walked_removed)
     assert remove_ad_ids(event, ["context.device.advertisingId"]) == walked_removed
     assert event == walked
+
+
+def test_every_ad_id_key_holds_a_marker_the_quick_look_finds() -> None:
+    for key in AD_ID_KEYS:
+        encoded = key.encode()
+        assert AD_ID_MARKER_JA in encoded or any(m in encoded for m in AD_ID_MARKERS), key
