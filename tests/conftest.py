@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.support.configs import write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
+
+# CI replays the same examples on every run (`HYPOTHESIS_PROFILE=ci` in `.ci/run`): a
+# property that fails there fails for a reason anyone can reproduce. Local runs draw new
+# examples each time, which is how new failures are found.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TESTDATA = SHARED / "testdata"
