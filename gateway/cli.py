@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway.config.loader import Config, load_config
 from gateway.errors import ConfigError
@@ -73,18 +74,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["GATEWAY_CONFIG_DIR"] = str(Path(args.config).resolve())
     os.environ["GATEWAY_RUN_WORKER"] = "0" if args.no_worker else "1"
     print(f"consent gateway listening on http://{host}:{port}/", flush=True)
-    uvicorn.run(
-        "gateway.asgi:app",
-        host=host,
-        port=port,
-        workers=args.workers,
-        factory=False,
-        log_level=args.log_level,
-        log_config=uvicorn_log_config(args.log_level),
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    settings: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": args.workers,
+        "log_level": args.log_level,
+        "log_config": uvicorn_log_config(args.log_level),
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+    }
+    if args.workers > 1:
+        from gateway.supervisor import run_workers
+
+        run_workers(uvicorn.Config("gateway.asgi:app", **settings))
+    else:
+        uvicorn.run("gateway.asgi:app", **settings)
     return 0
 
 

@@ -32,6 +32,7 @@ from gateway.privacy.service import Device, PrivacyService
 from gateway.privacy.subject import COOKIE, HEADER, Subject
 from gateway.privacy.texts import TEXT, pick_language
 from gateway.runtime import Runtime
+from gateway.supervisor import signal_siblings
 
 log = logging.getLogger("gateway.privacy")
 MAX_BODY = 64 * 1024
@@ -331,7 +332,10 @@ async def admin_reload(request: Request, runtime: Runtime) -> Response:
     await runtime.store.log_admin_action({"action": "reload", "token": who, "ok": not problems})
     if problems:
         return JSONResponse({"reloaded": False, "problems": problems}, 400)
-    return JSONResponse({"reloaded": True, "summary": gateway.current().config.summary()})
+    # Under `serve --workers N` the other processes reload too (each checks the files anew).
+    siblings = signal_siblings()
+    summary = gateway.current().config.summary()
+    return JSONResponse({"reloaded": True, "all_workers": siblings, "summary": summary})
 
 
 def routes() -> list[BaseRoute]:

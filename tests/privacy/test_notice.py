@@ -199,3 +199,41 @@ def test_a_failed_reload_keeps_the_running_config_and_notice(
 
 def without_nonces(html: str) -> str:
     return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+def test_every_worker_process_follows_a_reload(
+    config_factory: Callable[..., Path],
+    receiver_factory: Callable[[], Receiver],
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    """`serve --workers 2`: POST /admin/reload, answered by one worker, and SIGHUP to the
+    parent reload every worker in place; a broken config is refused by each, none restarts."""
+    receiver = receiver_factory()
+    token = {"name": "ops", "sha256": hashlib.sha256(RELOADER.encode()).hexdigest(),
+             "scopes": ["reload"]}  # fmt: skip
+    stats = webhook("stats", receiver.url, fields=FIELDS)
+    config_dir = config_factory(destinations=[stats], gateway={"admin": {"tokens": [token]}})
+    gateway = gateway_factory(config_dir, args=("--workers", "2"))
+    until(lambda: gateway.log().count("Application startup complete") == 2, timeout=30)
+
+    def every_answer(names: set[str]) -> bool:  # a new connection each: both workers answer
+        return all(set(by_name(notice_json(gateway.url))) == names for _ in range(40))
+
+    crm = webhook("crm", receiver.url, country="KR", fields=["userId"])
+    write(config_dir, "destinations.yaml", {"destinations": [stats, crm]})
+    answer = reload_over_http(gateway)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["all_workers"] is True
+    until(lambda: every_answer({"stats", "crm"}))
+
+    write(config_dir, "destinations.yaml", {"destinations": [crm]})
+    assert gateway.process is not None
+    gateway.process.send_signal(signal.SIGHUP)
+    until(lambda: every_answer({"crm"}))
+
+    (config_dir / "destinations.yaml").write_text("destinations: [ {name: half", encoding="utf-8")
+    refusals = gateway.log().count("config reload refused")
+    gateway.process.send_signal(signal.SIGHUP)
+    until(lambda: gateway.log().count("config reload refused") == refusals + 2)
+    assert every_answer({"crm"})
+    assert gateway.log().count("Application startup complete") == 2  # reloaded in place
