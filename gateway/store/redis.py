@@ -55,6 +55,7 @@ class RedisStore:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._enqueue = client.register_script(redis_scripts.ENQUEUE)
         self._promote = client.register_script(redis_scripts.PROMOTE)
+        self.settle_script = client.register_script(redis_scripts.SETTLE)
         self._gcra = client.register_script(redis_scripts.GCRA)
         self.replay_script = client.register_script(redis_scripts.REPLAY)
         self.outbox = RedisOutbox(self)

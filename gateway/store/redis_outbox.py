@@ -1,9 +1,12 @@
 """The outbox on Redis Streams: one stream per destination with the consumer group
 "workers" (XREADGROUP, XACK, XAUTOCLAIM for a worker that died), retries in a zset,
-dead letters in a stream; see redis.py for the key layout."""
+dead letters in a stream; see redis.py for the key layout. A retry or dead letter is
+recorded only by the worker that still holds the entry (a stale worker's verdict would
+queue a second copy)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from gateway.store.redis import RedisStore
 
 GROUP = "workers"
+log = logging.getLogger("gateway.store")
 
 
 def encode_item(item: OutboxItem, attempts: int = 0) -> bytes:
@@ -177,23 +181,26 @@ class RedisOutbox:
     async def retry_later(self, entry: Claimed, delay: float, error: str) -> None:
         destination, _ = self._split(entry.ref)
         data = encode_item(entry.item, entry.attempts + 1)
-        async with self._s.pipe(transaction=True) as pipe:
-            await self._remove(pipe, entry)
-            pipe.zadd(self._s.key("retry", destination), {data: time.time() + delay})
-            pipe.zadd(
-                self._s.key("born", destination),
-                {entry.item.idempotency_key: entry.item.created_at},
-            )
-            await self._s.call(pipe.execute())
+        due = repr(time.time() + delay)
+        extra = [due, entry.item.idempotency_key, repr(entry.item.created_at)]
+        await self._settle(entry, "retry", self._s.key("retry", destination), data, extra)
 
     async def dead_letter(self, entry: Claimed, reason: str) -> None:
         destination, _ = self._split(entry.ref)
         raw = orjson.loads(encode_item(entry.item, entry.attempts + 1))
         raw.update(reason=reason, dead_at=time.time())
-        async with self._s.pipe(transaction=True) as pipe:
-            await self._remove(pipe, entry)
-            pipe.xadd(self._s.key("dead", destination), {"d": orjson.dumps(raw)})
-            await self._s.call(pipe.execute())
+        await self._settle(entry, "dead", self._s.key("dead", destination), orjson.dumps(raw))
+
+    async def _settle(
+        self, entry: Claimed, verdict: str, target: str, data: bytes, extra: Sequence[str] = ()
+    ) -> None:
+        """Retry or dead-letter `entry` if this worker still holds it (see SETTLE)."""
+        destination, entry_id = self._split(entry.ref)
+        keys = [self._stream(destination), target, self._s.key("born", destination)]
+        args = [GROUP, entry_id, self._s.consumer, verdict, data, *extra]
+        held = await self._s.call(self._s.settle_script(keys=keys, args=args))
+        if not held:
+            log.info("%s: entry taken over by another worker; its verdict stands", destination)
 
     async def stats(self, destinations: Sequence[str]) -> dict[str, QueueStats]:
         out = {}

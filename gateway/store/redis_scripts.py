@@ -41,6 +41,27 @@ end
 return #due
 """
 
+# A retry or a dead letter, only by the worker that still holds the entry: once its lease
+# ran out and another worker took the entry over (XAUTOCLAIM), the late one's verdict would
+# queue a second copy of a message the new holder may already have delivered.
+# KEYS: stream, target (retry zset or dead stream), born zset.
+# ARGV: group, entry id, consumer, 'retry' or 'dead', data, due time, idempotency key, created.
+SETTLE = """
+local held = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])
+if #held == 0 then
+  return 0
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if ARGV[4] == 'retry' then
+  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+  redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
+else
+  redis.call('XADD', KEYS[2], '*', 'd', ARGV[5])
+end
+return 1
+"""
+
 # GCRA (generic cell rate algorithm). KEYS: bucket. ARGV: rate (/s), burst.
 # Returns seconds to wait as a string ("0" when allowed). Time is the server's, so nodes
 # whose clocks disagree still share one bucket fairly (scripts replicate their effects, so

@@ -256,3 +256,49 @@ async def test_two_replays_of_one_dead_letter_queue_one_copy(store: Store) -> No
     )
     assert sum(results) == 1
     assert len(await store.outbox.claim("hook", 10, 30)) == 1
+
+
+async def test_a_stale_holder_cannot_undo_what_the_new_holder_did(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    """Worker A's lease ran out and worker B took the entry over and delivered it: A's late
+    dead letter or retry must not queue a second copy (SQLite fences by the lease's end,
+    Redis by the entry's holder in the consumer group)."""
+    if request.node.callspec.params["store"] == "redis":
+        from gateway.store.redis import RedisStore
+
+        storage = RedisStorage(backend="redis", url=request.getfixturevalue("redis_url"),
+                               claim_idle_seconds=0.1)  # fmt: skip
+        worker_b: Any = await RedisStore.connect(storage)
+    else:
+        worker_b = store  # one SQLite file: the lease's end tells the holders apart
+    try:
+        for verdict in ("dead", "retry"):
+            await store.outbox.enqueue([item(f"lease-{verdict}")])
+            [stale] = await store.outbox.claim("hook", 10, 0.1)
+            await asyncio.sleep(0.4)
+            [fresh] = await worker_b.outbox.claim("hook", 10, 0.1)  # takes idle entries over
+            assert fresh.item.message_id == stale.item.message_id
+            await worker_b.outbox.delivered([fresh], [])
+            if verdict == "dead":
+                await store.outbox.dead_letter(stale, "destination answered 400")
+            else:
+                await store.outbox.retry_later(stale, 0, "destination answered 500")
+            await asyncio.sleep(0.4)
+            assert await store.outbox.dead_letters(None, 10) == []
+            assert await worker_b.outbox.claim("hook", 10, 30) == []
+            assert await store.outbox.claim("hook", 10, 30) == []
+    finally:
+        if worker_b is not store:
+            await worker_b.aclose()
+
+
+async def test_a_stale_holder_that_was_not_overtaken_still_settles(store: Store) -> None:
+    """The fence stops only a holder that lost its entry: a slow worker whose lease ran out
+    but whom nobody overtook still records its retry."""
+    await store.outbox.enqueue([item("slow-1")])
+    [slow] = await store.outbox.claim("hook", 10, 0.1)
+    await asyncio.sleep(0.4)
+    await store.outbox.retry_later(slow, 0, "destination answered 500")
+    [again] = await store.outbox.claim("hook", 10, 30)
+    assert (again.item.message_id, again.attempts) == ("slow-1", 1)
