@@ -37,6 +37,11 @@ _TOLL_FREE = ("0120", "0800", "0570", "0180", "0990", "81120", "81800", "81570",
 _DEVICE_MARKERS = ("_$!<", ":ABPerson", "vnd.android.cursor.item/")
 
 
+# A vCard or MECARD written as base64 (a contact uploaded as a blob): the encodings of
+# "BEGIN:VCARD", "begin:vcard", "MECARD:" and "mecard:", exact to the last character.
+B64_CARDS = ("QkVHSU46VkNBUkQ", "YmVnaW46dmNhcmQ", "TUVDQVJEOg", "bWVjYXJkOg")
+
+
 def vcard(text: str) -> Shape | None:
     """A vCard or MECARD, also after a byte-order mark or a label, and an xCard."""
     head = text[:11].upper()

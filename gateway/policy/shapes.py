@@ -14,10 +14,12 @@ strings that start (or continue after a label) like a media file, and then only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from gateway.policy.contacts import (
+    B64_CARDS,
     CONTACT_LIST,
     VCARD,
     jcard,
@@ -108,6 +110,8 @@ def _leading_shape(text: str, size: int) -> Shape | None:
         shape = base64_media(text)
         if shape is not None:
             return shape
+    if first in _B64_CARD_FIRST and text.startswith(B64_CARDS):
+        return VCARD
     if first == "/":
         return device_path(text) or what3words(text)
     if size == 43 and first in _HEX_LETTERS:
@@ -173,12 +177,29 @@ def list_shape(items: list[Any], in_place: bool) -> Shape | None:
     if kind is str:
         if jcard(items):
             return VCARD
+        if size <= 3 and _number_strings(items, in_place):
+            return COORDINATES
         if size >= 3 and reach_list(items):
             return CONTACT_LIST
     return None
 
 
+def _number_strings(items: list[Any], in_place: bool) -> bool:
+    """`["35.681236", "139.767125"]`: a coordinate pair written as decimal strings, judged as
+    the same numbers would be."""
+    if len(items) < 2:
+        return False
+    numbers: list[Any] = []
+    for item in items:
+        if type(item) is not str or not _DECIMAL.fullmatch(item):
+            return False
+        numbers.append(float(item))
+    return number_pair(numbers, in_place)
+
+
 _NUMERIC_START = frozenset("0123456789+-.([")
+_DECIMAL = re.compile(r"[-+]?\d{1,3}\.\d{1,15}")
+_B64_CARD_FIRST = frozenset(card[0] for card in B64_CARDS)
 _HEX_LETTERS = frozenset("ABCDEFabcdef")
 _BASE64_STARTS = (*B64_PREFIXES, "H4sI")
 _BY_SCHEME: dict[str, Callable[[str], Shape | None]] = {
