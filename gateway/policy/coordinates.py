@@ -213,6 +213,16 @@ def number_pair(items: list[Any], in_place: bool) -> bool:
     return _precise(a, b, 3) if not in_place else min(decimals(a), decimals(b)) >= 3
 
 
+DECIMAL = re.compile(r"[-+]?\d{1,3}\.\d{1,15}")
+
+
+def as_decimal(value: Any) -> float | None:
+    """A float, or a string that is one decimal number (`"35.681236"`), as a float."""
+    if type(value) is float:
+        return value
+    return float(value) if isinstance(value, str) and DECIMAL.fullmatch(value) else None
+
+
 def lone_pair(lat: float, lng: float) -> bool:
     """Two sibling numbers named like axes (`{"la": 35.658581, "lo": 139.745433}`, `x`/`y`
     under a place) as a position: in range, four decimals each."""

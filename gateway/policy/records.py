@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.policy.contacts import CONTACT_LIST, CONTACT_RECORD, address_book, contact_record
-from gateway.policy.coordinates import Shape, lone_pair
+from gateway.policy.coordinates import Shape, as_decimal, lone_pair
 from gateway.policy.keys import AXES, AXIS_LAT, AXIS_LNG, AXIS_X, AXIS_Y, IN_PLACE, NAME, SENDER
 from gateway.policy.messages import MESSAGE_RECORD, message_record
 
@@ -36,7 +36,11 @@ def record_shape(
 def lone_pair_keys(obj: dict[str, Any], context: int, roles: Roles) -> tuple[str, ...]:
     """Two sibling numbers named like axes that are a position: `la`/`lo` (`lt`/`lg` ...)
     anywhere, `x`/`y` under a place-like key such as `fix` or `位置`."""
-    axes = {roles(k) & AXES: (k, v) for k, v in obj.items() if type(v) is float}
+    axes = {}
+    for key, value in obj.items():
+        number = as_decimal(value)  # "35.658581" counts as the number
+        if number is not None:
+            axes[roles(key) & AXES] = (key, number)
     for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
         if first in axes and second in axes and (first == AXIS_LAT or context & IN_PLACE):
             (a, lat), (b, lng) = axes[first], axes[second]

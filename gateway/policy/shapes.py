@@ -14,7 +14,6 @@ strings that start (or continue after a label) like a media file, and then only 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from gateway.policy.coordinates import (
     MAX_COORDINATE_TEXT,
     MAX_FREE_TEXT,
     Shape,
+    as_decimal,
     coordinate_string,
     coordinates_in_text,
     geo_uri,
@@ -189,16 +189,11 @@ def _number_strings(items: list[Any], in_place: bool) -> bool:
     the same numbers would be."""
     if len(items) < 2:
         return False
-    numbers: list[Any] = []
-    for item in items:
-        if type(item) is not str or not _DECIMAL.fullmatch(item):
-            return False
-        numbers.append(float(item))
-    return number_pair(numbers, in_place)
+    numbers = [as_decimal(item) for item in items]
+    return None not in numbers and number_pair(numbers, in_place)
 
 
 _NUMERIC_START = frozenset("0123456789+-.([")
-_DECIMAL = re.compile(r"[-+]?\d{1,3}\.\d{1,15}")
 _B64_CARD_FIRST = frozenset(card[0] for card in B64_CARDS)
 _HEX_LETTERS = frozenset("ABCDEFabcdef")
 _BASE64_STARTS = (*B64_PREFIXES, "H4sI")
