@@ -43,7 +43,7 @@ _DMS_PAIR = re.compile(_DMS_ONE + r"[\s,;/]*+" + _DMS_ONE, re.I)
 # Inside free text a pair needs 4+ decimals and no word glued to it ("v1.234, 5.678" is not one).
 _TEXT_NUMBER = r"([-+]?\d{1,3}\.\d{4,})"
 _PAIR_IN_TEXT = re.compile(
-    r"(?<![\w.])" + _TEXT_NUMBER + r"\s*[,;/]\s*" + _TEXT_NUMBER + r"(?![\w.])"
+    r"(?<![\w.])" + _TEXT_NUMBER + r"\s*[,;/|]\s*" + _TEXT_NUMBER + r"(?![\w.])"
 )
 # Decimal commas ("35,658581; 139,745433"): four or more digits after a comma are never a
 # thousands group.
@@ -61,6 +61,18 @@ _HEMISPHERES = re.compile(
 _HEMISPHERES_AFTER = re.compile(
     r"(?P<a>\d{1,2}\.\d{3,})\s?°?\s?[NS]\b[\s,;/]+(?P<b>\d{1,3}\.\d{3,})\s?°?\s?[EW]\b", re.I
 )
+# Japanese notation, either axis first: 北緯35.681236度、東経139.767125度, and degrees with
+# minutes (北緯35度40分52秒 東経139度46分1秒). Bounded gaps keep the search linear.
+_JA_AXIS = r"(?:[北南]緯|[東西]経)\s*+"
+_JA_DECIMAL = re.compile(
+    _JA_AXIS + r"(?P<a>\d{1,3}\.\d{3,})\s*+度?\D{0,8}?" + _JA_AXIS + r"(?P<b>\d{1,3}\.\d{3,})"
+)
+_JA_DMS = re.compile(
+    _JA_AXIS + r"(?P<a>\d{1,3})\s*+度\s*+(?P<am>\d{1,2}(?:\.\d+)?)\s*+分[^緯経]{0,16}?"
+    + _JA_AXIS + r"(?P<b>\d{1,3})\s*+度\s*+(?P<bm>\d{1,2}(?:\.\d+)?)\s*+分"
+)  # fmt: skip
+# XML elements read as labels: `<lat>35.68</lat><lon>139.76</lon>` as `lat=35.68 lon=139.76`.
+_XML_TAG = re.compile(r"<(/?)([\w:.-]{1,40})[^<>]{0,200}>")
 # Google Maps data parameters (`!3d35.658581!4d139.745433`).
 _GOOGLE_DATA = re.compile(r"!3d(?P<a>-?\d{1,2}\.\d{3,})!4d(?P<b>-?\d{1,3}\.\d{3,})")
 # NMEA 0183 sentences from a GNSS receiver ($GPGGA, $GNRMC ...): ddmm.mmmm,N,dddmm.mmmm,E.
@@ -130,17 +142,41 @@ def coordinates_in_text(text: str) -> bool:
         return True
     if ("°" in text or "deg" in text) and _dms(_DMS_PAIR.search(text, 0, MAX_FREE_TEXT)):
         return True
+    if "緯" in text and "経" in text and _japanese(text):
+        return True
     if "." not in text:
         return False
     for pair in _PAIR_IN_TEXT.finditer(text, 0, MAX_FREE_TEXT):
         if in_range(float(pair[1]), float(pair[2])) and _precise(pair[1], pair[2], 4):
             return True
     if len(_PRECISE.findall(text, 0, MAX_FREE_TEXT)) >= 2:
-        for pattern in (_LABELLED, _HEMISPHERES, _HEMISPHERES_AFTER, _GOOGLE_DATA):
-            match = pattern.search(text)
-            if match is not None and in_range(float(match["a"]), float(match["b"])):
-                return True
+        if _labelled(text):
+            return True
+        if "</" in text and _labelled(_XML_TAG.sub(_xml_label, text[:MAX_FREE_TEXT])):
+            return True
     return (",N," in text or ",S," in text) and _nmea(text)
+
+
+def _labelled(text: str) -> bool:
+    for pattern in (_LABELLED, _HEMISPHERES, _HEMISPHERES_AFTER, _GOOGLE_DATA):
+        match = pattern.search(text)
+        if match is not None and in_range(float(match["a"]), float(match["b"])):
+            return True
+    return False
+
+
+def _japanese(text: str) -> bool:
+    match = _JA_DECIMAL.search(text, 0, MAX_FREE_TEXT)
+    if match is not None and in_range(float(match["a"]), float(match["b"])):
+        return True
+    match = _JA_DMS.search(text, 0, MAX_FREE_TEXT)
+    if match is None or float(match["am"]) >= 60 or float(match["bm"]) >= 60:
+        return False
+    return in_range(float(match["a"]), float(match["b"]))
+
+
+def _xml_label(tag: re.Match[str]) -> str:
+    return " " if tag[1] else f" {tag[2]}="
 
 
 def location_in_url(url: str, path_end: int, hash_at: int) -> bool:

@@ -435,6 +435,10 @@ PATHOLOGICAL = [
     "eyJ" + "é" * 100,
     "{'a': " * 3000 + "1" + "}" * 3000,
     "[" * 5000 + "]" * 5000,
+    "北緯1度1分" * 800,  # Japanese notation: bounded gaps between the two axes
+    "北緯1.123" * 500 + "東経",
+    "</" + "<a " * 1500,  # XML read as labels
+    "1.1234|" * 600,
 ]
 
 
