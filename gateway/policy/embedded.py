@@ -1,6 +1,6 @@
 """Structures written into a string, to be scanned like the event: JSON (also with trailing
 whitespace), a Python dict or list as `repr` prints it, base64url JSON (a JWT's parts, a `state`
-parameter) and values percent-encoded twice.
+parameter) and values percent-encoded twice; and text encoded once more (`decode_text`).
 
 Every decoder is bounded: a string is parsed once per level, and each level is shorter than the
 one holding it, so the scan stays linear in the event's size.
@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import binascii
 import re
+import zlib
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 import orjson
 
@@ -21,6 +22,11 @@ MAX_BASE64_JSON = 65_536
 MAX_DECODES = 2  # extra rounds of percent-decoding
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _BASE64_JSON = ("eyJ", "W3s", "WyJ")  # base64 of '{"', '[{', '["'
+MIN_BASE64_TEXT = 12
+MAX_GUNZIPPED = 65_536
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_TEXT_CONTROLS = frozenset("\n\r\t")
 
 
 def starts_structure(text: str) -> bool:
@@ -107,3 +113,44 @@ def decode_again(value: str) -> str:
             break
         value = unquote_plus(value)
     return value
+
+
+def decode_text(text: str) -> str | None:
+    """The text `text` encodes once more, or None: percent-encoding (`lat%3D35.68%26…`), a
+    JSON string literal (a JSON text encoded twice), base64 of UTF-8 text, gzip in base64
+    (`H4sI…`). Binary that only looks like base64 (ids, hashes, tokens) decodes to bytes
+    that are not text, and is left alone."""
+    if "%" in text and _PERCENT.search(text) is not None:
+        return unquote(text)
+    if text[0] == '"' and text[-1] == '"' and len(text) >= 2:
+        try:
+            inner = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        return inner if isinstance(inner, str) else None
+    if len(text) < MIN_BASE64_TEXT or not text.isascii():
+        return None
+    standard = len(text) % 4 == 0 and _BASE64.fullmatch(text) is not None
+    if not standard and (len(text) % 4 == 1 or _BASE64URL.fullmatch(text) is None):
+        return None
+    raw = _decode(text)
+    if raw is not None and raw[:3] == b"\x1f\x8b\x08":
+        raw = _gunzip(raw)
+    return _as_text(raw) if raw is not None else None
+
+
+def _gunzip(raw: bytes) -> bytes | None:
+    try:
+        return zlib.decompressobj(wbits=31).decompress(raw, MAX_GUNZIPPED)
+    except zlib.error:
+        return None
+
+
+def _as_text(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.isprintable() or all(c.isprintable() or c in _TEXT_CONTROLS for c in text):
+        return text
+    return None

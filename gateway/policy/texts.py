@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.policy.coordinates import COORDINATES, Shape, location_in_url
-from gateway.policy.embedded import decode_again, parse, starts_structure
+from gateway.policy.embedded import decode_again, decode_text, parse, starts_structure
 from gateway.policy.keys import BESIDE_LAT, KEY_NAME, TEXT, KeyClassifier
 from gateway.policy.messages import IN_THREAD, bare_text, message_route
 from gateway.policy.shapes import MIN_LENGTH, string_shape
@@ -30,7 +30,7 @@ from gateway.policy.urls import (
 )
 from gateway.policy.words import CATEGORIES, LOCATION, MESSAGE_CONTENT
 
-URL_PARAM, EMBEDDED_JSON = "url_param", "value:embedded_json"
+URL_PARAM, EMBEDDED_JSON, ENCODED = "url_param", "value:embedded_json", "value:encoded_text"
 UNSCANNED = "unscanned"  # the category of what nests too deep to scan, removed to fail closed
 TOO_DEEP: Shape = (UNSCANNED, "value:too_deep")
 MAX_NESTING = 3  # a URL or JSON text inside a parameter of a URL inside ...
@@ -80,7 +80,7 @@ class TextScanner:
             elif first in "{[eW" and starts_structure(text):
                 found = self._embedded(text, allowed, nesting)
             else:
-                found = None
+                found = self._encoded(text, allowed, nesting)
         if found is None:
             self._remember_clean(allowed, hash(text))
         return found
@@ -144,6 +144,20 @@ class TextScanner:
             return None
         found = self._walk(inner, allowed, nesting + 1)
         return (found[0], EMBEDDED_JSON) if found is not None else None
+
+    def _encoded(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | None:
+        """Text encoded once more (`embedded.decode_text`: percent-encoding, base64, gzip, a
+        JSON string literal) is judged decoded; if anything in it is forbidden the whole
+        string goes, as for a structure in a string."""
+        decoded = decode_text(text)
+        if decoded is None or len(decoded) < MIN_LENGTH or decoded == text:
+            return None
+        if nesting > MAX_NESTING:
+            return _too_deep(allowed)
+        found = self.text(decoded, allowed, nesting + 1)
+        if found is None:
+            return None
+        return (found.removed[0][1] if isinstance(found, Rewrite) else found[0], ENCODED)
 
     def _param(
         self, part: str, query: str, allowed: frozenset[str], nesting: int, route: bool

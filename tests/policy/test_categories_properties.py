@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -286,7 +287,20 @@ def shaped_values(draw: st.DrawFn) -> Injection:
         Injection(f"C:\\Users\\x\\Pictures\\{marker}.jpg", [marker]),
         Injection({"role": "user", "content": marker}, [marker]),
     ]  # fmt: skip
-    return draw(st.sampled_from(choices))
+    chosen = draw(st.sampled_from(choices))
+    if isinstance(chosen.value, str) and draw(st.integers(0, 3)) == 0:
+        encoded = draw(st.sampled_from(ENCODINGS))(chosen.value)  # encoded once more
+        return Injection(encoded, [encoded])
+    return chosen
+
+
+ENCODINGS = [
+    lambda text: quote(text, safe=""),
+    lambda text: base64.b64encode(text.encode()).decode(),
+    lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("="),
+    lambda text: base64.b64encode(gzip.compress(text.encode())).decode(),
+    lambda text: orjson.dumps(text).decode(),
+]
 
 
 @st.composite
