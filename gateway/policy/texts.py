@@ -77,10 +77,12 @@ class TextScanner:
                 return None if shape[0] in allowed else shape
             if relative:
                 found = self.url(text, allowed, nesting)
-            elif first in "{[eW" and starts_structure(text):
-                found = self._embedded(text, allowed, nesting)
             else:
-                found = self._encoded(text, allowed, nesting)
+                found = None
+                if first in "{[eW" and starts_structure(text):
+                    found = self._embedded(text, allowed, nesting)
+                if found is None:  # also what only looks like one (`eyJ…%3D`: encoded again)
+                    found = self._encoded(text, allowed, nesting)
         if found is None:
             self._remember_clean(allowed, hash(text))
         return found
