@@ -43,7 +43,7 @@ _DMS_PAIR = re.compile(_DMS_ONE + r"[\s,;/]*+" + _DMS_ONE, re.I)
 # Inside free text a pair needs 4+ decimals and no word glued to it ("v1.234, 5.678" is not one).
 _TEXT_NUMBER = r"([-+]?\d{1,3}\.\d{4,})"
 _PAIR_IN_TEXT = re.compile(
-    r"(?<![\w.])" + _TEXT_NUMBER + r"\s*[,;/|]\s*" + _TEXT_NUMBER + r"(?![\w.])"
+    r"(?<![\w.])" + _TEXT_NUMBER + r"\s*[,;/]\s*" + _TEXT_NUMBER + r"(?![\w.])"
 )
 # Decimal commas ("35,658581; 139,745433"): four or more digits after a comma are never a
 # thousands group.
@@ -61,9 +61,10 @@ _HEMISPHERES = re.compile(
 _HEMISPHERES_AFTER = re.compile(
     r"(?P<a>\d{1,2}\.\d{3,})\s?°?\s?[NS]\b[\s,;/]+(?P<b>\d{1,3}\.\d{3,})\s?°?\s?[EW]\b", re.I
 )
-# Japanese notation, either axis first: 北緯35.681236度、東経139.767125度, and degrees with
-# minutes (北緯35度40分52秒 東経139度46分1秒). Bounded gaps keep the search linear.
-_JA_AXIS = r"(?:[北南]緯|[東西]経)\s*+"
+# Japanese notation, either axis first: 北緯35.681236度、東経139.767125度 (also 緯度: … 経度:
+# …), and degrees with minutes (北緯35度40分52秒 東経139度46分1秒). Bounded gaps keep the
+# search linear.
+_JA_AXIS = r"(?:[北南]緯|[東西]経|緯度|経度)[\s:：]*+"
 _JA_DECIMAL = re.compile(
     _JA_AXIS + r"(?P<a>\d{1,3}\.\d{3,})\s*+度?\D{0,8}?" + _JA_AXIS + r"(?P<b>\d{1,3}\.\d{3,})"
 )

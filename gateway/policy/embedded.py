@@ -13,7 +13,7 @@ import binascii
 import re
 import zlib
 from typing import Any
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -23,9 +23,9 @@ MAX_DECODES = 2  # extra rounds of percent-decoding
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _BASE64_JSON = ("eyJ", "W3s", "WyJ")  # base64 of '{"', '[{', '["'
 MIN_BASE64_TEXT = 12
-MAX_GUNZIPPED = 65_536
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+MAX_INFLATED = 65_536
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")  # either alphabet, padded or not
+_ZLIB_LEVELS = (b"\x01", b"\x5e", b"\x9c", b"\xda")
 _TEXT_CONTROLS = frozenset("\n\r\t")
 
 
@@ -116,39 +116,45 @@ def decode_again(value: str) -> str:
 
 
 def decode_text(text: str) -> str | None:
-    """The text `text` encodes once more, or None: percent-encoding (`lat%3D35.68%26…`), a
-    JSON string literal (a JSON text encoded twice), base64 of UTF-8 text, gzip in base64
-    (`H4sI…`). Binary that only looks like base64 (ids, hashes, tokens) decodes to bytes
-    that are not text, and is left alone."""
-    if "%" in text and _PERCENT.search(text) is not None:
-        return unquote(text)
+    """The text `text` encodes once more, or None: a JSON string literal (a JSON text encoded
+    twice), percent-encoding (`lat%3D35.68%26…`, `+` read as a space as forms write it),
+    base64 or base64url of UTF-8 text (padded or not, wrapped in lines or not), gzip or zlib
+    in base64 (`H4sI…`, `eJ…`). Binary that only looks like base64 (ids, hashes, tokens)
+    decodes to bytes that are not text, and is left alone."""
     if text[0] == '"' and text[-1] == '"' and len(text) >= 2:
         try:
             inner = orjson.loads(text)
         except orjson.JSONDecodeError:
             return None
         return inner if isinstance(inner, str) else None
+    if "%" in text and _PERCENT.search(text) is not None:
+        return unquote_plus(text)
     if len(text) < MIN_BASE64_TEXT or not text.isascii():
         return None
-    standard = len(text) % 4 == 0 and _BASE64.fullmatch(text) is not None
-    if not standard and (len(text) % 4 == 1 or _BASE64URL.fullmatch(text) is None):
+    if "\n" in text:  # MIME and PEM wrap base64 in lines
+        text = text.replace("\r", "").replace("\n", "")
+    if len(text) % 4 == 1 or _BASE64.fullmatch(text) is None:
         return None
-    raw = _decode(text)
-    if raw is not None and raw[:3] == b"\x1f\x8b\x08":
-        raw = _gunzip(raw)
+    raw = _decode(text.rstrip("="))
+    if raw is None:
+        return None
+    if raw[:3] == b"\x1f\x8b\x08":
+        raw = _inflate(raw, 31)
+    elif raw[:1] == b"\x78" and raw[1:2] in _ZLIB_LEVELS:
+        raw = _inflate(raw, 15)
     return _as_text(raw) if raw is not None else None
 
 
-def _gunzip(raw: bytes) -> bytes | None:
+def _inflate(raw: bytes, wbits: int) -> bytes | None:
     try:
-        return zlib.decompressobj(wbits=31).decompress(raw, MAX_GUNZIPPED)
+        return zlib.decompressobj(wbits=wbits).decompress(raw, MAX_INFLATED)
     except zlib.error:
         return None
 
 
 def _as_text(raw: bytes) -> str | None:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").lstrip("\ufeff").rstrip("\x00")
     except UnicodeDecodeError:
         return None
     if text.isprintable() or all(c.isprintable() or c in _TEXT_CONTROLS for c in text):

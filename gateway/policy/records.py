@@ -38,9 +38,12 @@ def lone_pair_keys(obj: dict[str, Any], context: int, roles: Roles) -> tuple[str
     anywhere, `x`/`y` under a place-like key such as `fix` or `位置`."""
     axes = {}
     for key, value in obj.items():
-        number = as_decimal(value)  # "35.658581" counts as the number
-        if number is not None:
-            axes[roles(key) & AXES] = (key, number)
+        if type(value) is float:
+            axes[roles(key) & AXES] = (key, value)
+        elif type(value) is str and (axis := roles(key) & AXES) in (AXIS_LAT, AXIS_LNG):
+            number = as_decimal(value)  # "35.658581" under `la` counts as the number; not
+            if number is not None:  # under `x`/`y`, which UIs write as strings for pixels
+                axes[axis] = (key, number)
     for first, second in ((AXIS_LAT, AXIS_LNG), (AXIS_Y, AXIS_X)):
         if first in axes and second in axes and (first == AXIS_LAT or context & IN_PLACE):
             (a, lat), (b, lng) = axes[first], axes[second]

@@ -34,6 +34,7 @@ from gateway.policy.coordinates import (
     as_decimal,
     coordinate_string,
     coordinates_in_text,
+    decimals,
     geo_uri,
     normalized,
     number_pair,
@@ -185,12 +186,16 @@ def list_shape(items: list[Any], in_place: bool) -> Shape | None:
 
 
 def _number_strings(items: list[Any], in_place: bool) -> bool:
-    """`["35.681236", "139.767125"]`: a coordinate pair written as decimal strings, judged as
-    the same numbers would be."""
-    if len(items) < 2:
+    """`["35.681236", "139.767125"]`: a coordinate pair written as decimal strings. Lists of
+    decimal strings are mostly rates and prices (`["1.0854", "149.8523"]`, bid and ask), so
+    outside a place-like key both need a device's five decimals and one must be beyond 10."""
+    numbers = [number for item in items if (number := as_decimal(item)) is not None]
+    if len(numbers) != len(items) or len(numbers) < 2 or not number_pair(numbers, in_place):
         return False
-    numbers = [as_decimal(item) for item in items]
-    return None not in numbers and number_pair(numbers, in_place)
+    if in_place:
+        return True
+    precise = min(decimals(items[0]), decimals(items[1])) >= 5
+    return precise and max(abs(numbers[0]), abs(numbers[1])) >= 10
 
 
 _NUMERIC_START = frozenset("0123456789+-.([")

@@ -78,10 +78,10 @@ class TextScanner:
             if relative:
                 found = self.url(text, allowed, nesting)
             else:
-                found = None
-                if first in "{[eW" and starts_structure(text):
-                    found = self._embedded(text, allowed, nesting)
-                if found is None:  # also what only looks like one (`eyJ…%3D`: encoded again)
+                inner = parse(text) if first in "{[eW" and starts_structure(text) else None
+                if inner is not None:
+                    found = self._embedded(inner, allowed, nesting)
+                else:  # also what only looks like a structure (`eyJ…%3D`: encoded again)
                     found = self._encoded(text, allowed, nesting)
         if found is None:
             self._remember_clean(allowed, hash(text))
@@ -135,27 +135,29 @@ class TextScanner:
             clean.clear()
         clean.add(fingerprint)
 
-    def _embedded(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | None:
-        """A structure written into a string (JSON, a Python repr, base64url JSON) is scanned
-        like the event, with a fresh context. If anything in it is forbidden the whole string
-        goes: re-serialising it would alter the unrelated rest."""
+    def _embedded(self, inner: Any, allowed: frozenset[str], nesting: int) -> Shape | None:
+        """A structure written into a string (JSON, a Python repr, base64url JSON; parsed by
+        `embedded.parse`) is scanned like the event, with a fresh context. If anything in it
+        is forbidden the whole string goes: re-serialising it would alter the unrelated rest."""
         if nesting > MAX_NESTING:
             return _too_deep(allowed)
-        inner = parse(text)
-        if inner is None:
-            return None
         found = self._walk(inner, allowed, nesting + 1)
         return (found[0], EMBEDDED_JSON) if found is not None else None
 
     def _encoded(self, text: str, allowed: frozenset[str], nesting: int) -> Shape | None:
         """Text encoded once more (`embedded.decode_text`: percent-encoding, base64, gzip, a
         JSON string literal) is judged decoded; if anything in it is forbidden the whole
-        string goes, as for a structure in a string."""
+        string goes, as for a structure in a string. Past the nesting limit decoded text is
+        still judged by its shape, but what would need another level (a URL, a structure,
+        a further encoding) is removed unscanned."""
         decoded = decode_text(text)
         if decoded is None or len(decoded) < MIN_LENGTH or decoded == text:
             return None
         if nesting > MAX_NESTING:
-            return _too_deep(allowed)
+            shape = string_shape(decoded)
+            if shape is not None:
+                return None if shape[0] in allowed else (shape[0], ENCODED)
+            return _too_deep(allowed) if _opens_a_level(decoded) else None
         found = self.text(decoded, allowed, nesting + 1)
         if found is None:
             return None
@@ -205,6 +207,17 @@ class TextScanner:
         if isinstance(found, Rewrite):
             return (found.removed[0][1], URL_PARAM)
         return found
+
+
+def _opens_a_level(text: str) -> bool:
+    """Whether judging `text` fully would go one level deeper: a URL, a query, a structure,
+    or text encoded once more."""
+    first = text[0]
+    if first == "/" or (first == "?" and "=" in text) or text[:8].lower().startswith(_HTTP):
+        return True
+    if first in "{[eW" and starts_structure(text):
+        return True
+    return decode_text(text) is not None
 
 
 def _too_deep(allowed: frozenset[str]) -> Shape | None:
