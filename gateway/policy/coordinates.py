@@ -72,6 +72,7 @@ _JA_DMS = re.compile(
     _JA_AXIS + r"(?P<a>\d{1,3})\s*+度\s*+(?P<am>\d{1,2}(?:\.\d+)?)\s*+分[^緯経]{0,16}?"
     + _JA_AXIS + r"(?P<b>\d{1,3})\s*+度\s*+(?P<bm>\d{1,2}(?:\.\d+)?)\s*+分"
 )  # fmt: skip
+_DECIMAL = re.compile(r"[-+]?\d{1,3}\.\d{1,15}")  # one decimal number, as `as_decimal` reads it
 # XML elements read as labels: `<lat>35.68</lat><lon>139.76</lon>` as `lat=35.68 lon=139.76`.
 _XML_TAG = re.compile(r"<(/?)([\w:.-]{1,40})[^<>]{0,200}>")
 # Google Maps data parameters (`!3d35.658581!4d139.745433`).
@@ -250,14 +251,11 @@ def number_pair(items: list[Any], in_place: bool) -> bool:
     return _precise(a, b, 3) if not in_place else min(decimals(a), decimals(b)) >= 3
 
 
-DECIMAL = re.compile(r"[-+]?\d{1,3}\.\d{1,15}")
-
-
 def as_decimal(value: Any) -> float | None:
     """A float, or a string that is one decimal number (`"35.681236"`), as a float."""
     if type(value) is float:
         return value
-    return float(value) if isinstance(value, str) and DECIMAL.fullmatch(value) else None
+    return float(value) if isinstance(value, str) and _DECIMAL.fullmatch(value) else None
 
 
 def lone_pair(lat: float, lng: float) -> bool:
