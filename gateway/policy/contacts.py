@@ -30,6 +30,7 @@ _PHONE = re.compile(r"\+?[\d\s().\-]{9,24}")
 _EMAIL = re.compile(r"[^@\s<>,;]{1,64}@[^@\s<>,;]{1,255}\.[a-zA-Z]{2,24}")
 _NAME_ADDR = re.compile(r"[^<>@]{0,100}<([^<>\s]+@[^<>\s]+)>")  # "Taro Yamada <taro@example.jp>"
 _SPLIT = re.compile(r"[,;\n]")
+_FIELDS = re.compile(r"[,;\t|]")
 _ID = re.compile(r"\d")
 # Numbers a company publishes (free dial, navi dial, US toll-free), not a friend's.
 _TOLL_FREE = ("0120", "0800", "0570", "0180", "0990", "81120", "81800", "81570", "1800", "1888",
@@ -85,12 +86,34 @@ def reach_list(items: Iterable[Any]) -> bool:
 
 
 def reach_string(text: str) -> Shape | None:
-    """One string holding three or more phone numbers or emails ("090-…,080-…,070-…")."""
-    if len(text) > 8192 or not (text[0] in "0123456789+(" or text.count("@") >= 3):
+    """One string holding three or more phone numbers or emails ("090-…,080-…,070-…"), or
+    rows of a table that each hold one (an address book exported as CSV or TSV)."""
+    if len(text) > 8192:
+        return None
+    if "\n" in text and _reach_rows(text):
+        return CONTACT_LIST
+    if not (text[0] in "0123456789+(" or text.count("@") >= 3):
         return None
     parts = [part.strip() for part in _SPLIT.split(text, MAX_ENTRIES) if not part.isspace()]
     parts = [part for part in parts if part]
     return CONTACT_LIST if len(parts) >= 3 and reach_list(parts[:MAX_ENTRIES]) else None
+
+
+def _reach_rows(text: str) -> bool:
+    """Three or more rows, most of them, with a field that is a phone number written as one
+    or an email: `name,phone\nTaro,090-…\nHanako,080-…\nJiro,070-…`."""
+    rows = [row for row in text.split("\n", MAX_ENTRIES) if row.strip()][:MAX_ENTRIES]
+    if len(rows) < 3:
+        return False
+    hits = hotlines = 0  # a table mostly of free-dial numbers is a company's hotlines
+    for row in rows:
+        fields = [field.strip().strip('"') for field in _FIELDS.split(row)]
+        phones = [f for f in fields if f and _written_as_phone(f)]
+        emails = [f for f in fields if "@" in f and _EMAIL.fullmatch(f)]
+        if phones or emails:
+            hits += 1
+            hotlines += not emails and all(_toll_free(phone) for phone in phones)
+    return hits >= 3 and hits * 2 >= len(rows) and hotlines * 2 < hits
 
 
 def looks_like_phone(text: str) -> bool:
