@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import binascii
+import codecs
 import re
 import zlib
 from typing import Any
@@ -23,7 +24,6 @@ MAX_DECODES = 2  # extra rounds of percent-decoding
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _BASE64_JSON = ("eyJ", "W3s", "WyJ")  # base64 of '{"', '[{', '["'
 MIN_BASE64_TEXT = 12
-MAX_INFLATED = 65_536
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")  # either alphabet, padded or not
 _ZLIB_LEVELS = (b"\x01", b"\x5e", b"\x9c", b"\xda")
 _TEXT_CONTROLS = frozenset("\n\r\t")
@@ -139,24 +139,31 @@ def decode_text(text: str) -> str | None:
     if raw is None:
         return None
     if raw[:3] == b"\x1f\x8b\x08":
-        raw = _inflate(raw, 31)
-    elif raw[:1] == b"\x78" and raw[1:2] in _ZLIB_LEVELS:
-        raw = _inflate(raw, 15)
-    return _as_text(raw) if raw is not None else None
+        return _inflated_text(raw, 31, len(text))
+    if raw[:1] == b"\x78" and raw[1:2] in _ZLIB_LEVELS:
+        return _inflated_text(raw, 15, len(text))
+    return _as_text(raw)
 
 
-def _inflate(raw: bytes, wbits: int) -> bytes | None:
+def _inflated_text(raw: bytes, wbits: int, limit: int) -> str | None:
+    """The text a gzip or zlib stream holds, at most `limit` bytes of it: no level may be
+    longer than the string holding it, or compressed layers would multiply the scan's
+    cost (a 30 KB event inflating to megabytes). A longer text is judged by its head."""
     try:
-        return zlib.decompressobj(wbits=wbits).decompress(raw, MAX_INFLATED)
+        raw = zlib.decompressobj(wbits=wbits).decompress(raw, limit)
     except zlib.error:
         return None
+    return _as_text(raw, complete=False)
 
 
-def _as_text(raw: bytes) -> str | None:
+def _as_text(raw: bytes, complete: bool = True) -> str | None:
+    """`raw` as UTF-8 text, or None for bytes that are not text. `complete=False`: a cut
+    may have split the last character, which is then left out."""
     try:
-        text = raw.decode("utf-8").lstrip("\ufeff").rstrip("\x00")
+        text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=complete)
     except UnicodeDecodeError:
         return None
+    text = text.lstrip("\ufeff").rstrip("\x00")
     if text.isprintable() or all(c.isprintable() or c in _TEXT_CONTROLS for c in text):
         return text
     return None
