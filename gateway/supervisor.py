@@ -9,9 +9,11 @@ siblings reload too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -22,14 +24,32 @@ PARENT_ENV = "GATEWAY_SUPERVISOR_PID"
 
 
 class ReloadingSupervisor(Multiprocess):
+    """Passes SIGHUP to each worker that has finished starting (its handler is installed in
+    the app's startup; before that the signal would end it). A worker still starting gets
+    the signal once it is ready, in case it read the files before they changed."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets=sockets)
+        self._owed: set[int] = set()  # pids of workers that were starting at a SIGHUP
+
     def handle_hup(self) -> None:
-        pids = [process.pid for process in self.processes if process.pid is not None]
-        log.info("SIGHUP: asking %d worker processes to reload the config", len(pids))
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGHUP)
-            except ProcessLookupError:  # died meanwhile; its replacement reads the files
-                continue
+        log.info("SIGHUP: asking the worker processes to reload the config")
+        self._owed.update(p.pid for p in self.processes if p.pid is not None)
+        self._pay()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        if self._owed:
+            self._pay()
+
+    def _pay(self) -> None:
+        running = {p.pid: p for p in self.processes if p.pid is not None}
+        self._owed &= running.keys()  # a replaced worker's successor reads the files anew
+        for pid in list(self._owed):
+            if running[pid].is_ready(timeout=1):
+                self._owed.discard(pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
 
 
 def run_workers(config: uvicorn.Config) -> None:

@@ -237,3 +237,26 @@ def test_every_worker_process_follows_a_reload(
     until(lambda: gateway.log().count("config reload refused") == refusals + 2)
     assert every_answer({"crm"})
     assert gateway.log().count("Application startup complete") == 2  # reloaded in place
+
+
+def test_a_reload_asked_for_while_workers_start_ends_none_of_them(
+    config_factory: Callable[..., Path], gateway_factory: Callable[..., GatewayProcess]
+) -> None:
+    """Regression from review: SIGHUP's default action ended a worker that had not yet
+    installed its handler, so a reload during startup left no worker serving."""
+    config_dir = config_factory()
+    gateway = GatewayProcess(config_dir, args=("--workers", "2")).start(wait=False)
+    try:
+        until(lambda: "Started parent process" in gateway.log(), timeout=20)
+        assert gateway.process is not None
+        gateway.process.send_signal(signal.SIGHUP)
+        gateway.wait_ready(timeout=30)
+        until(lambda: gateway.log().count("Application startup complete") == 2, timeout=30)
+        # The parent passes the owed SIGHUP on once each worker is ready (it may have read
+        # the files before they changed).
+        until(lambda: gateway.log().count("config reloaded") == 2, timeout=10)
+        assert "died" not in gateway.log()
+        assert gateway.log().count("Application startup complete") == 2
+        assert httpx.get(gateway.url + "/healthz").status_code == 200
+    finally:
+        gateway.stop()
