@@ -46,9 +46,11 @@ return #due
 # queue a second copy of a message the new holder may already have delivered.
 # KEYS: stream, target (retry zset or dead stream), born zset.
 # ARGV: group, entry id, consumer, 'retry' or 'dead', data, due time, idempotency key, created.
+# If the group itself is gone (Redis restarted without its data: NOGROUP), nobody can hold
+# the entry and the payload exists only in this worker, so the verdict is recorded.
 SETTLE = """
-local held = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])
-if #held == 0 then
+local ok, held = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])
+if ok and #held == 0 then
   return 0
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

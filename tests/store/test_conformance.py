@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.config.schema import RedisStorage
+from gateway.errors import StoreUnavailable
 from gateway.store.types import ConsentChange, Dedupe, OutboxItem, ProvisionRecord, Store
 
 
@@ -302,3 +303,21 @@ async def test_a_stale_holder_that_was_not_overtaken_still_settles(store: Store)
     await store.outbox.retry_later(slow, 0, "destination answered 500")
     [again] = await store.outbox.claim("hook", 10, 30)
     assert (again.item.message_id, again.attempts) == ("slow-1", 1)
+
+
+async def test_a_retry_survives_a_store_that_lost_its_data(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    """Regression from review (Redis): after a restart without persistence the consumer
+    group is gone; the worker's retry must still be recorded, as it was before the holder
+    check, since the payload then exists only in the worker."""
+    await store.outbox.enqueue([item("lost-1")])
+    [entry] = await store.outbox.claim("hook", 10, 30)
+    if request.node.callspec.params["store"] == "redis":
+        await store.client.flushall()  # type: ignore[attr-defined]
+    await store.outbox.retry_later(entry, 0, "destination answered 503")
+    try:
+        claimed = await store.outbox.claim("hook", 10, 30)
+    except StoreUnavailable:  # the first claim finds the group gone and makes it again
+        claimed = await store.outbox.claim("hook", 10, 30)
+    assert [(c.item.message_id, c.attempts) for c in claimed] == [("lost-1", 1)]
