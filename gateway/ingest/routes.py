@@ -105,7 +105,7 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
         runtime.metrics.child(runtime.metrics.duplicates, source.id).inc(repeated)
     outcomes, stored, unjudged = await _decide(runtime, events, source, headers)
     if unjudged:  # a resend after the fault is fixed must not count as a duplicate
-        runtime.metrics.events_rejected.labels(reason="internal_error").inc()
+        runtime.metrics.child(runtime.metrics.events_dropped, "internal_error").inc(len(unjudged))
         fresh = [message_id for message_id in fresh if message_id not in unjudged]
     now = time.time()
     items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]

@@ -371,7 +371,8 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
     assert alone.status_code == 500
     assert alone.json()["error"] == "the gateway could not judge the events; none was accepted"
     assert [c.item.message_id for c in claimed] == ["m-ok"]
-    assert 'gateway_events_rejected_total{reason="internal_error"} 2.0' in metrics
+    assert 'gateway_events_dropped_total{reason="internal_error"} 1.0' in metrics  # the batch
+    assert 'gateway_events_rejected_total{reason="internal_error"} 1.0' in metrics  # the 500
     records = [r for r in caplog.records if r.name == "gateway.ingest"]
     assert len(records) == 2
     formatted = "\n".join(JsonFormatter().format(r) for r in records)
