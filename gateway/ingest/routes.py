@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -191,13 +193,23 @@ async def _decide(
             # JSON inside strings counts too: refused whole rather than half-scanned.
             message = "event nests too deeply (counting JSON inside strings)"
             raise IngestError(400, message) from None
-        except Exception:  # any fault of ours: fail closed for this event only
-            # The log formatter keeps the exception's type and place, never its message.
-            log.error("an event could not be judged; it was refused", exc_info=True)
+        except Exception as exc:  # any fault of ours: fail closed for this event only
+            # Its type and place only: the message (and a traceback, under a logging
+            # config other than ours) may quote the event.
+            log.error("an event could not be judged (%s at %s); it was refused",
+                      type(exc).__name__, _fault_site(exc))  # fmt: skip
             unjudged.add(message_id)
     if unjudged and not outcomes:
         raise IngestError(500, "the gateway could not judge the events; none was accepted")
     return outcomes, stored, unjudged
+
+
+def _fault_site(exc: BaseException) -> str:
+    """`module.py:line` of the innermost frame an exception was raised in."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
 
 
 def _count(
