@@ -98,13 +98,12 @@ def _may_hold_more(event: dict[str, Any], values: set[str]) -> bool:
         raw = orjson.dumps(event)
     except TypeError:
         return True
-    for value in values:
-        needle = orjson.dumps(value)[1:-1]
-        if not needle.isascii() or b"\\" in needle:  # escaped or cased beyond ASCII: walk
-            return True
+    needles = [orjson.dumps(value)[1:-1] for value in values]
+    if any(not needle.isascii() or b"\\" in needle for needle in needles):
+        return True  # escaped or cased beyond ASCII: left to the walk
     # Unicode lower-case as `_names_ad_id` and `_purge` do (bytes.lower() stops at ASCII).
     text = raw.lower() if raw.isascii() else raw.decode().lower().encode()
-    if any(orjson.dumps(value)[1:-1] in text for value in values):
+    if any(needle in text for needle in needles):
         return True
     if AD_ID_MARKER_JA in text:
         return True
