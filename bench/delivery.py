@@ -21,9 +21,9 @@ CHUNK = 500
 
 async def preload(directory: Path, pool: list[dict[str, Any]], count: int) -> int:
     """Runs `count` events through enrich → policy → route and enqueues their rows."""
-    from gateway.app import Gateway
     from gateway.config.loader import load_config
     from gateway.policy.consent import RequestSignals
+    from gateway.runtime import Gateway
 
     config = load_config(directory)
     gateway = Gateway(config, run_worker=False)

@@ -72,9 +72,9 @@ def policy_mix(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str
 
 async def pipeline_stages(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     """enrich / policy+route / outbox rows per event, through the gateway's own runtime."""
-    from gateway.app import Gateway
-    from gateway.ingest.spec import events_from, parse_json
+    from gateway.intake.spec import events_from, parse_json
     from gateway.policy.consent import RequestSignals
+    from gateway.runtime import Gateway
 
     gateway = Gateway(config, run_worker=False)
     runtime = await gateway.start()

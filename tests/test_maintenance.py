@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gateway.app import Gateway
 from gateway.config.loader import load_config
 from gateway.maintenance import DAY, purge_once
+from gateway.runtime import Gateway
 from gateway.store.types import ConsentChange, ProvisionRecord
 from tests.support.configs import write_config
 

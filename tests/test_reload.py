@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from gateway.app import Gateway
 from gateway.config.loader import load_config
+from gateway.runtime import Gateway
 from tests.support.configs import write_config
 
 

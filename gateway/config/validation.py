@@ -254,7 +254,8 @@ MIN_KEY_LENGTH = 32
 
 
 def _geo_problem(database: str) -> str | None:
-    from gateway.enrich.geo import GeoDatabaseError, MaxMindGeo
+    from gateway.enrich.geo import MaxMindGeo
+    from gateway.errors import GeoDatabaseError
 
     try:
         MaxMindGeo(Path(database)).close()

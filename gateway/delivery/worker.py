@@ -28,15 +28,15 @@ def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
     return ProvisionRecord(
         delivered_at=delivered_at,
         destination=item.destination,
-        country=str(meta.get("country", "")),
-        purposes=tuple(meta.get("purposes", ())),
-        categories=tuple(meta.get("categories", ())),
+        country=meta["country"],
+        purposes=tuple(meta["purposes"]),
+        categories=tuple(meta["categories"]),
         subject_key=item.subject_keys[0] if item.subject_keys else "",
         subject_keys=item.subject_keys,
         message_id=item.message_id,
         idempotency_key=item.idempotency_key,
-        policy_version=str(meta.get("policy_version", "")),
-        consent=dict(meta.get("consent", {})),
+        policy_version=meta["policy_version"],
+        consent=dict(meta["consent"]),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from starlette.datastructures import Headers
 
 from gateway.config.schema import SourceConfig, TrustedProxies
-from gateway.errors import IngestError
+from gateway.errors import OriginNotAllowed, Unauthorized
 
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
 # x-retry-count: analytics-next adds it to every retry (without it, retries fail CORS).
@@ -25,15 +25,19 @@ class Sources:
         self._by_key = {s.write_key: s for s in sources}
         self.origins = frozenset(o for s in sources if s.kind == "web" for o in s.allowed_origins)
 
+    def default_key(self) -> str | None:
+        """The first configured source's write key (what `explain` uses when none is named)."""
+        return next(iter(self._by_key), None)
+
     def authenticate(self, authorization: str | None, body_key: object) -> SourceConfig:
         key = basic_username(authorization) if authorization else None
         if key is None and isinstance(body_key, str):
             key = body_key
         if not key:
-            raise IngestError(401, "missing write key: use HTTP Basic auth or writeKey in the body")
+            raise Unauthorized("missing write key: use HTTP Basic auth or writeKey in the body")
         source = self._by_key.get(key)
         if source is None:
-            raise IngestError(401, "unknown write key")
+            raise Unauthorized("unknown write key")
         return source
 
     def check_origin(self, source: SourceConfig, origin: str | None, own: str) -> None:
@@ -42,11 +46,11 @@ class Sources:
         if origin is None or (origin == own and source.kind == "web"):
             return
         if source.kind != "web":
-            raise IngestError(
-                403, f"this write key belongs to a {source.kind} source, not a web one"
+            raise OriginNotAllowed(
+                f"this write key belongs to a {source.kind} source, not a web one"
             )
         if origin not in source.allowed_origins:
-            raise IngestError(403, "origin not allowed for this write key")
+            raise OriginNotAllowed("origin not allowed for this write key")
 
 
 def basic_username(header: str) -> str | None:
@@ -56,7 +60,7 @@ def basic_username(header: str) -> str | None:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, ValueError):  # ValueError: non-ASCII text (UnicodeError too)
-        raise IngestError(401, "malformed Basic authorization header") from None
+        raise Unauthorized("malformed Basic authorization header") from None
     return decoded.partition(":")[0] or None
 
 

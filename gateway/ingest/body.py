@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect
 
-from gateway.errors import IngestError
+from gateway.errors import BadRequest, TooLarge, TooSlow, UnsupportedMedia
 
 BODY_TIMEOUT = 30.0
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
@@ -20,8 +20,8 @@ JSON_TYPES = frozenset({"application/json", "text/plain", ""})
 def check_content_type(value: str | None) -> None:
     media_type = (value or "").split(";", 1)[0].strip().lower()
     if media_type not in JSON_TYPES and not media_type.endswith("+json"):
-        raise IngestError(
-            415, "unsupported content type: send JSON as application/json or text/plain"
+        raise UnsupportedMedia(
+            "unsupported content type: send JSON as application/json or text/plain"
         )
 
 
@@ -34,10 +34,10 @@ async def read_limited(
 ) -> bytes:
     encoding = (content_encoding or "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip"):
-        raise IngestError(415, f'unsupported content encoding "{encoding[:20]}": use gzip or none')
+        raise UnsupportedMedia(f'unsupported content encoding "{encoding[:20]}": use gzip or none')
     gzipped = encoding != "identity"
     if content_length and content_length.isdigit() and not gzipped and int(content_length) > limit:
-        raise IngestError(413, f"body too large: {content_length} bytes (limit {limit})")
+        raise TooLarge(f"body too large: {content_length} bytes (limit {limit})")
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
     parts: list[bytes] = []
     size = 0
@@ -47,15 +47,15 @@ async def read_limited(
                 chunk = _inflate(inflater, chunk, limit - size)
             size += len(chunk)
             if size > limit:
-                raise IngestError(413, f"body too large: more than {limit} bytes")
+                raise TooLarge(f"body too large: more than {limit} bytes")
             parts.append(chunk)
     except ClientDisconnect:
         # Common with mobile clients; counted as a rejection, not logged as a crash.
-        raise IngestError(400, "the client disconnected before the body was complete") from None
+        raise BadRequest("the client disconnected before the body was complete") from None
     if inflater is not None and not inflater.eof:
-        raise IngestError(400, "gzip body is truncated or corrupt")
+        raise BadRequest("gzip body is truncated or corrupt")
     if inflater is not None and inflater.unused_data:
-        raise IngestError(400, "gzip body has data after the end of the compressed stream")
+        raise BadRequest("gzip body has data after the end of the compressed stream")
     return b"".join(parts)
 
 
@@ -63,9 +63,9 @@ def _inflate(inflater: zlib._Decompress, chunk: bytes, room: int) -> bytes:
     try:
         out = inflater.decompress(chunk, max(room, 0) + 1)
     except zlib.error as exc:
-        raise IngestError(400, "gzip body is corrupt") from exc
+        raise BadRequest("gzip body is corrupt") from exc
     if inflater.unconsumed_tail:
-        raise IngestError(413, "body too large once decompressed")
+        raise TooLarge("body too large once decompressed")
     return out
 
 
@@ -81,4 +81,4 @@ async def read_body(request: Any, limit: int) -> bytes:
                 content_encoding=request.headers.get("content-encoding"),
             )
     except TimeoutError:
-        raise IngestError(408, f"body not received within {BODY_TIMEOUT:g} s") from None
+        raise TooSlow(f"body not received within {BODY_TIMEOUT:g} s") from None

@@ -9,14 +9,23 @@ import hashlib
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.config.loader import Config
 from gateway.destinations.file import FileConfig
-from gateway.runtime import Runtime
+
+
+class Configured(Protocol):
+    """What these pages read of the running gateway."""
+
+    @property
+    def config(self) -> Config: ...
+
 
 DIST = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
 FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js"}
@@ -89,7 +98,7 @@ setInterval(feed, 1500); feed();
 </script></body></html>"""
 
 
-def _demo_source(runtime: Runtime) -> str | None:
+def _demo_source(runtime: Configured) -> str | None:
     for source in runtime.config.sources:
         if source.kind == "web":
             return source.write_key
@@ -97,7 +106,7 @@ def _demo_source(runtime: Runtime) -> str | None:
 
 
 async def demo(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Configured = request.app.state.runtime
     key = _demo_source(runtime)
     if not runtime.config.gateway.demo.enabled or key is None:
         return JSONResponse({"success": False, "error": "demo disabled"}, 404)
@@ -107,7 +116,7 @@ async def demo(request: Request) -> Response:
 
 async def demo_feed(request: Request) -> Response:
     """The last lines each file destination wrote (demo mode only: it shows payloads)."""
-    runtime: Runtime = request.app.state.runtime
+    runtime: Configured = request.app.state.runtime
     if not runtime.config.gateway.demo.enabled:
         return JSONResponse({"success": False, "error": "demo disabled"}, 404)
     files = {d.name: Path(d.path) for d in runtime.config.destinations if isinstance(d, FileConfig)}
@@ -146,7 +155,7 @@ def source_settings(write_key: str, api_host: str) -> dict[str, object]:
 
 
 async def settings(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Configured = request.app.state.runtime
     key = request.path_params["write_key"]
     if not any(source.write_key == key for source in runtime.config.sources):
         return JSONResponse({"success": False, "error": "unknown write key"}, 404)

@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
+
+
+class Provenance(TypedDict):
+    """What an outbox entry carries about the decision behind it, for the provision ledger:
+    the policy version, the consent stamp, the destination's purposes, the categories of
+    data in the payload and the recipient's country."""
+
+    policy_version: str
+    consent: dict[str, Any]
+    purposes: list[str]
+    categories: list[str]
+    country: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +31,7 @@ class OutboxItem:
     source_id: str
     subject_keys: tuple[str, ...]
     payload: dict[str, Any]
-    meta: dict[str, Any]
-    """Provenance stamp: policy version, consent decision, purposes, categories, country."""
+    meta: Provenance
     created_at: float
 
 

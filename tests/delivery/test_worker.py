@@ -12,12 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gateway.app import Gateway
 from gateway.config.loader import load_config
 from gateway.delivery.worker import DeliveryWorker, provision_record
 from gateway.destinations import network
 from gateway.route.router import idempotency_key
-from gateway.runtime import Runtime
+from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Claimed, OutboxItem
 from tests.delivery.e2e import DELIVERY, Timed, timed
 from tests.support.configs import webhook, write_config

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.requests import ClientDisconnect
 
-from gateway.errors import IngestError
+from gateway.errors import Refused
 from gateway.ingest.body import check_content_type, read_limited
+from gateway.responses import status_of
 
 
 class Chunks:
@@ -36,9 +37,9 @@ async def read(
 
 
 async def refused(chunks: Chunks, **kwargs: object) -> tuple[int, str]:
-    with pytest.raises(IngestError) as caught:
+    with pytest.raises(Refused) as caught:
         await read(chunks, **kwargs)  # type: ignore[arg-type]
-    return caught.value.status, caught.value.message
+    return status_of(caught.value), caught.value.message
 
 
 async def test_a_body_within_the_limit_is_read_whole() -> None:
@@ -154,9 +155,9 @@ def test_json_content_types_are_accepted(value: str | None) -> None:
     ],
 )
 def test_other_content_types_are_415(value: str) -> None:
-    with pytest.raises(IngestError) as caught:
+    with pytest.raises(Refused) as caught:
         check_content_type(value)
-    assert caught.value.status == 415
+    assert status_of(caught.value) == 415
 
 
 async def test_a_client_that_disconnects_mid_body_is_a_refusal_not_a_crash() -> None:
@@ -164,9 +165,9 @@ async def test_a_client_that_disconnects_mid_body_is_a_refusal_not_a_crash() -> 
         yield b'{"event":'
         raise ClientDisconnect()
 
-    with pytest.raises(IngestError) as caught:
+    with pytest.raises(Refused) as caught:
         await read_limited(cut_off(), limit=4096, content_length="100", content_encoding=None)
-    assert (caught.value.status, caught.value.message) == (
+    assert (status_of(caught.value), caught.value.message) == (
         400,
         "the client disconnected before the body was complete",
     )

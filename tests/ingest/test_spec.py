@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.config.schema import LimitsConfig
-from gateway.errors import IngestError
-from gateway.ingest.spec import events_from, iso, parse_json, parse_time, stamp_server_fields
+from gateway.errors import Refused
+from gateway.intake.spec import events_from, iso, parse_json, parse_time, stamp_server_fields
+from gateway.responses import status_of
 
 LIMITS = LimitsConfig(max_event_bytes=4096, max_batch_bytes=16384, max_depth=8)
 RECEIVED = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -21,9 +22,9 @@ def stamp(event: dict[str, Any], batch_sent_at: Any = None) -> tuple[dict[str, A
 
 
 def refused(call: Any) -> tuple[int, str]:
-    with pytest.raises(IngestError) as caught:
+    with pytest.raises(Refused) as caught:
         call()
-    return caught.value.status, caught.value.message
+    return status_of(caught.value), caught.value.message
 
 
 # ------------------------------------------------------------------ timestamps

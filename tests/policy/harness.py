@@ -21,13 +21,12 @@ from typing import Any
 import yaml
 from starlette.exceptions import StarletteDeprecationWarning
 
-from gateway.app import Gateway
 from gateway.config.loader import load_config
 from gateway.config.schema import SourceConfig
-from gateway.ingest.spec import events_from
-from gateway.pipeline import Outcome
+from gateway.intake.pipeline import Outcome
+from gateway.intake.spec import events_from
 from gateway.policy.consent import RequestSignals
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Gateway, Runtime, build_runtime
 from tests.enrich.conftest import write_city_mmdb
 from tests.policy.test_tcf import core, encode, vendor_section
 from tests.support.configs import write_config

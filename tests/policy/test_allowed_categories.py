@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from gateway.app import Gateway
 from gateway.config.loader import load_config
 from gateway.policy.consent import RequestSignals
-from gateway.runtime import Runtime
+from gateway.runtime import Gateway, Runtime
 from tests.support.configs import write_config
 
 APP_KEY = "running-app-key-01"

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import Gateway, create_app
+from gateway.app import create_app
 from gateway.config.loader import load_config
-from gateway.explain import render_text
+from gateway.intake.explain import render_text
+from gateway.runtime import Gateway
 from gateway.store.types import ConsentChange
 from tests.policy.harness import WRITE_KEYS, Harness, TestClient
 

@@ -7,20 +7,16 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from gateway.errors import IngestError
-
-ACTIONS = (
-    "disclosure", "correction", "deletion",
-    "suspend-use", "resume-use", "suspend-provision", "resume-provision",
-)  # fmt: skip
+from gateway.cli.loading import config_arg, load_or_exit, started
+from gateway.errors import Refused
+from gateway.privacy.requests import ACTIONS, run_request
 
 
-def add_dsar(commands: Any, config_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+def add(commands: Any) -> None:
     dsar = commands.add_parser("dsar", help="data-subject requests (APPI arts. 33-35)")
     dsar.add_argument("action", choices=ACTIONS)
     config_arg(dsar)
@@ -32,17 +28,12 @@ def add_dsar(commands: Any, config_arg: Callable[[argparse.ArgumentParser], None
     dsar.add_argument("--operator", default=getpass.getuser(), help="who runs the request (logged)")
 
 
-def run_dsar(args: argparse.Namespace) -> int:
-    from gateway.cli import load_or_exit
-
-    return asyncio.run(_run(load_or_exit(args.config), args))
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
 
 
-async def _run(config: Any, args: argparse.Namespace) -> int:
-    from gateway.app import Gateway
-    from gateway.privacy.routes import run_dsar as dispatch
-    from gateway.privacy.service import PrivacyService
-
+async def _run(args: argparse.Namespace) -> int:
+    config = load_or_exit(args.config)
     body: dict[str, Any] = {}
     if args.preferences:
         try:
@@ -50,13 +41,11 @@ async def _run(config: Any, args: argparse.Namespace) -> int:
         except orjson.JSONDecodeError:
             print("--preferences: not valid JSON", file=sys.stderr)
             return 2
-    gateway = Gateway(config, run_worker=False)
-    runtime = await gateway.start()
-    try:
-        service = PrivacyService(runtime)
+    async with started(config) as runtime:
+        service = runtime.privacy
         try:
-            result = await dispatch(service, args.action, args.subject, body)
-        except IngestError as exc:
+            result = await run_request(service, args.action, args.subject, body)
+        except Refused as exc:
             print(f"{args.action}: {exc.message}", file=sys.stderr)
             return 1
         await runtime.store.log_admin_action(
@@ -66,7 +55,5 @@ async def _run(config: Any, args: argparse.Namespace) -> int:
                 "subject_key": service.identifier_keys(args.subject)[0],
             }
         )
-    finally:
-        await gateway.stop()
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
+from typing import Any
 
 from prometheus_client import start_http_server
 
 from gateway import maintenance
-from gateway.app import Gateway
+from gateway.cli.loading import config_arg, configure_logging, load_or_exit
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
+from gateway.runtime import Gateway
+
+
+def add(commands: Any) -> None:
+    worker = commands.add_parser("worker", help="run delivery only")
+    config_arg(worker)
+    worker.add_argument("--log-level", default="info")
+    worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_or_exit(args.config)
+    configure_logging(args.log_level)
+    asyncio.run(run_worker(config, args.metrics_port, args.metrics_host))
+    return 0
 
 
 async def run_worker(config: Config, metrics_port: int | None = None, host: str = "") -> None:

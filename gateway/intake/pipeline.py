@@ -1,5 +1,5 @@
 """enrich → policy → route for the events of one request. No I/O: stored preferences are
-looked up by the caller (the HTTP edge, or `gateway explain`) and passed in."""
+looked up by the intake and passed in."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import Decision, PolicyEngine, merge_preferences
 from gateway.policy.identifiers import SubjectKeys, advertising_id
 from gateway.route.router import Formatter, Router, Verdict, idempotency_key
-from gateway.store.types import OutboxItem
+from gateway.store.types import OutboxItem, Provenance
 
 
 @dataclass(slots=True)
@@ -25,10 +25,13 @@ class Outcome:
     verdicts: list[Verdict]
     subject_keys: tuple[str, ...]
     dropped: str | None = None
+    """The sentence when the event goes nowhere; `drop_code` is its fixed reason."""
+    drop_code: str | None = None
 
     def trace(self) -> dict[str, Any]:
         trace = self.decision.trace()
         trace["dropped"] = self.dropped
+        trace["drop_code"] = self.drop_code
         trace["destinations"] = [v.as_dict() for v in self.verdicts]
         return trace
 
@@ -69,7 +72,8 @@ class Pipeline:
             # The ad ID was refused or absent: its key served the preference lookup only.
             subject_keys = tuple(k for k in subject_keys if not self.keys.is_advertising(k))
         if decision.consent.suspended_use:
-            return Outcome(decision, [], subject_keys, dropped="use suspended for this subject")
+            dropped = "use suspended for this subject"
+            return Outcome(decision, [], subject_keys, dropped, "suspended_use")
         verdicts = self.router.route(event, decision.consent, decision.for_purposes)
         return Outcome(decision, verdicts, subject_keys)
 
@@ -85,13 +89,13 @@ class Pipeline:
                 source_id=source.id,
                 subject_keys=outcome.subject_keys,
                 payload=verdict.payload,
-                meta={
-                    "policy_version": self.config.policy.version,
-                    "consent": stamp,
-                    "purposes": list(self._purposes[verdict.destination]),
-                    "categories": list(verdict.categories),
-                    "country": self._countries[verdict.destination],
-                },
+                meta=Provenance(
+                    policy_version=self.config.policy.version,
+                    consent=stamp,
+                    purposes=list(self._purposes[verdict.destination]),
+                    categories=list(verdict.categories),
+                    country=self._countries[verdict.destination],
+                ),
                 created_at=now,
             )
             for verdict in outcome.verdicts

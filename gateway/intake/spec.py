@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from gateway.config.schema import LimitsConfig
-from gateway.errors import IngestError
+from gateway.errors import BadRequest, TooLarge
 
 TYPES = frozenset({"track", "page", "screen", "identify", "group", "alias"})
 OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
@@ -27,11 +27,11 @@ BATCH_SHARED = ("context", "integrations")
 
 def parse_json(body: bytes) -> Any:
     if not body.strip():
-        raise IngestError(400, "empty body: expected a JSON object")
+        raise BadRequest("empty body: expected a JSON object")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise IngestError(400, f"invalid JSON: {_json_reason(exc)}") from None
+        raise BadRequest(f"invalid JSON: {_json_reason(exc)}") from None
 
 
 def _json_reason(exc: orjson.JSONDecodeError) -> str:
@@ -50,34 +50,34 @@ def events_from(
     `body_size` (the decoded body's length) spares measuring events that cannot be over
     the per-event limit because the whole body is not."""
     if not isinstance(document, dict):
-        raise IngestError(400, "body must be a JSON object")
+        raise BadRequest("body must be a JSON object")
     measure = body_size is None or body_size > limits.max_event_bytes
     if endpoint_type is not None:
         _check_event(document, "", endpoint_type, limits, measure)
         return [document]
     batch = document.get("batch")
     if not isinstance(batch, list):
-        raise IngestError(400, 'batch: must be a list of events under the key "batch"')
+        raise BadRequest('batch: must be a list of events under the key "batch"')
     if not batch:
-        raise IngestError(400, "batch: is empty")
+        raise BadRequest("batch: is empty")
     if len(batch) > limits.max_batch_events:
-        raise IngestError(413, f"batch: {len(batch)} events (limit {limits.max_batch_events})")
+        raise TooLarge(f"batch: {len(batch)} events (limit {limits.max_batch_events})")
     shared = _batch_shared(document)
     for key, value in shared.items():
         # Checked before it is copied into every item (a deep copy of a deep object recurses).
         if _depth_exceeds(value, limits.max_depth - 1):
-            raise IngestError(400, f"{key}: nesting deeper than {limits.max_depth} levels")
+            raise BadRequest(f"{key}: nesting deeper than {limits.max_depth} levels")
     total = 0
     for index, event in enumerate(batch):
         where = f"batch[{index}]"
         if not isinstance(event, dict):
-            raise IngestError(400, f"{where}: must be an object")
+            raise BadRequest(f"{where}: must be an object")
         _merge_shared(event, shared)
         total += _check_event(event, where + ".", None, limits, measure or bool(shared))
         if shared and total > limits.max_batch_bytes:
             # A shared context copied into every item must not multiply the batch limit.
-            raise IngestError(
-                413, f"batch: larger than {limits.max_batch_bytes} bytes once its context is merged"
+            raise TooLarge(
+                f"batch: larger than {limits.max_batch_bytes} bytes once its context is merged"
             )
     return batch
 
@@ -89,7 +89,7 @@ def _batch_shared(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for key in BATCH_SHARED:
         value = document.get(key)
         if value is not None and not isinstance(value, dict):
-            raise IngestError(400, f"{key}: must be an object")
+            raise BadRequest(f"{key}: must be an object")
         if value:
             shared[key] = value
     return shared
@@ -117,15 +117,15 @@ def _check_event(
     _expect(event, "messageId", str, "a string", where)
     message_id = event.get("messageId")
     if isinstance(message_id, str) and not 0 < len(message_id) <= 200:
-        raise IngestError(400, f"{where}messageId: must be 1 to 200 characters")
+        raise BadRequest(f"{where}messageId: must be 1 to 200 characters")
     _check_context(event.get("context"), where)
     _check_required(event, where)
     whole = where.rstrip(".") or "event"
     if _depth_exceeds(event, limits.max_depth):
-        raise IngestError(400, f"{whole}: nesting deeper than {limits.max_depth} levels")
+        raise BadRequest(f"{whole}: nesting deeper than {limits.max_depth} levels")
     size = len(orjson.dumps(event)) if measure else 0
     if size > limits.max_event_bytes:
-        raise IngestError(413, f"{whole}: {size} bytes (limit {limits.max_event_bytes})")
+        raise TooLarge(f"{whole}: {size} bytes (limit {limits.max_event_bytes})")
     return size
 
 
@@ -137,11 +137,11 @@ def _check_type(event: dict[str, Any], where: str, implied: str | None) -> None:
         event["type"] = implied
         return
     if kind is None:
-        raise IngestError(400, f"{where}type: missing (one of {', '.join(sorted(TYPES))})")
+        raise BadRequest(f"{where}type: missing (one of {', '.join(sorted(TYPES))})")
     if not isinstance(kind, str) or kind not in TYPES:
-        raise IngestError(400, f"{where}type: must be one of {', '.join(sorted(TYPES))}")
+        raise BadRequest(f"{where}type: must be one of {', '.join(sorted(TYPES))}")
     if implied is not None and kind != implied:
-        raise IngestError(400, f'{where}type: this endpoint takes "{implied}" events')
+        raise BadRequest(f'{where}type: this endpoint takes "{implied}" events')
 
 
 def _expect(event: dict[str, Any], key: str, kind: type, noun: str, where: str) -> None:
@@ -149,7 +149,7 @@ def _expect(event: dict[str, Any], key: str, kind: type, noun: str, where: str) 
     if value is None:
         event.pop(key, None)
     elif not isinstance(value, kind):
-        raise IngestError(400, f"{where}{key}: must be {noun}")
+        raise BadRequest(f"{where}{key}: must be {noun}")
 
 
 def _check_id(event: dict[str, Any], key: str, where: str) -> None:
@@ -157,11 +157,11 @@ def _check_id(event: dict[str, Any], key: str, where: str) -> None:
     if value is None:
         event.pop(key, None)
     elif isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise IngestError(400, f"{where}{key}: must be a string")
+        raise BadRequest(f"{where}{key}: must be a string")
     elif isinstance(value, int):
         event[key] = str(value)  # several SDKs send numeric user IDs
     elif len(value) > 1000:
-        raise IngestError(400, f"{where}{key}: longer than 1000 characters")
+        raise BadRequest(f"{where}{key}: longer than 1000 characters")
 
 
 def _check_context(context: Any, where: str) -> None:
@@ -170,23 +170,23 @@ def _check_context(context: Any, where: str) -> None:
     for key in CONTEXT_OBJECTS:
         value = context.get(key)
         if value is not None and not isinstance(value, dict):
-            raise IngestError(400, f"{where}context.{key}: must be an object")
+            raise BadRequest(f"{where}context.{key}: must be an object")
     for key in CONTEXT_STRINGS:
         value = context.get(key)
         if value is not None and not isinstance(value, str):
-            raise IngestError(400, f"{where}context.{key}: must be a string")
+            raise BadRequest(f"{where}context.{key}: must be a string")
 
 
 def _check_required(event: dict[str, Any], where: str) -> None:
     kind = event["type"]
     if not event.get("userId") and not event.get("anonymousId"):
-        raise IngestError(400, f"{where}userId/anonymousId: one of them is required")
+        raise BadRequest(f"{where}userId/anonymousId: one of them is required")
     if kind == "track" and not event.get("event"):
-        raise IngestError(400, f"{where}event: required for track events")
+        raise BadRequest(f"{where}event: required for track events")
     if kind == "group" and not event.get("groupId"):
-        raise IngestError(400, f"{where}groupId: required for group events")
+        raise BadRequest(f"{where}groupId: required for group events")
     if kind == "alias" and not (event.get("previousId") and event.get("userId")):
-        raise IngestError(400, f"{where}previousId/userId: both are required for alias events")
+        raise BadRequest(f"{where}previousId/userId: both are required for alias events")
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 from gateway.config.schema import AdminToken
-from gateway.errors import IngestError
+from gateway.errors import Forbidden, Unauthorized
 
 
 def token_digest(token: str) -> str:
@@ -17,14 +17,14 @@ def authorize(authorization: str | None, tokens: list[AdminToken], scope: str) -
     """The name of the token presented; 401 without a valid token, 403 without the scope."""
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise IngestError(401, "admin endpoints need an Authorization: Bearer token")
+        raise Unauthorized("admin endpoints need an Authorization: Bearer token")
     digest = token_digest(value.strip())
     match = None
     for token in tokens:
         if hmac.compare_digest(digest, token.sha256):
             match = token
     if match is None:
-        raise IngestError(401, "unknown admin token")
+        raise Unauthorized("unknown admin token")
     if scope not in match.scopes:
-        raise IngestError(403, f'this token lacks the "{scope}" scope')
+        raise Forbidden(f'this token lacks the "{scope}" scope')
     return match.name
