@@ -112,13 +112,13 @@ def _enriched(pipeline: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(work: Path, pool: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
 
     directory = configs.write(
         work / "policy-config", configs.sqlite_storage(work / "policy-config"),
         configs.ingest_destinations(work / "policy-config", 9),
     )  # fmt: skip
-    config = load_config(directory)
+    config = read_config(directory)
     realistic = [dict(e, messageId=f"m-{i}") for i, e in enumerate(pool)]
     rounds = max(3, iterations // len(pool))
     return {

@@ -20,8 +20,9 @@ from starlette.routing import BaseRoute, Route
 
 from gateway import maintenance
 from gateway.admin.routes import routes as admin_routes
-from gateway.config.loader import Config, load_config
+from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
+from gateway.destinations.registry import read_config
 from gateway.errors import StoreUnavailable
 from gateway.ingest.routes import routes as ingest_routes
 from gateway.ingest.sdk import routes as sdk_routes
@@ -107,7 +108,7 @@ def create_app(
     run_worker: bool | None = None,
 ) -> Starlette:
     if not isinstance(config, Config):
-        config = load_config(config)
+        config = read_config(config)
     gateway = Gateway(config, store=store, run_worker=run_worker)
 
     @contextlib.asynccontextmanager

@@ -12,14 +12,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.config.loader import Config, load_config
+from gateway.config.loader import Config
 from gateway.destinations.base import Destination
-from gateway.destinations.registry import HttpClients, build_destinations
+from gateway.destinations.registry import HttpClients, build_destinations, read_config
 from gateway.enrich.enricher import Enricher
 from gateway.enrich.geo import GeoLookup, MaxMindGeo
 from gateway.enrich.useragent import UserAgentParser
 from gateway.errors import ConfigError
-from gateway.ingest.access import ClientAddress, Sources
+from gateway.ingest.access import Sources
 from gateway.intake.intake import Intake
 from gateway.intake.pipeline import Pipeline
 from gateway.observability.metrics import Metrics
@@ -28,6 +28,7 @@ from gateway.privacy.service import PrivacyService
 from gateway.privacy.subject import SubjectTokens
 from gateway.store.factory import open_store
 from gateway.store.types import Store
+from gateway.web.client import ClientAddress
 
 log = logging.getLogger("gateway")
 
@@ -144,7 +145,7 @@ class Gateway:
         """Load the config directory again; on any problem keep the running config."""
         runtime = self.current()
         try:
-            config = load_config(runtime.config.directory)
+            config = read_config(runtime.config.directory)
             _same_resources(runtime.config, config)
             fresh = build_runtime(config, runtime.resources)
         except ConfigError as exc:

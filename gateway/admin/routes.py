@@ -13,14 +13,13 @@ from starlette.routing import BaseRoute, Route
 from gateway.admin.auth import authorize
 from gateway.config.loader import Config
 from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable, TooLarge
-from gateway.ingest.access import Sources
-from gateway.ingest.body import read_body
-from gateway.intake.explain import Question, explain_event
+from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
 from gateway.privacy.requests import ACTIONS, run_request
 from gateway.privacy.service import PrivacyService
-from gateway.responses import refusal, status_of, store_unavailable
 from gateway.store.types import Store
+from gateway.web.body import read_body
+from gateway.web.responses import refusal, status_of, store_unavailable
 
 MAX_BODY = 64 * 1024
 
@@ -31,7 +30,7 @@ class Office(Protocol):
     config: Config
     intake: Intake
     privacy: PrivacyService
-    sources: Sources
+    sources: SourceLookup
 
     @property
     def store(self) -> Store: ...

@@ -15,7 +15,7 @@ from gateway.cli.loading import config_arg, load_or_exit, started
 from gateway.config.loader import Config
 from gateway.errors import Refused
 from gateway.intake.explain import Question, explain_event, render_refusal, render_text
-from gateway.responses import status_of
+from gateway.web.responses import status_of
 
 
 def add(commands: Any) -> None:

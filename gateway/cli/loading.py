@@ -9,7 +9,8 @@ import logging.config
 import sys
 from collections.abc import AsyncIterator
 
-from gateway.config.loader import Config, load_config
+from gateway.config.loader import Config
+from gateway.destinations.registry import read_config
 from gateway.errors import ConfigError
 from gateway.observability.logs import uvicorn_log_config
 from gateway.runtime import Gateway, Runtime
@@ -21,7 +22,7 @@ def config_arg(parser: argparse.ArgumentParser) -> None:
 
 def load_or_exit(directory: str) -> Config:
     try:
-        return load_config(directory)
+        return read_config(directory)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

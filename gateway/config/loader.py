@@ -14,9 +14,6 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-# The module, not its dict: gateway.destinations imports the config schema, so importing it
-# first (e.g. `import gateway.destinations.network`) reaches here half-initialised.
-from gateway import destinations as adapters
 from gateway.config.defaults import builtin_policy
 from gateway.config.schema import DestinationConfig, GatewayFile, PolicyFile, SourceConfig
 from gateway.config.validation import View, cross_check
@@ -54,8 +51,12 @@ class _Raw:
     items: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
 
 
-def load_config(directory: str | Path) -> Config:
-    """Load and validate; raises ConfigError listing every problem."""
+DestinationModels = Mapping[str, type[DestinationConfig]]
+
+
+def load_config(directory: str | Path, destination_types: DestinationModels) -> Config:
+    """Load and validate; raises ConfigError listing every problem. `destination_types`
+    maps each destination `type` to its config model (the destinations' registry)."""
     root = Path(directory)
     problems: list[str] = []
     if not root.is_dir():
@@ -63,8 +64,8 @@ def load_config(directory: str | Path) -> Config:
     raw = _read_files(root, problems)
     gateway = _build(GatewayFile, _gateway_sections(raw), raw, problems, "gateway.yaml")
     policy = _build_policy(raw, problems)
-    sources = _build_items(raw, "sources", problems, lambda item: SourceConfig)
-    destinations = _build_items(raw, "destinations", problems, _destination_model)
+    sources = _build_items(raw, "sources", problems, {"": SourceConfig})
+    destinations = _build_items(raw, "destinations", problems, destination_types)
     if policy is None:
         # Countries and purposes are checked against the policy: without a valid one those
         # checks would report problems that are not there.
@@ -208,7 +209,7 @@ def _build(
 
 
 def _build_items(
-    raw: _Raw, section: str, problems: list[str], pick: Any
+    raw: _Raw, section: str, problems: list[str], models: Mapping[str, type[BaseModel]]
 ) -> list[tuple[str, dict[str, Any], Any]]:
     """Each item as (file, raw mapping, model or None when it failed validation)."""
     built: list[tuple[str, dict[str, Any], Any]] = []
@@ -218,9 +219,9 @@ def _build_items(
         if not isinstance(item, dict):
             problems.append(f"{filename}: {component}: must be a mapping")
             continue
-        model = pick(item)
+        model = models.get("") or models.get(str(item.get("type")))
         if model is None:
-            problems.append(f"{filename}: {component}: {_unknown_type(item)}")
+            problems.append(f"{filename}: {component}: {_unknown_type(item, models)}")
             built.append((filename, item, None))
             continue
         try:
@@ -235,12 +236,8 @@ def _build_items(
     return built
 
 
-def _destination_model(item: dict[str, Any]) -> type[DestinationConfig] | None:
-    return adapters.CONFIG_MODELS.get(str(item.get("type")))
-
-
-def _unknown_type(item: dict[str, Any]) -> str:
-    known = ", ".join(sorted(adapters.CONFIG_MODELS))
+def _unknown_type(item: dict[str, Any], models: Mapping[str, type[BaseModel]]) -> str:
+    known = ", ".join(sorted(models))
     if "type" not in item:
         return f'missing required key "type" (one of: {known})'
     return f'type "{item["type"]}" is not a destination type (known types: {known})'

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway.destinations.network import address_problem
-from gateway.route.projection import Projection, pattern_problem
+from gateway.config.addresses import address_problem
+from gateway.config.patterns import covers, pattern_problem
 
 if TYPE_CHECKING:
     from gateway.config.loader import Config
@@ -152,11 +152,11 @@ def fields_pattern_problem(pattern: str, allowed_categories: set[str]) -> str | 
 
 
 def _transforms(fields: list[str], transforms: dict[str, Any]) -> Iterator[str]:
-    projection = Projection(p for p in fields if not pattern_problem(p))
+    patterns = [p.split(".") for p in fields if not pattern_problem(p)]
     for path in transforms:
         if pattern_problem(path) or "*" in path:
             yield f'transform path "{path}" must be a plain dotted path without wildcards'
-        elif not projection.allows(path.split(".")):
+        elif not any(covers(pattern, path.split(".")) for pattern in patterns):
             yield f'transform path "{path}" is not among the fields this destination receives'
 
 

@@ -16,8 +16,7 @@ from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
 from gateway.enrich.ip import truncate_ip
 from gateway.errors import RateLimited, Refused, StoreUnavailable
-from gateway.ingest.access import ClientAddress, Sources, cors_headers, preflight_headers
-from gateway.ingest.body import check_content_type, read_body
+from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
 from gateway.observability.metrics import Metrics
@@ -26,8 +25,10 @@ from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER
 from gateway.privacy.subject import SubjectTokens, cookie_header
-from gateway.responses import refusal, store_unavailable
 from gateway.store.types import Store
+from gateway.web.body import check_content_type, read_body
+from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.responses import refusal, store_unavailable
 
 log = logging.getLogger("gateway.ingest")
 

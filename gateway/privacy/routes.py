@@ -16,8 +16,6 @@ from starlette.routing import BaseRoute, Route
 from gateway.config.loader import Config
 from gateway.enrich.geo import GeoLookup
 from gateway.errors import BadRequest, Forbidden, Refused, StoreUnavailable, Unauthorized
-from gateway.ingest.access import ClientAddress, Sources, cors_headers, preflight_headers
-from gateway.ingest.body import read_body
 from gateway.privacy.notice import notice_entries
 from gateway.privacy.page import (
     csp,
@@ -30,8 +28,10 @@ from gateway.privacy.preferences import parse_update
 from gateway.privacy.service import Device, PrivacyService
 from gateway.privacy.subject import COOKIE, HEADER, Subject, SubjectTokens
 from gateway.privacy.texts import TEXT, pick_language
-from gateway.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 from gateway.store.types import Store
+from gateway.web.body import read_body
+from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 
 log = logging.getLogger("gateway.privacy")
 MAX_BODY = 64 * 1024
@@ -39,12 +39,16 @@ CLIENT_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 GATEWAY_SOURCES = ("page", "dsar")  # sources only the gateway itself writes
 
 
+class Origins(Protocol):
+    origins: frozenset[str]
+
+
 class Customers(Protocol):
     """What the customers' routes use of the running gateway."""
 
     config: Config
     privacy: PrivacyService
-    sources: Sources
+    sources: Origins
     client_address: ClientAddress
     tokens: SubjectTokens
 

@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gateway.config.loader import load_config
 from gateway.delivery.worker import DeliveryWorker, provision_record
 from gateway.destinations import network
+from gateway.destinations.registry import read_config
 from gateway.route.router import idempotency_key
 from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Claimed, OutboxItem
@@ -48,7 +48,7 @@ def items(destination: str, count: int, subject: str = "u_1") -> list[OutboxItem
 
 @asynccontextmanager
 async def running(directory: Path) -> AsyncIterator[tuple[Gateway, Runtime]]:
-    gateway = Gateway(load_config(directory), run_worker=True)
+    gateway = Gateway(read_config(directory), run_worker=True)
     runtime = await gateway.start()
     worker = DeliveryWorker(gateway.current)
     task = asyncio.create_task(worker.run())
@@ -224,7 +224,7 @@ async def test_queue_gauges_show_depth_age_and_dead_letters(
     config = config_factory(
         destinations=[webhook("parked", receiver.url)], gateway={"delivery": DELIVERY}
     )
-    gateway = Gateway(load_config(config), run_worker=True)
+    gateway = Gateway(read_config(config), run_worker=True)
     runtime = await gateway.start()
     try:
         outbox = runtime.store.outbox

@@ -14,14 +14,9 @@ from starlette.datastructures import Headers
 from gateway.app import create_app
 from gateway.config.schema import SourceConfig, TrustedProxies
 from gateway.errors import Refused
-from gateway.ingest.access import (
-    ClientAddress,
-    Sources,
-    basic_username,
-    cors_headers,
-    preflight_headers,
-)
-from gateway.responses import status_of
+from gateway.ingest.access import Sources, basic_username
+from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.responses import status_of
 from tests.ingest.helpers import (
     APP_KEY,
     SERVER_KEY,

@@ -10,7 +10,7 @@ import pytest
 from gateway.config.schema import LimitsConfig
 from gateway.errors import Refused
 from gateway.intake.spec import events_from, iso, parse_json, parse_time, stamp_server_fields
-from gateway.responses import status_of
+from gateway.web.responses import status_of
 
 LIMITS = LimitsConfig(max_event_bytes=4096, max_batch_bytes=16384, max_depth=8)
 RECEIVED = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -11,8 +11,8 @@ import pytest
 from starlette.requests import ClientDisconnect
 
 from gateway.errors import Refused
-from gateway.ingest.body import check_content_type, read_limited
-from gateway.responses import status_of
+from gateway.web.body import check_content_type, read_limited
+from gateway.web.responses import status_of
 
 
 class Chunks:
