@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -32,6 +33,10 @@ class RedisStorage(Strict):
     cluster: bool = False
     key_prefix: str = Field("cg", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     claim_idle_seconds: float = Field(60.0, gt=0)
+
+    def database(self) -> str:
+        """The database number the URL selects ("0" when it names none)."""
+        return urlsplit(self.url).path.strip("/") or "0"
 
 
 Storage = Annotated[SqliteStorage | RedisStorage, Field(discriminator="backend")]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from gateway.config.addresses import address_problem
+from gateway.config.defaults import FORBIDDEN_PATHS
 from gateway.config.patterns import covers, pattern_problem
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ SCALAR_FIELDS = frozenset(
     {"type", "messageId", "anonymousId", "userId", "event", "name", "category", "timestamp",
      "sentAt", "receivedAt", "originalTimestamp", "groupId", "previousId", "channel", "version"}
 )  # fmt: skip
-# Subtrees the policy always removes (unless a source allows the category).
-FORBIDDEN_PATHS = {("context", "location"): "location"}
 
 
 class View:
@@ -143,9 +142,12 @@ def fields_pattern_problem(pattern: str, allowed_categories: set[str]) -> str | 
     if root in SCALAR_FIELDS and len(segments) > 1:
         return f'cannot match anything: "{root}" is a single value, nothing is under it'
     for path, category in FORBIDDEN_PATHS.items():
-        if tuple(segments[: len(path)]) == path and category not in allowed_categories:
+        if (
+            segments[: path.count(".") + 1] == path.split(".")
+            and category not in allowed_categories
+        ):
             return (
-                f"cannot match anything: {'.'.join(path)} is always removed by the policy "
+                f"cannot match anything: {path} is always removed by the policy "
                 f"(forbidden category {category}, allowed by no source)"
             )
     return None
@@ -237,7 +239,7 @@ def _gateway(config: Config) -> Iterator[str]:
         )
     storage = gateway.storage
     if storage.backend == "redis" and storage.cluster:
-        database = httpx.URL(storage.url).path.strip("/") or "0"
+        database = storage.database()
         if database != "0":
             storage_file = config.origin_files.get("storage", "gateway.yaml")
             yield (
