@@ -74,9 +74,19 @@ def _scope(path: str, agent_auth: bytes, body: bytes) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def with_ids(template: bytes, serial: int) -> bytes:
+    """The body with a messageId of its own for every event in it (a batch's 50 events
+    sharing one would be dropped as in-batch duplicates, 49 of them unjudged)."""
+    parts = template.split(events.MESSAGE_ID.encode())
+    out = [parts[0]]
+    for index, part in enumerate(parts[1:]):
+        out += [f"prof-{serial}-{index}".encode(), part]
+    return b"".join(out)
+
+
 async def _one(app: Any, request: Request, counter: list[int], serial: int) -> None:
     path, agent_auth, template = request
-    body = template.replace(events.MESSAGE_ID.encode(), f"prof-{serial}".encode())
+    body = with_ids(template, serial)
     sent = False
 
     async def receive() -> dict[str, Any]:
