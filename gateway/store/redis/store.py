@@ -33,9 +33,13 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage
 from gateway.errors import ConfigError, StoreUnavailable
-from gateway.store import redis_scripts
-from gateway.store.redis_outbox import RedisOutbox
-from gateway.store.redis_records import RedisLedger, RedisPreferences, RedisRateLimiter
+from gateway.store.redis import scripts
+from gateway.store.redis.dead_letters import RedisDeadLetters
+from gateway.store.redis.erasure import RedisErasure
+from gateway.store.redis.ledger import RedisLedger
+from gateway.store.redis.limiter import RedisRateLimiter
+from gateway.store.redis.outbox import RedisDedupe, RedisOutbox
+from gateway.store.redis.preferences import RedisPreferences
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.5
@@ -53,12 +57,15 @@ class RedisStore:
         self.tag = "{" + storage.key_prefix + "}"
         self.claim_idle = storage.claim_idle_seconds
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._enqueue = client.register_script(redis_scripts.ENQUEUE)
-        self._promote = client.register_script(redis_scripts.PROMOTE)
-        self.settle_script = client.register_script(redis_scripts.SETTLE)
-        self._gcra = client.register_script(redis_scripts.GCRA)
-        self.replay_script = client.register_script(redis_scripts.REPLAY)
+        self._enqueue = client.register_script(scripts.ENQUEUE)
+        self._promote = client.register_script(scripts.PROMOTE)
+        self.settle_script = client.register_script(scripts.SETTLE)
+        self._gcra = client.register_script(scripts.GCRA)
+        self.replay_script = client.register_script(scripts.REPLAY)
         self.outbox = RedisOutbox(self)
+        self.dead_letters = RedisDeadLetters(self)
+        self.erasure = RedisErasure(self)
+        self.dedupe = RedisDedupe(self)
         self.ledger = RedisLedger(self)
         self.preferences = RedisPreferences(self)
         self.limiter = RedisRateLimiter(self)
