@@ -9,6 +9,7 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:dead:<destination>   stream of dead letters
   {P}:dd:<source>:<id>     dedupe markers with a TTL (the dedupe window)
   {P}:ledger:*             provision records and their indexes
+  {P}:schema               the schema version (migrations.py); {P}:migrating its lock
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
 Rate-limit buckets: {P:rl:<key>}.
 """
@@ -33,7 +34,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage
 from gateway.errors import ConfigError, StoreUnavailable
-from gateway.store.redis import scripts
+from gateway.store.redis import migrations, scripts
 from gateway.store.redis.dead_letters import RedisDeadLetters
 from gateway.store.redis.erasure import RedisErasure
 from gateway.store.redis.ledger import RedisLedger
@@ -71,7 +72,9 @@ class RedisStore:
         self.limiter = RedisRateLimiter(self)
 
     @classmethod
-    async def connect(cls, storage: RedisStorage) -> RedisStore:
+    async def connect(cls, storage: RedisStorage, *, migrate: bool = True) -> RedisStore:
+        """A client for the configured Redis; with `migrate`, the pending migrations run
+        first (a store newer than this code raises StoreTooNew)."""
         options: dict[str, Any] = {
             "socket_timeout": TIMEOUT_SECONDS,
             "socket_connect_timeout": TIMEOUT_SECONDS,
@@ -97,7 +100,14 @@ class RedisStore:
                 **options,
             )
             client = Redis(connection_pool=pool)
-        return cls(client, storage)
+        store = cls(client, storage)
+        if migrate:
+            try:
+                await migrations.upgrade(store)
+            except BaseException:
+                await store.aclose()
+                raise
+        return store
 
     def key(self, *parts: str) -> str:
         return ":".join((self.tag, *parts))

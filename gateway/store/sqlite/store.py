@@ -32,10 +32,14 @@ WRITE_TIMEOUT = 10.0  # seconds; a commit (fsync) slower than this answers 503
 
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
+        """Opens (or creates) the files and runs their pending migrations; a file newer
+        than this code raises StoreTooNew."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             migrations.upgrade(self.path, migrations.MAIN)
+            # Both files first: a refusal must come before any thread starts.
+            migrations.upgrade(preferences_path(self.path), migrations.PREFERENCES)
             self._writer = Writer(self.path)
             self._reader = connect(self.path, readonly=True)
             self._scanner = connect(self.path, readonly=True)
