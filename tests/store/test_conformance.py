@@ -367,3 +367,17 @@ async def test_forget_dedupe_lets_only_the_forgotten_messages_in_again(store: St
     assert await store.erasure.forget_dedupe(["web"], []) == 0
     assert await store.erasure.forget_dedupe(["web"], ["m1"]) == 1
     assert await store.outbox.enqueue([item("m1"), item("m2")], dedupe) == {"m2"}
+
+
+async def test_the_gateway_key_is_a_file_on_sqlite_and_must_be_shared_on_redis(
+    store: Store,
+) -> None:
+    """One node (SQLite) makes its key once and keeps it; several nodes (Redis) must be
+    given one key, so the store refuses to invent one."""
+    if store.__class__.__name__ == "RedisStore":
+        with pytest.raises(StoreUnavailable, match=r"secrets\.key_env"):
+            await store.get_or_create_key()
+        return
+    key = await store.get_or_create_key()
+    assert len(key) == 32
+    assert await store.get_or_create_key() == key
