@@ -277,3 +277,27 @@ def test_the_fixtures_are_what_0_1_0_wrote() -> None:
     untried = facts["pending"]["untried"]["message_ids"]
     assert pending == {facts["pending"]["retrying"]["message_id"], *untried}
     assert sorted(dead) == sorted(facts["dead"]["message_ids"])
+
+
+def test_a_migrated_0_1_0_file_has_exactly_the_schema_of_a_new_one(tmp_path: Path) -> None:
+    """Guards the rule that a released migration never changes: editing one (say, a column
+    added to MAIN_V1) would give new stores a layout that upgraded ones never get."""
+    upgraded = sqlite_copy(tmp_path / "upgraded")
+    fresh = tmp_path / "fresh" / "gateway.db"
+    fresh.parent.mkdir()
+    for path in (upgraded, fresh):
+        sqlite_migrations.upgrade(path, sqlite_migrations.MAIN)
+        sqlite_migrations.upgrade(path.with_name("gateway.prefs.db"), sqlite_migrations.PREFERENCES)
+
+    def schema(path: Path) -> list[Any]:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+            ).fetchall()
+        finally:
+            conn.close()
+
+    for name in ("gateway.db", "gateway.prefs.db"):
+        assert schema(upgraded.with_name(name)) == schema(fresh.with_name(name))
+        assert len(schema(fresh.with_name(name))) > 2
