@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 RedisMigration = Migration[Callable[["RedisStore"], Awaitable[None]]]
 LOCK_SECONDS = 30.0
 
+# The version only moves forward: a node whose lock expired mid-migration (another took
+# over and went further) must not set it back.
+RAISE_VERSION = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return redis.call('GET', KEYS[1])
+"""
+
 # Deletes the lock only if this node still holds it (its expiry may have handed it on).
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -74,7 +83,8 @@ async def upgrade(
     try:
         for migration in await plan(store, migrations):  # another node may have run some
             await migration.apply(store)
-            await store.call(store.client.set(store.key("schema"), migration.version))
+            schema = store.key("schema")
+            await store.call(store.client.eval(RAISE_VERSION, 1, schema, migration.version))
             await store.call(store.client.pexpire(lock, int(lock_seconds * 1000)))
             ran.append(migration)
     finally:
