@@ -161,6 +161,32 @@ async def test_redis_nodes_starting_at_once_migrate_once(dump_server: RedisServe
             await node.aclose()
 
 
+async def test_redis_lock_outlives_its_expiry_while_its_holder_works(
+    dump_server: RedisServer,
+) -> None:
+    """A migration longer than the lock's expiry: the holder keeps renewing it, so a node
+    arriving meanwhile waits instead of running the same migration alongside."""
+
+    async def slow_count(store: RedisStore) -> None:
+        await store.client.incr(store.key("test", "runs"))
+        await asyncio.sleep(1.5)
+
+    chain = (*redis_migrations.MIGRATIONS, Migration(2, "slow", slow_count))
+    first, second = [
+        await RedisStore.connect(redis_storage(dump_server), migrate=False) for _ in range(2)
+    ]
+    try:
+        holder = asyncio.create_task(redis_migrations.upgrade(first, chain, lock_seconds=0.3))
+        await asyncio.sleep(0.6)  # two expiries later, the holder still works
+        late = await redis_migrations.upgrade(second, chain, lock_seconds=0.3)
+        assert [m.version for m in await holder] == [1, 2]
+        assert late == []
+        assert int(await first.client.get("{gw010}:test:runs")) == 1
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
 # ------------------------------------------------------------- killed halfway (kill -9)
 def killed_halfway(argv: list[str], halfway: Path) -> None:
     process = subprocess.Popen(
