@@ -14,5 +14,5 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, rate: float, burst: int) -> float:
         bucket = "{" + f"{self._s.prefix}:rl:{key}" + "}"
-        wait = await self._s.call(self._s._gcra(keys=[bucket], args=[rate, burst]))
+        wait = await self._s.call(self._s.gcra_script(keys=[bucket], args=[rate, burst]))
         return float(wait)

@@ -43,7 +43,7 @@ class RedisOutbox:
             args += [item.message_id, encode_item(item)]
         if not keys:
             return set()
-        duplicates = await self._s.call(self._s._enqueue(keys=keys, args=args))
+        duplicates = await self._s.call(self._s.enqueue_script(keys=keys, args=args))
         return {d.decode() if isinstance(d, bytes) else str(d) for d in duplicates}
 
     async def _ensure_group(self, stream: str) -> None:
@@ -72,7 +72,7 @@ class RedisOutbox:
         client = self._s.client
         await self._s.call(self._ensure_group(stream))
         await self._s.call(
-            self._s._promote(
+            self._s.promote_script(
                 keys=[self._s.key("retry", destination), stream, self._s.key("born", destination)],
                 args=[time.time(), limit],
             )

@@ -58,10 +58,10 @@ class RedisStore:
         self.tag = "{" + storage.key_prefix + "}"
         self.claim_idle = storage.claim_idle_seconds
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._enqueue = client.register_script(scripts.ENQUEUE)
-        self._promote = client.register_script(scripts.PROMOTE)
+        self.enqueue_script = client.register_script(scripts.ENQUEUE)
+        self.promote_script = client.register_script(scripts.PROMOTE)
         self.settle_script = client.register_script(scripts.SETTLE)
-        self._gcra = client.register_script(scripts.GCRA)
+        self.gcra_script = client.register_script(scripts.GCRA)
         self.replay_script = client.register_script(scripts.REPLAY)
         self.outbox = RedisOutbox(self)
         self.dead_letters = RedisDeadLetters(self)
