@@ -76,7 +76,7 @@ def redis_unavailable() -> str | None:
     if shutil.which("redis-server") is None:
         return "redis-server is not installed"
     if importlib.util.find_spec("gateway.store.redis") is None:
-        return "gateway/store/redis.py does not exist yet"
+        return "gateway/store/redis/ does not exist yet"
     return None
 
 

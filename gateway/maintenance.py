@@ -35,8 +35,8 @@ async def purge_once(runtime: Kept, now: float | None = None) -> dict[str, int]:
     return {
         "ledger": await store.ledger.purge(now - retention.ledger_days * DAY),
         "consent_log": await store.preferences.purge_log(now - retention.consent_log_days * DAY),
-        "dead_letters": await store.outbox.purge_dead(now - retention.dead_letter_days * DAY),
-        "dedupe": await store.outbox.purge_dedupe(now),
+        "dead_letters": await store.dead_letters.purge(now - retention.dead_letter_days * DAY),
+        "dedupe": await store.dedupe.purge(now),
     }
 
 

@@ -30,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _act(args: argparse.Namespace) -> int:
     async with started(load_or_exit(args.config)) as runtime:
-        outbox = runtime.store.outbox
+        dead_letters = runtime.store.dead_letters
         if args.dead_command == "list":
-            for entry in await outbox.dead_letters(args.destination, args.limit):
+            for entry in await dead_letters.entries(args.destination, args.limit):
                 row = {
                     "id": entry.ref,
                     "destination": entry.item.destination,
@@ -43,7 +43,7 @@ async def _act(args: argparse.Namespace) -> int:
                 }
                 sys.stdout.write(orjson.dumps(row).decode() + "\n")
             return 0
-        action = outbox.replay if args.dead_command == "replay" else outbox.drop_dead
+        action = dead_letters.replay if args.dead_command == "replay" else dead_letters.drop
         count = await action(args.destination, args.ids)
     verb = "replayed" if args.dead_command == "replay" else "dropped"
     print(f"{verb} {count} dead letter(s)")

@@ -1,5 +1,5 @@
-"""`gateway serve | worker | check | explain | tcf | ledger | deadletter | dsar`: the parser
-and the dispatch, an explicit dict from command name to module."""
+"""`gateway serve | worker | check | explain | tcf | ledger | deadletter | dsar | migrate`:
+the parser and the dispatch, an explicit dict from command name to module."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import check, deadletter, dsar, explain, ledger, serve, tcf, worker
+from gateway.cli import check, deadletter, dsar, explain, ledger, migrate, serve, tcf, worker
 
 COMMANDS: dict[str, ModuleType] = {
     "serve": serve,
@@ -18,6 +18,7 @@ COMMANDS: dict[str, ModuleType] = {
     "ledger": ledger,
     "deadletter": deadletter,
     "dsar": dsar,
+    "migrate": migrate,
 }
 
 

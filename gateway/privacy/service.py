@@ -124,9 +124,9 @@ class PrivacyService:
     ) -> tuple[int, int]:
         """Drop the subject's pending and dead-lettered payloads (an operator may replay a
         dead letter later); returns both counts."""
-        outbox = self.store.outbox
-        pending = await outbox.forget_subject(keys, destinations)
-        return pending, await outbox.forget_dead_subject(keys, destinations)
+        erasure = self.store.erasure
+        pending = await erasure.forget_pending(keys, destinations)
+        return pending, await erasure.forget_dead(keys, destinations)
 
     # ---------------------------------------------------------- data-subject requests
     def identifier_keys(self, identifier: str) -> list[str]:
@@ -161,7 +161,7 @@ class PrivacyService:
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
         pending, dead = await self._forget(keys, None)
         sources = [s.id for s in self.config.sources]
-        deduped = await store.outbox.forget_dedupe(sources, [r.message_id for r in records])
+        deduped = await store.erasure.forget_dedupe(sources, [r.message_id for r in records])
         removed = await store.preferences.delete(keys)
         return {
             "preferences_deleted": removed,

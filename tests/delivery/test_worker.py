@@ -152,7 +152,7 @@ async def _records(runtime: Runtime, destination: str) -> list[Any]:
 
 async def _letters(runtime: Runtime, count: int) -> list[Any]:
     deadline = time.monotonic() + 10
-    while len(letters := await runtime.store.outbox.dead_letters(None, 10)) < count:
+    while len(letters := await runtime.store.dead_letters.entries(None, 10)) < count:
         assert time.monotonic() < deadline, "no dead letter"
         await asyncio.sleep(0.02)
     return letters

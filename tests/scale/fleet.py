@@ -21,7 +21,7 @@ import yaml
 
 from gateway.config.schema import RedisStorage
 from gateway.store.redis import RedisStore
-from gateway.store.redis_outbox import GROUP
+from gateway.store.redis.entries import GROUP
 from gateway.store.types import ProvisionRecord, QueueStats
 from tests.support.configs import APP_KEY, SERVER_KEY
 from tests.support.processes import GatewayProcess, free_port
@@ -145,7 +145,7 @@ class View:
         return self._read(lambda s: s.ledger.query(destination=destination, limit=1_000_000))
 
     def dead_message_ids(self, destination: str) -> list[str]:
-        letters = self._read(lambda s: s.outbox.dead_letters(destination, 1_000_000))
+        letters = self._read(lambda s: s.dead_letters.entries(destination, 1_000_000))
         return sorted(letter.item.message_id for letter in letters)
 
     def stats(self, *destinations: str) -> dict[str, QueueStats]:
@@ -176,7 +176,7 @@ class View:
 
     def message_ids(self, destination: str, entry_ids: list[bytes]) -> set[str]:
         """messageIds of stream entries (those still in the stream)."""
-        from gateway.store.redis_outbox import decode_item
+        from gateway.store.redis.entries import decode_item
 
         client = self.client()
         try:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from gateway.errors import StoreUnavailable
-from gateway.store import sqlite as sqlite_module
 from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import outbox as sqlite_module
 from gateway.store.types import Dedupe, OutboxItem, ProvisionRecord
 
 
@@ -187,12 +187,12 @@ async def test_retries_count_attempts_and_dead_letters_keep_the_count(
     assert rows(store.path, "SELECT last_error FROM outbox") == [("answer 2",)]
     [entry] = await store.outbox.claim("hook", 10, 30)
     await store.outbox.dead_letter(entry, "gave up after 4 attempts")
-    [letter] = await store.outbox.dead_letters(None, 10)
+    [letter] = await store.dead_letters.entries(None, 10)
     assert (letter.attempts, letter.reason) == (4, "gave up after 4 attempts")
     assert letter.item == entry.item
     # Dead-lettering an entry that is no longer in the outbox changes nothing.
     await store.outbox.dead_letter(entry, "again")
-    assert len(await store.outbox.dead_letters(None, 10)) == 1
+    assert len(await store.dead_letters.entries(None, 10)) == 1
 
 
 async def test_replay_keeps_the_key_and_starts_the_attempts_over(store: SqliteStore) -> None:
@@ -203,22 +203,22 @@ async def test_replay_keeps_the_key_and_starts_the_attempts_over(store: SqliteSt
     for destination in ("hook", "ads"):
         for entry in await store.outbox.claim(destination, 10, 30):
             await store.outbox.dead_letter(entry, "gave up")
-    letters = {d.item.message_id: d for d in await store.outbox.dead_letters(None, 10)}
+    letters = {d.item.message_id: d for d in await store.dead_letters.entries(None, 10)}
     assert {d.attempts for d in letters.values()} == {2}
-    assert [d.item.message_id for d in await store.outbox.dead_letters("ads", 10)] == ["m3"]
+    assert [d.item.message_id for d in await store.dead_letters.entries("ads", 10)] == ["m3"]
 
-    assert await store.outbox.replay(None, [letters["m2"].ref]) == 1
+    assert await store.dead_letters.replay(None, [letters["m2"].ref]) == 1
     [back] = await store.outbox.claim("hook", 10, 30)
     assert back.item == letters["m2"].item
     assert back.attempts == 0
-    assert await store.outbox.replay("ads", None) == 1
+    assert await store.dead_letters.replay("ads", None) == 1
     assert [c.item.idempotency_key for c in await store.outbox.claim("ads", 10, 30)] == [
         "msg_m3_ads"
     ]
-    assert [d.item.message_id for d in await store.outbox.dead_letters(None, 10)] == ["m1"]
-    assert await store.outbox.drop_dead("ads", None) == 0
-    assert await store.outbox.drop_dead(None, [letters["m1"].ref]) == 1
-    assert await store.outbox.dead_letters(None, 10) == []
+    assert [d.item.message_id for d in await store.dead_letters.entries(None, 10)] == ["m1"]
+    assert await store.dead_letters.drop("ads", None) == 0
+    assert await store.dead_letters.drop(None, [letters["m1"].ref]) == 1
+    assert await store.dead_letters.entries(None, 10) == []
 
 
 async def test_stats_cover_pending_age_and_dead_letters(store: SqliteStore) -> None:
@@ -242,8 +242,8 @@ async def test_forget_subject_matches_whole_keys_only(store: SqliteStore) -> Non
             item("m4", subjects=("a_1",)),
         ]
     )
-    assert await store.outbox.forget_subject(["u_abc"], None) == 1
-    assert await store.outbox.forget_subject(["a_xy%"], None) == 0
+    assert await store.erasure.forget_pending(["u_abc"], None) == 1
+    assert await store.erasure.forget_pending(["a_xy%"], None) == 0
     left = sorted(c.item.message_id for c in await store.outbox.claim("hook", 10, 30))
     assert left == ["m2", "m3", "m4"]
 
@@ -325,5 +325,5 @@ async def test_a_stale_holder_cannot_undo_what_the_new_holder_did(store: SqliteS
     await store.outbox.delivered([fresh], [])
     await store.outbox.dead_letter(stale, "destination answered 400")
     await store.outbox.retry_later(stale, 0, "destination answered 500")
-    assert await store.outbox.dead_letters(None, 10) == []
+    assert await store.dead_letters.entries(None, 10) == []
     assert rows(store.path, "SELECT COUNT(*) FROM outbox") == [(0,)]

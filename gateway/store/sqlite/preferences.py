@@ -17,26 +17,10 @@ from typing import Any
 import orjson
 
 from gateway.errors import StoreUnavailable
-from gateway.store.sqlite_writer import Writer, connect
+from gateway.store.sqlite import migrations
+from gateway.store.sqlite.writer import Writer, connect
 from gateway.store.types import ConsentChange
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS preferences (
-    subject_key TEXT PRIMARY KEY,
-    state BLOB NOT NULL,
-    updated_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consent_log (
-    id INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    subject_key TEXT NOT NULL,
-    before BLOB NOT NULL,
-    after BLOB NOT NULL,
-    source TEXT NOT NULL,
-    policy_version TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS consent_log_subject ON consent_log (subject_key, at);
-"""
 CACHE_SIZE = 100_000
 
 
@@ -50,7 +34,8 @@ def _marks(values: Sequence[Any]) -> str:
 
 class SqlitePreferences:
     def __init__(self, path: Path) -> None:
-        self._writer = Writer(path, SCHEMA)
+        migrations.upgrade(path, migrations.PREFERENCES)
+        self._writer = Writer(path)
         self._reader = connect(path, readonly=True)
         self._cache: dict[str, dict[str, Any] | None] = {}
         self._version: int | None = None

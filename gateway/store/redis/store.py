@@ -9,6 +9,7 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:dead:<destination>   stream of dead letters
   {P}:dd:<source>:<id>     dedupe markers with a TTL (the dedupe window)
   {P}:ledger:*             provision records and their indexes
+  {P}:schema               the schema version (migrations.py); {P}:migrating its lock
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
 Rate-limit buckets: {P:rl:<key>}.
 """
@@ -33,9 +34,13 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage
 from gateway.errors import ConfigError, StoreUnavailable
-from gateway.store import redis_scripts
-from gateway.store.redis_outbox import RedisOutbox
-from gateway.store.redis_records import RedisLedger, RedisPreferences, RedisRateLimiter
+from gateway.store.redis import migrations, scripts
+from gateway.store.redis.dead_letters import RedisDeadLetters
+from gateway.store.redis.erasure import RedisErasure
+from gateway.store.redis.ledger import RedisLedger
+from gateway.store.redis.limiter import RedisRateLimiter
+from gateway.store.redis.outbox import RedisDedupe, RedisOutbox
+from gateway.store.redis.preferences import RedisPreferences
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.5
@@ -53,18 +58,23 @@ class RedisStore:
         self.tag = "{" + storage.key_prefix + "}"
         self.claim_idle = storage.claim_idle_seconds
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._enqueue = client.register_script(redis_scripts.ENQUEUE)
-        self._promote = client.register_script(redis_scripts.PROMOTE)
-        self.settle_script = client.register_script(redis_scripts.SETTLE)
-        self._gcra = client.register_script(redis_scripts.GCRA)
-        self.replay_script = client.register_script(redis_scripts.REPLAY)
+        self.enqueue_script = client.register_script(scripts.ENQUEUE)
+        self.promote_script = client.register_script(scripts.PROMOTE)
+        self.settle_script = client.register_script(scripts.SETTLE)
+        self.gcra_script = client.register_script(scripts.GCRA)
+        self.replay_script = client.register_script(scripts.REPLAY)
         self.outbox = RedisOutbox(self)
+        self.dead_letters = RedisDeadLetters(self)
+        self.erasure = RedisErasure(self)
+        self.dedupe = RedisDedupe(self)
         self.ledger = RedisLedger(self)
         self.preferences = RedisPreferences(self)
         self.limiter = RedisRateLimiter(self)
 
     @classmethod
-    async def connect(cls, storage: RedisStorage) -> RedisStore:
+    async def connect(cls, storage: RedisStorage, *, migrate: bool = True) -> RedisStore:
+        """A client for the configured Redis; with `migrate`, the pending migrations run
+        first (a store newer than this code raises StoreTooNew)."""
         options: dict[str, Any] = {
             "socket_timeout": TIMEOUT_SECONDS,
             "socket_connect_timeout": TIMEOUT_SECONDS,
@@ -90,7 +100,14 @@ class RedisStore:
                 **options,
             )
             client = Redis(connection_pool=pool)
-        return cls(client, storage)
+        store = cls(client, storage)
+        if migrate:
+            try:
+                await migrations.upgrade(store)
+            except BaseException:
+                await store.aclose()
+                raise
+        return store
 
     def key(self, *parts: str) -> str:
         return ":".join((self.tag, *parts))

@@ -33,9 +33,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 class Writer:
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path) -> None:
         self._conn = connect(path)
-        self._conn.executescript(schema)
         # Writers in other processes (serve --workers N, a separate worker) take turns on
         # this lock: a blocked flock wakes the moment it is free, where SQLite's own busy
         # handler polls with sleeps of up to 100 ms and made p99 soar under contention.
