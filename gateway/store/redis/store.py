@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import orjson
 from redis import exceptions as redis_errors
@@ -33,7 +32,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage
-from gateway.errors import ConfigError, StoreUnavailable
+from gateway.errors import StoreUnavailable
 from gateway.store.redis import migrations, scripts
 from gateway.store.redis.dead_letters import RedisDeadLetters
 from gateway.store.redis.erasure import RedisErasure
@@ -81,11 +80,7 @@ class RedisStore:
             "decode_responses": False,
         }
         if storage.cluster:
-            if urlsplit(storage.url).path.strip("/") not in ("", "0"):
-                raise ConfigError(
-                    ["gateway.yaml: storage: url: Redis Cluster has only database 0 "
-                     f'(end the URL with /0), got "{urlsplit(storage.url).path}"']
-                )  # fmt: skip
+            # A database other than 0 was refused by config validation (cross_check).
             backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.1)
             client: Any = RedisCluster.from_url(
                 storage.url, retry=Retry(backoff, CLUSTER_RETRIES), **options
