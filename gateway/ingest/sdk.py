@@ -15,11 +15,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.config.schema import SourceConfig
 from gateway.destinations.file import FileConfig
+from gateway.privacy.banner import banner_settings
+from gateway.privacy.texts import pick_language
 from gateway.runtime import Runtime
 
 DIST = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
-FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js"}
+FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js", "banner.min.js"}
 CACHE = "public, max-age=604800, stale-while-revalidate=86400"
 
 
@@ -146,13 +149,32 @@ def source_settings(write_key: str, api_host: str) -> dict[str, object]:
 
 
 async def settings(request: Request) -> Response:
+    """Segment's settings, and under `consent` what the SDK's banner shows this visitor (their
+    regime from GeoIP, purposes, recipients, notice version, texts in `?lang=` or the
+    browser's language, the source's theme). Segment's SDKs ignore the extra key."""
     runtime: Runtime = request.app.state.runtime
     key = request.path_params["write_key"]
-    if not any(source.write_key == key for source in runtime.config.sources):
+    source = next((s for s in runtime.config.sources if s.write_key == key), None)
+    if source is None:
         return JSONResponse({"success": False, "error": "unknown write key"}, 404)
     body = source_settings(key, f"{request.url.netloc}/v1")
+    body["consent"] = _consent(request, runtime, source)
     headers = {"cache-control": SETTINGS_CACHE, "access-control-allow-origin": "*"}
     return JSONResponse(body, headers=headers)
+
+
+def _consent(request: Request, runtime: Runtime, source: SourceConfig) -> dict[str, object]:
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    gpc = request.headers.get("sec-gpc") == "1"
+    return banner_settings(runtime.config, source, _country(request, runtime), gpc, lang)
+
+
+def _country(request: Request, runtime: Runtime) -> str | None:
+    geo = runtime.resources.geo
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, request.headers)
+    info = geo.lookup(address) if geo is not None and address else None
+    return info.country if info else None
 
 
 def routes() -> list[BaseRoute]:
