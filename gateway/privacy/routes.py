@@ -19,6 +19,7 @@ from gateway.ingest.access import cors_headers, preflight_headers
 from gateway.ingest.body import read_body
 from gateway.ingest.routes import STORE_RETRY_AFTER, json_error
 from gateway.privacy.admin import authorize
+from gateway.privacy.device import new_device
 from gateway.privacy.notice import notice_entries
 from gateway.privacy.page import (
     csp,
@@ -187,7 +188,10 @@ async def _render_preferences(
     request: Request, runtime: Runtime, lang: str, message: str = "", warning: bool = False
 ) -> Response:
     subject = runtime.tokens.verify(_subject_token(request))
-    state, csrf = None, None
+    state, csrf, cookies = None, None, list[str]()
+    if subject is None:
+        secure = _secure(request, runtime)
+        subject, cookies = new_device(runtime.tokens, runtime.subject_keys, secure)
     if subject is not None:
         gpc = request.headers.get("sec-gpc") == "1"
         service = PrivacyService(runtime)
@@ -201,7 +205,15 @@ async def _render_preferences(
     nonce = new_nonce()
     html = preference_page(lang, state, csrf, nonce, message, warning)
     status = 200 if not warning else 403
-    return HTMLResponse(html, status, headers=_page_headers(nonce))
+    response = HTMLResponse(html, status, headers=_page_headers(nonce))
+    for cookie in cookies:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+def _secure(request: Request, runtime: Runtime) -> bool:
+    peer = request.client.host if request.client else None
+    return runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
 
 
 def _page_headers(nonce: str) -> dict[str, str]:

@@ -177,6 +177,7 @@ def pick_language(query: str | None, accept_language: str | None) -> str:
             return tag
     return "ja"
 
+
 # The SDK's consent banner. Accept and reject carry equal weight (same words' length class,
 # same look): rejecting must be as easy as accepting.
 BANNER: dict[str, dict[str, str]] = {
