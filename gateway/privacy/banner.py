@@ -52,7 +52,7 @@ def banner_settings(
         {
             "name": name,
             "label": PURPOSES[lang].get(name, name),
-            "description": _description(policy, name, lang),
+            "description": _description(policy, name, lang, PURPOSES[lang].get(name, name)),
             "opt_in": name in opt_in,
         }
         for name in choosable_purposes(notice_purposes(config))
@@ -86,8 +86,10 @@ def banner_settings(
     }
 
 
-def _description(policy: PolicyFile, name: str, lang: str) -> str:
+def _description(policy: PolicyFile, name: str, lang: str, label: str) -> str:
+    """The policy's description of a purpose, unless it only repeats the label."""
     purpose = policy.purposes.get(name)
     if purpose is None:
         return ""
-    return (purpose.description_ja if lang == "ja" else purpose.description) or ""
+    text = (purpose.description_ja if lang == "ja" else purpose.description) or ""
+    return "" if text == label else text

@@ -39,6 +39,7 @@ AXE = ROOT / "sdk-js" / "node_modules" / "axe-core" / "axe.min.js"
 EU_IP, JP_IP = "198.51.100.7", "203.0.113.7"  # documentation ranges (RFC 5737)
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 DESTINATIONS = ("svc", "stats", "ads")
+ACCENT = "#5b2a86"  # the source's banner theme (white on it: 10:1)
 
 HOST = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Test shop</title>
@@ -145,6 +146,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopStack]:
     shop = Shop()
     sources = default_sources()
     sources[0]["allowed_origins"] = [shop.url]
+    sources[0]["banner"] = {"theme": {"accent": ACCENT, "radius": "4px"}}
     gateway = {
         "secrets": {"key_env": KEY_ENV},
         "geo": {"database": str(write_geo(directory / "geo.mmdb"))},
@@ -271,6 +273,9 @@ async def test_eu_visitor_gets_the_banner_and_reject_all_leaves_only_service(
         for i in range(3)
     ]
     assert looks[0] == looks[1] == looks[2]  # equally prominent: rejecting is as easy
+    assert looks[0][4] == "rgb(91, 42, 134)"  # the source's theme
+    radius = await buttons.first.evaluate("b => getComputedStyle(b).borderRadius")
+    assert radius == "4px"
     anon = await anonymous_id(page)
     await track(page, "Before choice")
     before = delivered(stack, anon)

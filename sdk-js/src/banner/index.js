@@ -73,9 +73,9 @@ export function mount(ctx) {
       const id = 'cg-p-' + p.name;
       const blocked = gpc && p.name === 'advertising';
       return e('div', { class: 'purpose' },
-        e('input', { type: 'checkbox', id, name: p.name, disabled: blocked, 'aria-describedby': id + '-d' }),
+        e('input', { type: 'checkbox', id, name: p.name, disabled: blocked, 'aria-describedby': (blocked || p.description) && id + '-d' }),
         e('label', { for: id }, p.label, badge(!!seenP && !seenP.has(p.name))),
-        e('p', { id: id + '-d', class: 'hint' }, blocked ? t.gpc : p.description));
+        (blocked || p.description) && e('p', { id: id + '-d', class: 'hint' }, blocked ? t.gpc : p.description));
     });
     const panel = e('fieldset', { class: 'panel', hidden: true }, e('legend', {}, t.choose), boxes,
       button(t.save, () => close(() => ctx.choose(Object.fromEntries(boxes.map((/** @type {any} */ b) => {
@@ -87,7 +87,7 @@ export function mount(ctx) {
       e('h2', { id: 'cg-t' }, t.title),
       changed && e('p', { class: 'changed' }, t.changed),
       e('p', { id: 'cg-d' }, t.opt_in),
-      gpc && e('p', { class: 'hint' }, t.gpc),
+      gpc && e('p', { class: 'gpc' }, t.gpc),
       details, panel,
       e('div', { class: 'buttons' },
         button(t.accept, () => close(() => ctx.choose(all(true))), 'accept'),
@@ -103,7 +103,7 @@ export function mount(ctx) {
       e('h2', { id: 'cg-t' }, t.title),
       changed && e('p', { class: 'changed' }, t.changed),
       e('p', {}, t.opt_out),
-      gpc && e('p', { class: 'hint' }, t.gpc),
+      gpc && e('p', { class: 'gpc' }, t.gpc),
       recipients, links,
       e('div', { class: 'buttons' },
         !gpc && button(t.refuse_ads, () => close(() => ctx.choose({ advertising: false })), 'refuse'),

@@ -8,7 +8,7 @@ export const CSS = `
 background:var(--cg-background,#fff);color:var(--cg-text,#1a1a1a);font:15px/1.5 var(--cg-font,system-ui,sans-serif);
 border-radius:var(--cg-radius,8px);box-shadow:0 2px 16px rgba(0,0,0,.35);padding:16px 20px;border:1px solid #767676}
 h2{font-size:1.15em;margin:0 0 .5em}p{margin:.5em 0}.logo{max-height:32px;display:block;margin-bottom:8px}
-.hint{font-size:.9em;margin:.1em 0 .6em 1.7em}.changed,.new{font-weight:700}
+.hint{font-size:.9em;margin:.1em 0 .6em 1.7em}.changed,.new,.gpc{font-weight:700}
 .list{margin:.4em 0;padding-left:1.2em}.name{font-weight:600}
 details{margin:.5em 0}summary{cursor:pointer}
 fieldset{border:1px solid #767676;border-radius:var(--cg-radius,8px);margin:.5em 0;padding:.5em .8em}legend{font-weight:600}
