@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import merge_preferences
+from gateway.privacy.notice import notice_version
 from gateway.privacy.preferences import (
     apply_update,
     choosable_purposes,
@@ -61,6 +62,7 @@ class PrivacyService:
         version = self.runtime.config.policy.version
         shown = view(consent, state, self.purposes, self.vendors, version)
         shown["gpc"] = gpc
+        shown["notice_version"] = notice_version(self.runtime.config)
         return shown
 
     async def update(
