@@ -239,6 +239,9 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
     /** Forgets the user: clears userId and the subject token, starts a new anonymousId. */
     reset() {
       [USER_KEY, ANON_KEY, SUBJECT_KEY].forEach(store.remove);
+      try {
+        win.document.cookie = 'cg_anon_id=; Path=/; Max-Age=0'; // else the next id would be the old one
+      } catch {}
     },
     flush,
     /** Counters for debugging: events sent, retries, and drops by reason. */

@@ -62,3 +62,17 @@ test('init rejects a bad banner or lang option', () => {
   assert.throws(() => gw.init({ writeKey: WRITE_KEY, endpoint: ENDPOINT, banner: 'no', lang: 'fr' }),
     /"banner" must be true or false; "lang" must be "ja" or "en"/);
 });
+
+test('the device the preference page created (cookie cg_anon_id) is adopted; reset() lets it go', async () => {
+  const { win, clock, net } = fakeWindow();
+  win.document.cookie = 'other=1; cg_anon_id=0b5e6f3a-6a0f-4b5e-9a55-5d1f8b7c2e11';
+  const gw = createGateway(win, clock);
+  gw.init({ writeKey: WRITE_KEY, endpoint: ENDPOINT, flushAt: 1 });
+  gw.track('First');
+  await gw.flush();
+  assert.equal(sentEvents(net)[0].anonymousId, '0b5e6f3a-6a0f-4b5e-9a55-5d1f8b7c2e11');
+  gw.reset();
+  gw.track('After reset');
+  await gw.flush();
+  assert.notEqual(sentEvents(net)[1].anonymousId, '0b5e6f3a-6a0f-4b5e-9a55-5d1f8b7c2e11');
+});
