@@ -351,6 +351,10 @@ async def test_japan_closing_the_notice_is_not_consent_and_it_does_not_nag(
 ) -> None:
     page = await visit(JP_IP, "en-US")
     notice = page.get_by_role("region", name="Your privacy choices")
+    await page.focus("#buy")
+    await page.keyboard.press("Escape")  # the page's own key: the notice is not modal
+    assert await notice.is_visible()
+    assert (await page.evaluate(FOCUSED))[0] == "buy"  # and it did not take the focus
     await notice.get_by_role("button", name="Close").click()
     assert await page.evaluate("consentGateway.choice.get()") is None
     await page.reload()

@@ -110,8 +110,10 @@ export function mount(ctx) {
         button(t.close, () => close(ctx.dismiss), 'close')));
   }
 
-  /** Escape closes without a choice; Tab stays inside the opt-in dialog. */
+  /** Escape closes without a choice; Tab stays inside the opt-in dialog. The opt-out notice
+   * is not modal: it handles keys only while it has focus, the page keeps its own. */
   function onKey(/** @type {KeyboardEvent} */ ev) {
+    if (!optIn && doc.activeElement !== host) return;
     if (ev.key === 'Escape') {
       ev.preventDefault();
       return close(optIn ? undefined : ctx.dismiss);
