@@ -84,10 +84,12 @@ export function createChoice(win, store, gw) {
     const r = read();
     if (syncing) return syncing;
     if (!r || !r.s || !r.p || !gw.subject()) return Promise.resolve();
-    syncing = gw.set({ purposes: r.p }).then(
-      () => write({ p: r.p, v: r.v, q: r.q, r: r.r }),
-      () => {}, // kept: tried again after the next delivered batch
-    ).finally(() => (syncing = null));
+    const done = () => write({ p: r.p, v: r.v, q: r.q, r: r.r });
+    syncing = gw.set({ purposes: r.p }).then(done, (/** @type {any} */ err) => {
+      // A refusal that will not change (403, 400) is not retried; the choice still travels
+      // with every event. A missing token (401) or a network error is tried again later.
+      if (err && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) done();
+    }).finally(() => (syncing = null));
     return syncing;
   }
 

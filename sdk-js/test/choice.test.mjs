@@ -76,3 +76,16 @@ test('the device the preference page created (cookie cg_anon_id) is adopted; res
   await gw.flush();
   assert.notEqual(sentEvents(net)[1].anonymousId, '0b5e6f3a-6a0f-4b5e-9a55-5d1f8b7c2e11');
 });
+
+test('a choice the gateway refuses for good (403) is not sent again after every batch', async () => {
+  const subject = { status: 200, headers: { 'Gateway-Subject': 'v1.tok.sig' } };
+  const { gw, net } = setup({ responses: [subject, 403, subject, subject] });
+  gw.page('Home');
+  await gw.choice.choose({ analytics: true, advertising: true });
+  gw.track('Later');
+  await gw.flush();
+  gw.track('Later still');
+  await gw.flush();
+  assert.equal(net.calls.filter((c) => c.init.method === 'PUT').length, 1);
+  assert.deepEqual(sentEvents(net).at(-1).context.consent.categoryPreferences, { analytics: true, advertising: true });
+});
