@@ -43,6 +43,7 @@ ACCENT = "#5b2a86"  # the source's banner theme (white on it: 10:1)
 
 HOST = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Test shop</title>
+<style>body > div {{ display: block; padding: 3em; border: 4px solid; }}</style>
 <script>window.gtagCalls = [];
 window.gtag = function () {{ gtagCalls.push([...arguments]); }};</script>
 <script src="{gateway}/sdk/v1/gateway.min.js"></script></head>
@@ -262,6 +263,8 @@ async def test_eu_visitor_gets_the_banner_and_reject_all_leaves_only_service(
     await dialog.wait_for()
     await screenshot(page, "banner-eu.png")
     assert await page.evaluate("window.__cls") == 0  # the page did not move
+    box = "document.getElementById('cg-banner').getBoundingClientRect()"
+    assert await page.evaluate(f"[{box}.width, {box}.height]") == [0, 0]  # nor grew
     buttons = dialog.locator(".buttons button")
     assert await buttons.all_inner_texts() == ["Accept all", "Reject all", "Choose"]
     looks = [

@@ -36,7 +36,9 @@ export function mount(ctx) {
   const optIn = s.regime === 'opt_in';
   const old = doc.getElementById('cg-banner');
   if (old) old.remove();
-  const host = h(doc, 'div', { id: 'cg-banner' });
+  // Inline and !important: the page's own rules (say `body > div {padding: 2em}`) cannot
+  // give the host element a size and push the page's content.
+  const host = h(doc, 'div', { id: 'cg-banner', style: 'position:fixed!important;width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important' });
   const theme = s.theme || {};
   for (const [k, v] of Object.entries(theme)) host.style.setProperty('--cg-' + k.replace('_', '-'), String(v));
   const root = host.attachShadow({ mode: 'open' });
