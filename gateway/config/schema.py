@@ -152,12 +152,35 @@ class GatewayFile(Strict):
 
 
 # ---------------------------------------------------------------- sources.yaml
+CssColor = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3,8}|[a-z]{3,20})$")]
+CssLength = Annotated[str, Field(pattern=r"^(0|[0-9]{1,3}(\.[0-9]{1,2})?(px|rem|em))$")]
+
+
+class BannerTheme(Strict):
+    """CSS custom properties of the SDK's consent banner (--cg-*). Plain values only: a
+    theme cannot inject rules into the host page."""
+
+    background: CssColor = "#ffffff"
+    text: CssColor = "#1a1a1a"
+    accent: CssColor = "#0b4f8a"
+    accent_text: CssColor = "#ffffff"
+    font: str = Field("system-ui, sans-serif", pattern=r"^[A-Za-z0-9 ,\"'-]{1,120}$")
+    radius: CssLength = "8px"
+    position: Literal["bottom", "top", "center"] = "bottom"
+
+
+class BannerConfig(Strict):
+    theme: BannerTheme = BannerTheme()
+    logo_url: str | None = Field(None, pattern=r"^(https://[^\s\"'<>]+|/[^\s\"'<>]*)$")
+
+
 class SourceConfig(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     write_key: str = Field(min_length=8, max_length=200)
     kind: Literal["web", "ios", "android", "server"]
     allowed_origins: list[str] = []
     allow_categories: list[str] = []
+    banner: BannerConfig = BannerConfig()
 
     @field_validator("allowed_origins")
     @classmethod

@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Route
 from gateway.config.loader import Config
 from gateway.enrich.geo import GeoLookup
 from gateway.errors import BadRequest, Forbidden, Refused, StoreUnavailable, Unauthorized
+from gateway.policy.identifiers import SubjectKeys
+from gateway.privacy.device import new_device
 from gateway.privacy.notice import notice_entries
 from gateway.privacy.page import (
     csp,
@@ -30,7 +32,7 @@ from gateway.privacy.subject import COOKIE, HEADER, Subject, SubjectTokens
 from gateway.privacy.texts import TEXT, pick_language
 from gateway.store.types import Store
 from gateway.web.body import read_body
-from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.client import ClientAddress, cors_headers, country_of, preflight_headers
 from gateway.web.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 
 log = logging.getLogger("gateway.privacy")
@@ -51,6 +53,7 @@ class Customers(Protocol):
     sources: Origins
     client_address: ClientAddress
     tokens: SubjectTokens
+    subject_keys: SubjectKeys
 
     @property
     def store(self) -> Store: ...
@@ -82,11 +85,7 @@ def _device(runtime: Customers, subject: Subject) -> Device:
 
 
 def _country(request: Request, runtime: Customers) -> str | None:
-    geo = runtime.geo
-    peer = request.client.host if request.client else None
-    address = runtime.client_address.resolve(peer, request.headers)
-    info = geo.lookup(address) if geo is not None and address else None
-    return info.country if info else None
+    return country_of(request, runtime.client_address, runtime.geo)
 
 
 def _is_own_origin(request: Request, origin: str) -> bool:
@@ -202,7 +201,10 @@ async def _render_preferences(
     request: Request, runtime: Customers, lang: str, message: str = "", warning: bool = False
 ) -> Response:
     subject = runtime.tokens.verify(_subject_token(request))
-    state, csrf = None, None
+    state, csrf, cookies = None, None, list[str]()
+    if subject is None:
+        secure = _secure(request, runtime)
+        subject, cookies = new_device(runtime.tokens, runtime.subject_keys, secure)
     if subject is not None:
         gpc = request.headers.get("sec-gpc") == "1"
         service = runtime.privacy
@@ -216,7 +218,15 @@ async def _render_preferences(
     nonce = new_nonce()
     html = preference_page(lang, state, csrf, nonce, message, warning)
     status = 200 if not warning else 403
-    return HTMLResponse(html, status, headers=_page_headers(nonce))
+    response = HTMLResponse(html, status, headers=_page_headers(nonce))
+    for cookie in cookies:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+def _secure(request: Request, runtime: Customers) -> bool:
+    peer = request.client.host if request.client else None
+    return runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
 
 
 def _page_headers(nonce: str) -> dict[str, str]:

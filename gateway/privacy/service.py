@@ -12,6 +12,7 @@ from gateway.config.loader import Config
 from gateway.policy.consent import ConsentResolver, RequestSignals
 from gateway.policy.engine import merge_preferences
 from gateway.policy.identifiers import SubjectKeys
+from gateway.privacy.notice import notice_version
 from gateway.privacy.preferences import (
     apply_update,
     choosable_purposes,
@@ -64,6 +65,7 @@ class PrivacyService:
         version = self.config.policy.version
         shown = view(consent, state, self.purposes, self.vendors, version)
         shown["gpc"] = gpc
+        shown["notice_version"] = notice_version(self.config)
         return shown
 
     async def update(

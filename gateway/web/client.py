@@ -7,8 +7,10 @@ import ipaddress
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 
 from gateway.config.schema import TrustedProxies
+from gateway.enrich.geo import GeoLookup
 
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
 # x-retry-count: analytics-next adds it to every retry (without it, retries fail CORS).
@@ -89,3 +91,11 @@ def _host(hop: str) -> str:
     if hop.count(":") == 1:
         return hop.partition(":")[0]
     return hop
+
+
+def country_of(request: Request, client: ClientAddress, geo: GeoLookup | None) -> str | None:
+    """The visitor's country by GeoIP (None without a database or a match)."""
+    peer = request.client.host if request.client else None
+    address = client.resolve(peer, request.headers)
+    info = geo.lookup(address) if geo is not None and address else None
+    return info.country if info else None
