@@ -27,10 +27,10 @@ Request = tuple[str, bytes, bytes]
 
 STAGES = [
     ("request total (ingest collect)", "gateway/ingest/routes.py", "collect"),
-    ("read body", "gateway/ingest/body.py", "read_limited"),
-    ("parse + validate", "gateway/ingest/spec.py", "parse_json"),
-    ("", "gateway/ingest/spec.py", "events_from"),
-    ("server fields (_stamp)", "gateway/ingest/routes.py", "_stamp"),
+    ("read body", "gateway/web/body.py", "read_limited"),
+    ("parse + validate", "gateway/intake/spec.py", "parse_json"),
+    ("", "gateway/intake/spec.py", "events_from"),
+    ("server fields (_stamp)", "gateway/intake/intake.py", "_stamp"),
     ("enrich (pipeline.prepare)", "gateway/intake/pipeline.py", "prepare"),
     ("preferences lookup", "gateway/store/", "get_many"),
     ("policy (engine.evaluate)", "gateway/policy/engine.py", "evaluate"),

@@ -19,7 +19,7 @@ import pytest
 
 from gateway.errors import StoreUnavailable
 from gateway.store.sqlite import SqliteStore
-from gateway.store.sqlite import outbox as sqlite_module
+from gateway.store.sqlite import enqueue as sqlite_module
 from gateway.store.types import Dedupe, OutboxItem, ProvisionRecord
 
 
@@ -96,8 +96,32 @@ async def test_concurrent_enqueues_share_commits_and_are_all_on_disk(store: Sqli
     results = await asyncio.gather(*(store.outbox.enqueue([item(f"m{i}")]) for i in range(200)))
     assert results == [set()] * 200
     assert rows(store.path, "SELECT COUNT(DISTINCT message_id) FROM outbox") == [(200,)]
-    assert sum(groups) == 200
-    assert len(groups) < 200, "concurrent writes were not grouped into shared commits"
+    # Enqueues of one moment are one writer job (enqueue.py), so one commit here.
+    assert 1 <= sum(groups) < 200, "concurrent enqueues were not grouped into shared commits"
+    assert len(groups) < 200
+
+
+async def test_enqueues_of_one_moment_dedupe_against_each_other_and_the_store(
+    store: SqliteStore,
+) -> None:
+    """Within one writer job the first request to name a messageId takes it; a later one
+    (in the same job or after) gets it back as a duplicate; a repeat inside one request is
+    not its own duplicate; an expired marker is taken anew."""
+    window = Dedupe((("web", "a"), ("web", "a")), 60)
+    first, second, other = await asyncio.gather(
+        store.outbox.enqueue([item("a")], window),
+        store.outbox.enqueue([item("a")], Dedupe((("web", "a"),), 60)),
+        store.outbox.enqueue([item("b")], Dedupe((("web", "b"),), 60)),
+    )
+    assert (first, second, other) == (set(), {"a"}, set())
+    assert await store.outbox.enqueue([item("b")], Dedupe((("web", "b"),), 60)) == {"b"}
+    assert await store.outbox.enqueue([item("c")], Dedupe((("app", "b"),), 60)) == set()
+    expired = Dedupe((("web", "z"),), 0)
+    assert await store.outbox.enqueue([item("z")], expired) == set()
+    assert await store.outbox.enqueue([item("z")], Dedupe((("web", "z"),), 60)) == set()
+    assert rows(store.path, "SELECT message_id FROM outbox ORDER BY id") == [
+        ("a",), ("b",), ("c",), ("z",), ("z",)
+    ]
 
 
 async def test_a_failing_write_does_not_undo_the_others_in_its_group(

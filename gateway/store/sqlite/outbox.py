@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from gateway.store.sqlite.enqueue import Coalescer
 from gateway.store.sqlite.ledger import insert_record
 from gateway.store.sqlite.rows import ITEM_COLUMNS, item_of, item_row
 from gateway.store.types import Claimed, Dedupe, OutboxItem, ProvisionRecord, QueueStats
@@ -19,22 +20,11 @@ if TYPE_CHECKING:
 class SqliteOutbox:
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
+        self._coalescer = Coalescer(store.write)
 
     async def enqueue(self, items: Sequence[OutboxItem], dedupe: Dedupe | None = None) -> set[str]:
-        rows = [item_row(item) for item in items]
-        now = time.time()
-
-        def op(conn: sqlite3.Connection) -> set[str]:
-            duplicates = _claim_dedupe(conn, dedupe, now) if dedupe else set()
-            fresh = [r for r in rows if r[2] not in duplicates]
-            conn.executemany(
-                f"INSERT INTO outbox ({ITEM_COLUMNS}, next_attempt_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*r, now) for r in fresh],
-            )
-            return duplicates
-
-        return await self._store.write(op)
+        """Committed with the other requests of the same moment (enqueue.py)."""
+        return await self._coalescer.enqueue([item_row(item) for item in items], dedupe)
 
     async def claim(self, destination: str, limit: int, lease_seconds: float) -> list[Claimed]:
         now = time.time()
@@ -123,20 +113,3 @@ def _held(entry: Claimed) -> tuple[int, float]:
     """(row id, lease end) of a claimed entry's ref."""
     row, _, lease = entry.ref.partition("@")
     return int(row), float(lease)
-
-
-def _claim_dedupe(conn: sqlite3.Connection, dedupe: Dedupe, now: float) -> set[str]:
-    duplicates: set[str] = set()
-    expires = now + dedupe.window_seconds
-    for source_id, message_id in dict.fromkeys(dedupe.keys):  # a repeat is not its own duplicate
-        conn.execute(
-            "DELETE FROM dedupe WHERE source_id = ? AND message_id = ? AND expires_at <= ?",
-            (source_id, message_id, now),
-        )
-        inserted = conn.execute(
-            "INSERT OR IGNORE INTO dedupe (source_id, message_id, expires_at) VALUES (?, ?, ?)",
-            (source_id, message_id, expires),
-        ).rowcount
-        if not inserted:
-            duplicates.add(message_id)
-    return duplicates
