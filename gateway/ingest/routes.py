@@ -105,9 +105,10 @@ async def _accept(request: Request, runtime: Edge, implied: str | None) -> Respo
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
     source = runtime.sources.authenticate(headers.get("authorization"), write_key)
     peer = request.client.host if request.client else None
-    scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
-    own_origin = f"{scheme}://{request.url.netloc}"
-    runtime.sources.check_origin(source, headers.get("origin"), own_origin)
+    origin = headers.get("origin")
+    if origin is not None:  # browsers only: the gateway's own URL is built just for them
+        scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
+        runtime.sources.check_origin(source, origin, f"{scheme}://{request.url.netloc}")
     address = runtime.client_address.resolve(peer, headers)
     await _rate_limit(runtime, source, address)
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
@@ -170,9 +171,8 @@ def _ok(
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
             peer = request.client.host if request.client else None
-            secure = (
-                runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
-            )
+            direct = request.scope["scheme"]
+            secure = runtime.client_address.scheme(peer, request.headers, direct) == "https"
             response.headers["set-cookie"] = cookie_header(token, secure)
     return response
 
