@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,7 +17,7 @@ from gateway.intake.intake import Intake
 from gateway.privacy.requests import ACTIONS, run_request
 from gateway.privacy.service import PrivacyService
 from gateway.store.types import Store
-from gateway.web.body import read_body
+from gateway.web.body import read_json
 from gateway.web.responses import refusal, status_of, store_unavailable
 
 MAX_BODY = 64 * 1024
@@ -83,7 +82,7 @@ async def admin_dsar(request: Request, office: Office) -> Response:
         raise NotFound(f"unknown request type (one of: {', '.join(ACTIONS)})")
     scope = "dsar:read" if action == "disclosure" else "dsar:write"
     who = _who(request, office, scope)
-    body = await _read_json(request)
+    body = await read_json(request, MAX_BODY)
     identifier = body.get("subject") if isinstance(body, dict) else None
     if not isinstance(identifier, str) or not identifier:
         raise BadRequest("subject: a userId, anonymousId or advertising ID is required")
@@ -93,14 +92,6 @@ async def admin_dsar(request: Request, office: Office) -> Response:
         {"action": action, "token": who, "subject_key": service.identifier_keys(identifier)[0]}
     )
     return JSONResponse(result)
-
-
-async def _read_json(request: Request) -> Any:
-    body = await read_body(request, MAX_BODY)
-    try:
-        return orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError:
-        raise BadRequest("invalid JSON") from None
 
 
 def routes(reload: Reload) -> list[BaseRoute]:

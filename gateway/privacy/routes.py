@@ -8,14 +8,13 @@ import re
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.config.loader import Config
 from gateway.enrich.geo import GeoLookup
-from gateway.errors import BadRequest, Forbidden, Refused, StoreUnavailable, Unauthorized
+from gateway.errors import Forbidden, Refused, StoreUnavailable, Unauthorized
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.device import new_device
 from gateway.privacy.notice import notice_entries
@@ -31,7 +30,7 @@ from gateway.privacy.service import Device, PrivacyService
 from gateway.privacy.subject import COOKIE, HEADER, Subject, SubjectTokens
 from gateway.privacy.texts import TEXT, pick_language
 from gateway.store.types import Store
-from gateway.web.body import read_body
+from gateway.web.body import read_body, read_json
 from gateway.web.client import ClientAddress, cors_headers, country_of, preflight_headers
 from gateway.web.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 
@@ -119,14 +118,6 @@ async def _use_form_token(runtime: Customers, subject: Subject, form_token: str 
         raise Forbidden("this form was already submitted")
 
 
-async def _read_json(request: Request) -> Any:
-    body = await read_body(request, MAX_BODY)
-    try:
-        return orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError:
-        raise BadRequest("invalid JSON") from None
-
-
 def _guard(handler: Any) -> Any:
     """Map refusals and store outages onto JSON errors; CORS for configured sites."""
 
@@ -158,7 +149,7 @@ async def put_consent(request: Request, runtime: Customers) -> Response:
     subject = _subject(request, runtime)
     from_page = await _check_write_origin(request, runtime, subject)
     service = runtime.privacy
-    update = parse_update(await _read_json(request), service.purposes, service.vendors)
+    update = parse_update(await read_json(request, MAX_BODY), service.purposes, service.vendors)
     source = "page" if from_page else _client_source(request.headers.get("x-consent-source"))
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.update(

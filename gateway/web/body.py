@@ -9,6 +9,7 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect
 
 from gateway.errors import BadRequest, TooLarge, TooSlow, UnsupportedMedia
@@ -82,3 +83,12 @@ async def read_body(request: Any, limit: int) -> bytes:
             )
     except TimeoutError:
         raise TooSlow(f"body not received within {BODY_TIMEOUT:g} s") from None
+
+
+async def read_json(request: Any, limit: int) -> Any:
+    """A small JSON body (an empty one reads as {}): the preference and admin APIs."""
+    body = await read_body(request, limit)
+    try:
+        return orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError:
+        raise BadRequest("invalid JSON") from None
