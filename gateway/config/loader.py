@@ -258,7 +258,7 @@ def _plan_problems(plans: list[tuple[str, dict[str, Any], Any]]) -> Iterator[str
     seen: set[str] = set()
     for index, (filename, item, plan) in enumerate(plans):
         name = item.get("name")
-        where = f'{filename}: {_component("plan", item, index)}'
+        where = f"{filename}: {_component('plan', item, index)}"
         if isinstance(name, str) and name in seen:
             yield f"{where}: name is already used by another plan"
         seen.add(str(name))
