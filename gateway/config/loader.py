@@ -99,7 +99,7 @@ def load_config(
             config,
             [(f, View(item)) for f, item, _ in sources],
             [(f, View(item)) for f, item, _ in destinations],
-            {str(item.get("name")) for _, item, _ in plans},
+            {n for _, item, _ in plans if isinstance(n := item.get("name"), str)},
         )
     )
     if problems:

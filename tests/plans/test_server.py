@@ -21,24 +21,35 @@ from tests.support.configs import webhook, write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
 
-KEYS = {"strict": "plan-strict-key-01", "lenient": "plan-lenient-key-01",
-        "blocking": "plan-blocking-key-01", "unplanned": "plan-unplanned-key-01"}  # fmt: skip
+KEYS = {
+    "strict": "plan-strict-key-01",
+    "lenient": "plan-lenient-key-01",
+    "blocking": "plan-blocking-key-01",
+    "unplanned": "plan-unplanned-key-01",
+}
 ORDER = {
     "type": "object",
     "properties": {
         "total": {"type": "number"},
         "currency": {"enum": ["JPY", "USD"]},
         "note": {"type": "string"},
-        "items": {"type": "array", "items": {"type": "object",
-                                             "properties": {"sku": {"type": "string"}}}},
+        "items": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"sku": {"type": "string"}}},
+        },
     },
     "required": ["total"],
-}  # fmt: skip
+}
 
 
 def plan(name: str, violations: str) -> dict[str, Any]:
-    return {"name": name, "unplanned_events": "drop", "unplanned_properties": "drop",
-            "violations": violations, "events": {"Order Completed": {"properties": ORDER}}}  # fmt: skip
+    return {
+        "name": name,
+        "unplanned_events": "drop",
+        "unplanned_properties": "drop",
+        "violations": violations,
+        "events": {"Order Completed": {"properties": ORDER}},
+    }
 
 
 def plans_file(directory: Path, plans: list[dict[str, Any]]) -> None:
@@ -46,8 +57,10 @@ def plans_file(directory: Path, plans: list[dict[str, Any]]) -> None:
 
 
 def sources(plans: dict[str, str | None]) -> list[dict[str, Any]]:
-    return [{"id": name, "write_key": KEYS[name], "kind": "server", "tracking_plan": plan}
-            for name, plan in plans.items()]  # fmt: skip
+    return [
+        {"id": name, "write_key": KEYS[name], "kind": "server", "tracking_plan": plan}
+        for name, plan in plans.items()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +68,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayPro
     receiver = Receiver()
     directory = write_config(
         tmp_path_factory.mktemp("plans") / "config",
-        sources=sources({"strict": "drop-property", "lenient": "allow",
-                         "blocking": "drop-event", "unplanned": "allow-unplanned"}),  # fmt: skip
+        sources=sources(
+            {
+                "strict": "drop-property",
+                "lenient": "allow",
+                "blocking": "drop-event",
+                "unplanned": "allow-unplanned",
+            }
+        ),
         destinations=[webhook("hook", receiver.url)],
     )
-    lenient_events = {**plan("allow-unplanned", "allow"), "unplanned_events": "allow",
-                      "unplanned_properties": "allow"}  # fmt: skip
-    plans_file(directory, [plan("drop-property", "drop_property"), plan("allow", "allow"),
-                           plan("drop-event", "drop_event"), lenient_events])  # fmt: skip
+    lenient_events = {
+        **plan("allow-unplanned", "allow"),
+        "unplanned_events": "allow",
+        "unplanned_properties": "allow",
+    }
+    plans_file(
+        directory,
+        [
+            plan("drop-property", "drop_property"),
+            plan("allow", "allow"),
+            plan("drop-event", "drop_event"),
+            lenient_events,
+        ],
+    )
     gateway = GatewayProcess(directory).start()
     try:
         yield gateway, receiver
@@ -77,8 +106,12 @@ def send(gateway: GatewayProcess, key: str, *events: dict[str, Any]) -> httpx.Re
 
 
 def order(message_id: str, **properties: Any) -> dict[str, Any]:
-    return {"type": "track", "event": "Order Completed", "messageId": message_id,
-            "properties": properties}  # fmt: skip
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "messageId": message_id,
+        "properties": properties,
+    }
 
 
 def received(receiver: Receiver, message_id: str, *, marker: str) -> dict[str, Any] | None:
@@ -98,14 +131,25 @@ def test_a_planned_event_reaches_destinations_without_its_unplanned_property(
     stack: tuple[GatewayProcess, Receiver],
 ) -> None:
     gateway, receiver = stack
-    sent = order("p-extra", total=12.5, currency="JPY", coupon="SUMMER",
-                 items=[{"sku": "A-1", "engraving": "for Yuki"}])  # fmt: skip
+    sent = order(
+        "p-extra",
+        total=12.5,
+        currency="JPY",
+        coupon="SUMMER",
+        items=[{"sku": "A-1", "engraving": "for Yuki"}],
+    )
     assert send(gateway, KEYS["strict"], sent).status_code == 200
     got = receiver.wait_for(1) and received(receiver, "p-extra", marker="p-extra")
     assert got is not None
     assert got["properties"] == {"total": 12.5, "currency": "JPY", "items": [{"sku": "A-1"}]}
-    counted = metric(gateway, "gateway_plan_findings_total", source="strict",
-                     event="Order Completed", reason="unplanned_property", action="removed")  # fmt: skip
+    counted = metric(
+        gateway,
+        "gateway_plan_findings_total",
+        source="strict",
+        event="Order Completed",
+        reason="unplanned_property",
+        action="removed",
+    )
     assert counted == 2
 
 
@@ -113,8 +157,12 @@ def test_an_unplanned_event_is_dropped_answered_200_and_counted(
     stack: tuple[GatewayProcess, Receiver],
 ) -> None:
     gateway, receiver = stack
-    secret = {"type": "track", "event": "Contacts Synced", "messageId": "u-1",
-              "properties": {"count": 3}}  # fmt: skip
+    secret = {
+        "type": "track",
+        "event": "Contacts Synced",
+        "messageId": "u-1",
+        "properties": {"count": 3},
+    }
     response = send(gateway, KEYS["strict"], secret, order("u-marker", total=1))
     assert response.status_code == 200
     assert received(receiver, "u-1", marker="u-marker") is None
@@ -137,8 +185,12 @@ def test_an_unplanned_event_passes_when_the_plan_allows_it(
     stack: tuple[GatewayProcess, Receiver],
 ) -> None:
     gateway, receiver = stack
-    other = {"type": "track", "event": "Wishlist Added", "messageId": "a-1",
-             "properties": {"sku": "B-2"}}  # fmt: skip
+    other = {
+        "type": "track",
+        "event": "Wishlist Added",
+        "messageId": "a-1",
+        "properties": {"sku": "B-2"},
+    }
     assert send(gateway, KEYS["unplanned"], other, order("a-marker", total=1)).status_code == 200
     got = received(receiver, "a-1", marker="a-marker")
     assert got is not None and got["properties"] == {"sku": "B-2"}
@@ -176,10 +228,19 @@ def test_violations_follow_the_plans_setting(
     wrong = {"type": "total", "enum": "currency", "required": None}[kind]
     expected = {k: v for k, v in bad(kind, "x")["properties"].items() if k != wrong}
     assert strict["properties"] == expected  # a missing property: nothing to remove
-    for source, action in (("strict", "kept" if kind == "required" else "removed"),
-                           ("lenient", "kept"), ("blocking", "event_dropped")):  # fmt: skip
-        counted = metric(gateway, "gateway_plan_findings_total", source=source,
-                         event="Order Completed", reason=kind, action=action)  # fmt: skip
+    for source, action in (
+        ("strict", "kept" if kind == "required" else "removed"),
+        ("lenient", "kept"),
+        ("blocking", "event_dropped"),
+    ):
+        counted = metric(
+            gateway,
+            "gateway_plan_findings_total",
+            source=source,
+            event="Order Completed",
+            reason=kind,
+            action=action,
+        )
         assert counted == 1, (source, kind)
 
 
@@ -196,28 +257,43 @@ def test_the_detectors_still_judge_planned_values(
 
 
 def gateway_command(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", *argv], capture_output=True,
-                          text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_a_plan_with_a_json_schema_error_fails_gateway_check(tmp_path: Path) -> None:
     directory = write_config(tmp_path / "config", sources=sources({"strict": "shop"}))
     broken = {"type": "object", "properties": {"total": {"type": "numeric"}}}
-    events = {"Order Completed": {"properties": broken},
-              "Order Refunded": {"properties": {"required": "total"}}}  # fmt: skip
-    plans_file(directory, [{"name": "shop", "events": events,
-                            "identify": {"traits": {"pattern": "(unclosed"}}}])  # fmt: skip
+    events = {
+        "Order Completed": {"properties": broken},
+        "Order Refunded": {"properties": {"required": "total"}},
+    }
+    plans_file(
+        directory,
+        [{"name": "shop", "events": events, "identify": {"traits": {"pattern": "(unclosed"}}}],
+    )
     for argv in (("check",), ("plan", "check")):
         result = gateway_command(*argv, "--config", str(directory))
         assert result.returncode == 1
         problems = result.stderr.splitlines()
-        assert 'plans.yaml: plan "shop": event "Order Completed": properties: JSON Schema error ' \
-               "at properties.total.type: must be one of array, boolean, integer, null, number, " \
-               "object, string, or a list of them" in problems  # fmt: skip
-        assert 'plans.yaml: plan "shop": identify: traits: JSON Schema error at pattern: ' \
-               "must be a valid regex" in problems  # fmt: skip
-        assert 'plans.yaml: plan "shop": event "Order Refunded": properties: JSON Schema error ' \
-               "at required: must be array" in problems  # fmt: skip
+        assert (
+            'plans.yaml: plan "shop": event "Order Completed": properties: JSON Schema error '
+            "at properties.total.type: must be one of array, boolean, integer, null, number, "
+            "object, string, or a list of them" in problems
+        )
+        assert (
+            'plans.yaml: plan "shop": identify: traits: JSON Schema error at pattern: '
+            "must be a valid regex" in problems
+        )
+        assert (
+            'plans.yaml: plan "shop": event "Order Refunded": properties: JSON Schema error '
+            "at required: must be array" in problems
+        )
         assert problems[-1] == f"3 problem(s) in {directory}"
 
 
@@ -229,22 +305,47 @@ def sample(count: int) -> list[dict[str, Any]]:
         kind = i % 10
         base = {"messageId": f"s-{i}", "anonymousId": f"anon-{i % 7}"}
         if kind < 5:
-            properties: dict[str, Any] = {"total": i if i % 2 else i + 0.5, "currency": "JPY",
-                                          "items": [{"sku": f"A-{i}", "qty": 1 + i % 3}]}  # fmt: skip
+            properties: dict[str, Any] = {
+                "total": i if i % 2 else i + 0.5,
+                "currency": "JPY",
+                "items": [{"sku": f"A-{i}", "qty": 1 + i % 3}],
+            }
             if i % 3 == 0:
                 properties["coupon"] = None if i % 9 == 0 else f"C{i}"
-            events.append({**base, "type": "track", "event": "Order Completed",
-                           "properties": properties})  # fmt: skip
+            events.append(
+                {**base, "type": "track", "event": "Order Completed", "properties": properties}
+            )
         elif kind < 7:
-            events.append({**base, "type": "track", "event": "Product Viewed",
-                           "properties": {"sku": f"B-{i}", "tags": ["new", "sale"][: i % 3],
-                                          "price": {"amount": i, "tax": i % 2 == 0}}})  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "type": "track",
+                    "event": "Product Viewed",
+                    "properties": {
+                        "sku": f"B-{i}",
+                        "tags": ["new", "sale"][: i % 3],
+                        "price": {"amount": i, "tax": i % 2 == 0},
+                    },
+                }
+            )
         elif kind == 7:
-            events.append({**base, "type": "identify", "userId": f"user-{i}",
-                           "traits": {"plan": "pro", "seats": i}})  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "type": "identify",
+                    "userId": f"user-{i}",
+                    "traits": {"plan": "pro", "seats": i},
+                }
+            )
         elif kind == 8:
-            events.append({**base, "type": "page", "name": ["Home", "Cart"][i % 2],
-                           "properties": {"path": "/"}})  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "type": "page",
+                    "name": ["Home", "Cart"][i % 2],
+                    "properties": {"path": "/"},
+                }
+            )
         else:
             events.append({**base, "type": "screen", "name": "Settings"})
     return events
@@ -258,9 +359,11 @@ def test_a_plan_inferred_from_100_events_accepts_them(tmp_path: Path) -> None:
     assert inferred.returncode == 0, inferred.stderr
     receiver = Receiver()
     fields = ["type", "event", "name", "messageId", "properties.**", "traits.**"]
-    directory = write_config(tmp_path / "config", sources=sources({"strict": "inferred"}),
-                             destinations=[webhook("hook", receiver.url, fields=fields,
-                                                   events={"types": ["*"]})])  # fmt: skip
+    directory = write_config(
+        tmp_path / "config",
+        sources=sources({"strict": "inferred"}),
+        destinations=[webhook("hook", receiver.url, fields=fields, events={"types": ["*"]})],
+    )
     (directory / "plans.yaml").write_text(inferred.stdout, encoding="utf-8")
     gateway = GatewayProcess(directory).start()
     try:
