@@ -32,7 +32,7 @@ class Checked:
     def of(cls, label: str, field: str, schema: dict[str, Any]) -> Checked:
         body = {k: v for k, v in schema.items() if k != "required"}
         required = tuple(str(r) for r in schema.get("required", ()))
-        shape = shape_of(schema, top=True) or Shape({})
+        shape = shape_of(schema, top=True) or Shape(frozenset())
         return cls(label, field, compiled(schema), compiled(body), required, shape)
 
     def problems(self, data: Any) -> list[tuple[str, str | None]]:
