@@ -52,6 +52,7 @@ def _infer(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 1
     sys.stdout.write(_yaml({"plans": [infer_plan(events, args.name)]}))
+    sys.stdout.flush()
     print(f"{len(events)} event(s) read", file=sys.stderr)
     return 0
 
