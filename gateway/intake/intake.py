@@ -95,9 +95,10 @@ class Intake:
     async def take(
         self, document: Any, implied: str | None, arrival: Arrival, outbox: OutboxSink
     ) -> Taken:
-        """Spec-check, stamp, de-duplicate, judge and route the events of `document`, then
-        hand their payloads to `outbox` in one call. Raises BadRequest / TooLarge for a
-        document the Spec refuses, JudgingFailed when no event could be judged."""
+        """Spec-check, stamp, de-duplicate, apply the source's tracking plan, judge and route
+        the events of `document`, then hand their payloads to `outbox` in one call. Raises
+        BadRequest / TooLarge for a document the Spec refuses, JudgingFailed when no event
+        could be judged."""
         source = arrival.source
         events = events_from(document, implied, self._limits, arrival.body_size)
         received = self._clock()

@@ -29,7 +29,7 @@ class Finding:
 class PlanDecision:
     plan: str
     event: str
-    """The planned name (track name, `identify`, `page:NAME`, `screen:NAME`) or (unplanned)."""
+    """The planned name (the track event's name in the plan, or `identify`) or (unplanned)."""
     findings: list[Finding]
     dropped: bool = False
 
