@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from gateway.plans.decision import Finding, PlanDecision, PlanResult
 from gateway.plans.model import TrackingPlan
 from gateway.plans.schemas import Validator, compiled
 from gateway.plans.shape import Shape, shape_of
+
+log = logging.getLogger("gateway.plans")
 
 
 class Checked:
@@ -144,7 +147,12 @@ class PlanBook:
         result = PlanResult(plan.name)
         kept = []
         for event in events:
-            decision = plan.apply(event)
+            try:
+                decision = plan.apply(event)
+            except Exception as exc:  # a fault of ours: fail closed, this event only
+                log.error("the tracking plan failed on an event (%s); it was dropped",
+                          type(exc).__name__)  # fmt: skip
+                decision = PlanDecision(plan.name, d.UNPLANNED_LABEL, [d.FAULT], dropped=True)
             if decision is None:
                 kept.append(event)
                 continue

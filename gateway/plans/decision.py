@@ -25,6 +25,10 @@ class Finding:
     action: str
 
 
+FAULT = Finding("internal_error", "", EVENT_DROPPED)
+"""The plan itself failed on the event (a fault of ours): dropped, as the policy would."""
+
+
 @dataclass(slots=True)
 class PlanDecision:
     plan: str

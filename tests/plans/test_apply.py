@@ -165,3 +165,24 @@ def test_the_book_applies_a_sources_plan_only() -> None:
     assert [e["messageId"] for e in kept] == ["m2"]
     assert result is not None and result.dropped == [("m1", "track")]
     assert book.apply("b", list(events)) == (events, None)
+
+
+def test_a_fault_in_the_plan_drops_that_event_only(caplog: pytest.LogCaptureFixture) -> None:
+    plans = [TrackingPlan.model_validate({"name": "p", "events": {"E": {}}})]
+    source = SourceConfig(id="a", write_key="key-a-0001", kind="server", tracking_plan="p")
+    book = PlanBook(plans, [source])
+    poisoned = {"type": "track", "event": "E", "messageId": "m1", "properties": Exploding()}
+    fine = {"type": "track", "event": "E", "messageId": "m2"}
+    kept, result = book.apply("a", [poisoned, fine])
+    assert kept == [fine]
+    assert result is not None and result.dropped == [("m1", "track")]
+    assert findings(result.decisions["m1"]) == [("internal_error", "", "event_dropped")]
+    assert "RuntimeError" in caplog.text and "secret" not in caplog.text
+
+
+class Exploding(dict[str, Any]):
+    def keys(self) -> Any:
+        raise RuntimeError("secret value")
+
+    def __bool__(self) -> bool:
+        return True
