@@ -86,9 +86,12 @@ def schema_problem(schema: Any) -> str | None:
     declared = schema.get("$schema") if isinstance(schema, dict) else None
     if declared is not None and declared.rstrip("#") not in DRAFTS:
         return f'JSON Schema error: $schema "{declared}" is not draft 4, 6 or 7 (those supported)'
-    for ref in _refs(schema):
+    for key, ref in _refs(schema):
         if not ref.startswith("#"):
-            return f'JSON Schema error: $ref "{ref}" is not local (only "#/..." refs are read)'
+            if key == "$ref":
+                return f'JSON Schema error: $ref "{ref}" is not local (only "#/..." refs are read)'
+            # A base URI would send the refs below it to the network when compiled.
+            return f'JSON Schema error: {key} "{ref}" names a base URI; plans are self-contained'
     try:
         compiled(schema)
     except Exception as exc:  # the compiler's own refusals: bad regex, unresolvable ref, …
@@ -96,11 +99,12 @@ def schema_problem(schema: Any) -> str | None:
     return None
 
 
-def _refs(schema: Any) -> Iterator[str]:
+def _refs(schema: Any) -> Iterator[tuple[str, str]]:
+    """(keyword, value) of every $ref, $id and (draft 4) id in a schema."""
     if isinstance(schema, dict):
         for key, value in schema.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
+            if key in ("$ref", "$id", "id") and isinstance(value, str):
+                yield key, value
             else:
                 yield from _refs(value)
     elif isinstance(schema, list):

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.plans.interchange import NotAPlanExport, export_plan, import_plan
 from gateway.plans.model import TrackingPlan
+from gateway.plans.schemas import schema_problem
 
 PLAN: dict[str, Any] = {
     "name": "shop",
@@ -73,3 +74,30 @@ def test_import_names_what_is_wrong() -> None:
     with pytest.raises(NotAPlanExport) as caught:
         import_plan(bad_schema)
     assert caught.value.problems[0].startswith('event "E": properties: JSON Schema error at type')
+
+
+@pytest.mark.parametrize(
+    ("schema", "sentence"),
+    [
+        (
+            {"$ref": "https://schemas.example/x.json"},
+            'JSON Schema error: $ref "https://schemas.example/x.json" is not local '
+            '(only "#/..." refs are read)',
+        ),
+        (
+            {"properties": {"a": {"$id": "https://schemas.example/", "$ref": "#/b"}}},
+            'JSON Schema error: $id "https://schemas.example/" names a base URI; plans are '
+            "self-contained",
+        ),
+        (
+            {"$schema": "https://json-schema.org/draft/2020-12/schema"},
+            'JSON Schema error: $schema "https://json-schema.org/draft/2020-12/schema" is not '
+            "draft 4, 6 or 7 (those supported)",
+        ),
+        ({"properties": {"id": {"type": "string"}}}, None),
+    ],
+)
+def test_a_plan_never_reaches_the_network_for_a_schema(
+    schema: dict[str, Any], sentence: str | None
+) -> None:
+    assert schema_problem(schema) == sentence
