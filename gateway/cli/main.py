@@ -1,4 +1,4 @@
-"""`gateway serve | worker | check | explain | tcf | ledger | deadletter | dsar | migrate`:
+"""`gateway serve | worker | check | explain | plan | tcf | ledger | deadletter | dsar | migrate`:
 the parser and the dispatch, an explicit dict from command name to module."""
 
 from __future__ import annotations
@@ -7,13 +7,25 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import check, deadletter, dsar, explain, ledger, migrate, serve, tcf, worker
+from gateway.cli import (
+    check,
+    deadletter,
+    dsar,
+    explain,
+    ledger,
+    migrate,
+    plan,
+    serve,
+    tcf,
+    worker,
+)
 
 COMMANDS: dict[str, ModuleType] = {
     "serve": serve,
     "worker": worker,
     "check": check,
     "explain": explain,
+    "plan": plan,
     "tcf": tcf,
     "ledger": ledger,
     "deadletter": deadletter,

@@ -15,12 +15,18 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gateway.config.defaults import builtin_policy
-from gateway.config.schema import DestinationConfig, GatewayFile, PolicyFile, SourceConfig
+from gateway.config.schema import (
+    DestinationConfig,
+    GatewayFile,
+    PlanConfig,
+    PolicyFile,
+    SourceConfig,
+)
 from gateway.config.validation import View, cross_check
 from gateway.errors import ConfigError
 
 GATEWAY_SECTIONS = frozenset(GatewayFile.model_fields)
-LIST_SECTIONS = {"sources": "source", "destinations": "destination"}
+LIST_SECTIONS = {"sources": "source", "destinations": "destination", "plans": "plan"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -32,6 +38,7 @@ class Config:
     destinations: tuple[DestinationConfig, ...]
     policy: PolicyFile
     origin_files: Mapping[str, str] = field(default_factory=dict)
+    plans: tuple[PlanConfig, ...] = ()
 
     def summary(self) -> str:
         enabled = sum(1 for d in self.destinations if d.enabled)
@@ -39,6 +46,7 @@ class Config:
             f"config OK: {len(self.sources)} source(s), {enabled} destination(s), "
             f"{len(self.policy.purposes)} purpose(s), storage {self.gateway.storage.backend}, "
             f"policy {self.policy.version}"
+            + (f", {len(self.plans)} tracking plan(s)" if self.plans else "")
         )
 
 
@@ -54,9 +62,14 @@ class _Raw:
 DestinationModels = Mapping[str, type[DestinationConfig]]
 
 
-def load_config(directory: str | Path, destination_types: DestinationModels) -> Config:
+def load_config(
+    directory: str | Path,
+    destination_types: DestinationModels,
+    plan_model: type[PlanConfig] = PlanConfig,
+) -> Config:
     """Load and validate; raises ConfigError listing every problem. `destination_types`
-    maps each destination `type` to its config model (the destinations' registry)."""
+    maps each destination `type` to its config model (the destinations' registry);
+    `plan_model` is the tracking plans' model (gateway/plans/)."""
     root = Path(directory)
     problems: list[str] = []
     if not root.is_dir():
@@ -66,6 +79,8 @@ def load_config(directory: str | Path, destination_types: DestinationModels) -> 
     policy = _build_policy(raw, problems)
     sources = _build_items(raw, "sources", problems, {"": SourceConfig})
     destinations = _build_items(raw, "destinations", problems, destination_types)
+    plans = _build_items(raw, "plans", problems, {"": plan_model})
+    problems.extend(_plan_problems(plans))
     if policy is None:
         # Countries and purposes are checked against the policy: without a valid one those
         # checks would report problems that are not there.
@@ -77,12 +92,14 @@ def load_config(directory: str | Path, destination_types: DestinationModels) -> 
         destinations=tuple(d for _, _, d in destinations if d is not None),
         policy=policy,
         origin_files=dict(raw.files),
+        plans=tuple(p for _, _, p in plans if p is not None),
     )
     problems.extend(
         cross_check(
             config,
             [(f, View(item)) for f, item, _ in sources],
             [(f, View(item)) for f, item, _ in destinations],
+            {n for _, item, _ in plans if isinstance(n := item.get("name"), str)},
         )
     )
     if problems:
@@ -234,6 +251,19 @@ def _build_items(
                     f"{filename}: {component}: {where + ': ' if where else ''}{message}"
                 )
     return built
+
+
+def _plan_problems(plans: list[tuple[str, dict[str, Any], Any]]) -> Iterator[str]:
+    """Each plan's own sentences (its JSON Schemas), and names used twice."""
+    seen: set[str] = set()
+    for index, (filename, item, plan) in enumerate(plans):
+        name = item.get("name")
+        where = f"{filename}: {_component('plan', item, index)}"
+        if isinstance(name, str) and name in seen:
+            yield f"{where}: name is already used by another plan"
+        seen.add(str(name))
+        if isinstance(plan, PlanConfig):
+            yield from (f"{where}: {problem}" for problem in plan.problems())
 
 
 def _unknown_type(item: dict[str, Any], models: Mapping[str, type[BaseModel]]) -> str:

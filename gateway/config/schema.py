@@ -181,6 +181,8 @@ class SourceConfig(Strict):
     allowed_origins: list[str] = []
     allow_categories: list[str] = []
     banner: BannerConfig = BannerConfig()
+    tracking_plan: str | None = None
+    """The name of the plan (plans:) this source's events must follow; none: no plan."""
 
     @field_validator("allowed_origins")
     @classmethod
@@ -192,6 +194,21 @@ class SourceConfig(Strict):
                     f'"{origin}" is not an origin (scheme://host[:port], no path or trailing slash)'
                 )
         return value
+
+
+# ------------------------------------------------------------ plans (any file)
+class PlanConfig(Strict):
+    """Keys every tracking plan has; gateway/plans/ subclasses it with the events (the
+    loader is given that model, as it is given the destinations' models)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+    def problems(self) -> list[str]:
+        """Sentences about what the model alone cannot check (its JSON Schemas)."""
+        return []
+
+    def event_count(self) -> int:
+        return 0
 
 
 # ----------------------------------------------------------- destinations.yaml

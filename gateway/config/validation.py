@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +52,14 @@ class View:
 
 
 def cross_check(
-    config: Config, sources: list[tuple[str, View]], destinations: list[tuple[str, View]]
+    config: Config,
+    sources: list[tuple[str, View]],
+    destinations: list[tuple[str, View]],
+    plan_names: Collection[str] = (),
 ) -> list[str]:
     problems: list[str] = []
     problems += list(_sources(config, sources))
+    problems += list(_plan_references(sources, plan_names))
     problems += list(_destinations(config, sources, destinations))
     problems += list(_policy(config))
     problems += list(_gateway(config))
@@ -86,6 +90,15 @@ def _sources(config: Config, sources: list[tuple[str, View]]) -> Iterator[str]:
         kind = source.text("kind")
         if kind not in (None, "web") and source.texts("allowed_origins"):
             yield f"{where}: allowed_origins only applies to web sources (kind is {kind})"
+
+
+def _plan_references(sources: list[tuple[str, View]], names: Collection[str]) -> Iterator[str]:
+    for index, (filename, source) in enumerate(sources):
+        plan = source.text("tracking_plan")
+        if plan is not None and plan not in names:
+            known = ", ".join(sorted(names)) or "none is defined"
+            where = f'{filename}: source "{source.text("id") or f"#{index + 1}"}"'
+            yield f'{where}: tracking_plan "{plan}" is not a plan (plans: {known})'
 
 
 def _destinations(

@@ -20,6 +20,7 @@ from gateway.destinations.network import build_client
 from gateway.destinations.segment import SegmentConfig, SegmentDestination
 from gateway.destinations.webhook import WebhookConfig, WebhookDestination
 from gateway.errors import ConfigError
+from gateway.plans.model import TrackingPlan
 from gateway.route.transforms import CALLING_CODES
 
 
@@ -110,8 +111,9 @@ CONFIG_MODELS = {name: kind.model for name, kind in DESTINATION_TYPES.items()}
 
 
 def read_config(directory: str | Path) -> Config:
-    """The config directory, loaded with every destination type this gateway knows."""
-    return load_config(directory, CONFIG_MODELS)
+    """The config directory, loaded with every destination type this gateway knows and the
+    tracking plans' model."""
+    return load_config(directory, CONFIG_MODELS, TrackingPlan)
 
 
 def build_destinations(config: Config, clients: HttpClients) -> dict[str, Destination]:

@@ -20,6 +20,7 @@ from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
 from gateway.observability.metrics import Metrics
+from gateway.plans.decision import PlanResult
 from gateway.policy.consent import RequestSignals
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
@@ -115,7 +116,7 @@ async def _accept(request: Request, runtime: Edge, implied: str | None) -> Respo
     arrival = Arrival(source, address, headers.get("user-agent"), signals, len(body))
     taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)
     _count(runtime, source, taken)
-    first = taken.events[0]
+    first = taken.events[0] if taken.events else {}  # {}: the plan dropped every event
     return _ok(runtime, request, source, first, taken.stored, len(taken.unjudged))
 
 
@@ -146,6 +147,8 @@ def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
         child(metrics.duplicates, source.id).inc(taken.repeated + len(taken.duplicates))
     if taken.unjudged:
         child(metrics.events_dropped, "internal_error").inc(len(taken.unjudged))
+    if taken.plan is not None:
+        _count_plan(metrics, source, taken.plan)
     for outcome in taken.outcomes:
         for removal in outcome.decision.removed:
             child(metrics.fields_removed, removal.category, removal.rule).inc()
@@ -154,6 +157,17 @@ def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
         for verdict in outcome.verdicts:
             if not verdict.send:
                 child(metrics.not_forwarded, verdict.destination, verdict.code).inc()
+
+
+def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> None:
+    """Labels are the source, the planned event's name (from the config, or "(unplanned)")
+    and fixed codes: never a name or value from the event."""
+    for decision in plan.decisions.values():
+        for finding in decision.findings:
+            labels = (source.id, decision.event, finding.code, finding.action)
+            metrics.child(metrics.plan_findings, *labels).inc()
+    if plan.dropped:
+        metrics.child(metrics.events_dropped, "tracking_plan").inc(len(plan.dropped))
 
 
 def _ok(

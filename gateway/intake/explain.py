@@ -48,6 +48,7 @@ async def explain_event(
         "source": source.id,
         "policy_version": intake.pipeline.config.policy.version,
         "signals": {"sec_gpc": signals.gpc, "dnt": signals.dnt},
+        "tracking_plan": source.tracking_plan,
         "repeated": taken.repeated,
         "events": _traces(taken),
     }
@@ -71,15 +72,31 @@ UNJUDGED: dict[str, Any] = {
 }
 
 
+PLAN_DROPPED: dict[str, Any] = {
+    "dropped": "dropped by the tracking plan",
+    "drop_code": "tracking_plan",
+    "purposes": {},
+    "signal_problems": [],
+    "removed": [],
+    "destinations": [],
+}
+
+
 def _traces(taken: Taken) -> list[dict[str, Any]]:
     outcomes = iter(taken.outcomes)
+    decisions = taken.plan.decisions if taken.plan is not None else {}
     traces = []
     for event in taken.events:
         message_id = event["messageId"]
         trace = dict(UNJUDGED) if message_id in taken.unjudged else next(outcomes).trace()
         trace["messageId"] = message_id
         trace["type"] = event.get("type")
+        decision = decisions.get(message_id)
+        trace["plan"] = decision.as_dict() if decision is not None else None
         traces.append(trace)
+    for message_id, kind in taken.plan.dropped if taken.plan is not None else ():
+        trace = {**PLAN_DROPPED, "messageId": message_id, "type": kind}
+        traces.append({**trace, "plan": decisions[message_id].as_dict()})
     return traces
 
 
@@ -89,10 +106,13 @@ def render_refusal(status: int, message: str) -> str:
 
 def render_text(result: dict[str, Any]) -> str:
     lines = [f"source {result['source']}, policy {result['policy_version']}"]
+    if result.get("tracking_plan"):
+        lines[0] += f", tracking plan {result['tracking_plan']}"
     for index, trace in enumerate(result["events"]):
         lines.append(f"\nevent {index + 1}: {_shown(trace['type'])} {_shown(trace['messageId'])}")
         if trace["dropped"]:
             lines.append(f"  DROPPED: {trace['dropped']}")
+        lines += _plan_lines(trace.get("plan"), bool(result.get("tracking_plan")))
         lines.append("  consent:")
         for name, decision in trace["purposes"].items():
             verdict = "granted" if decision["granted"] else "DENIED"
@@ -113,6 +133,16 @@ def render_text(result: dict[str, Any]) -> str:
                 lines.append(f"         fields: {fields}")
                 lines.append(f"         categories: {', '.join(verdict['categories'])}")
     return "\n".join(lines) + "\n"
+
+
+def _plan_lines(plan: dict[str, Any] | None, planned: bool) -> list[str]:
+    if plan is None:
+        return ["  tracking plan: nothing to say (planned, or not covered)"] if planned else []
+    lines = [f"  tracking plan {plan['plan']}: event {_shown(plan['event'])}"]
+    for finding in plan["findings"]:
+        where = _shown(finding["path"]) or "the event"
+        lines.append(f"    - {where}  [{finding['code']}: {finding['action']}]")
+    return lines
 
 
 def _shown(value: Any) -> str:

@@ -16,6 +16,7 @@ from gateway.config.schema import LimitsConfig, SourceConfig
 from gateway.errors import BadRequest, JudgingFailed
 from gateway.intake.pipeline import Outcome, Pipeline, unique_keys
 from gateway.intake.spec import events_from, new_message_id, stamp_server_fields
+from gateway.plans.decision import PlanResult
 from gateway.policy.categories import NestingTooDeepError
 from gateway.policy.consent import RequestSignals
 from gateway.store.types import Dedupe, OutboxItem
@@ -61,6 +62,8 @@ class Taken:
     """Message IDs the outbox had already taken within the dedupe window (dropped)."""
     unjudged: set[str] = field(default_factory=set)
     """Message IDs of events that could not be judged through a fault of ours (refused)."""
+    plan: PlanResult | None = None
+    """The source's tracking plan's decisions (events it dropped are not in `events`)."""
 
 
 class DiscardingOutbox:
@@ -92,16 +95,18 @@ class Intake:
     async def take(
         self, document: Any, implied: str | None, arrival: Arrival, outbox: OutboxSink
     ) -> Taken:
-        """Spec-check, stamp, de-duplicate, judge and route the events of `document`, then
-        hand their payloads to `outbox` in one call. Raises BadRequest / TooLarge for a
-        document the Spec refuses, JudgingFailed when no event could be judged."""
+        """Spec-check, stamp, de-duplicate, apply the source's tracking plan, judge and route
+        the events of `document`, then hand their payloads to `outbox` in one call. Raises
+        BadRequest / TooLarge for a document the Spec refuses, JudgingFailed when no event
+        could be judged."""
         source = arrival.source
         events = events_from(document, implied, self._limits, arrival.body_size)
         received = self._clock()
         fresh = _stamp(events, document, arrival, received)
         events, repeated = _first_of_each(events)
+        events, plan = self.pipeline.plans.apply(source.id, events)
         taken = await self._judge(events, source, arrival.signals)
-        taken.repeated = repeated
+        taken.repeated, taken.plan = repeated, plan
         # A resend after a fault is fixed must not count as a duplicate.
         fresh = [message_id for message_id in fresh if message_id not in taken.unjudged]
         now = received.timestamp()

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
 from gateway.enrich.enricher import Enricher
+from gateway.plans.apply import PlanBook
 from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import Decision, PolicyEngine, merge_preferences
 from gateway.policy.identifiers import SubjectKeys, advertising_id
@@ -49,6 +50,7 @@ class Pipeline:
         self.keys = keys
         self.engine = PolicyEngine(config.policy, config.sources)
         self.router = Router(config.destinations, formatters, config.policy)
+        self.plans = PlanBook(config.plans, config.sources)
         self._countries = {d.name: d.country for d in config.destinations}
         self._purposes = {d.name: tuple(d.purposes) for d in config.destinations}
 

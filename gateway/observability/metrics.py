@@ -54,6 +54,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.plan_findings = Counter(
+            "gateway_plan_findings",
+            "Tracking-plan findings by source, planned event, reason code and action",
+            ["source", "event", "reason", "action"],
+            registry=r,
+        )
         self.duplicates = Counter(
             "gateway_events_duplicate",
             "Events skipped as duplicates (source, messageId)",

@@ -21,7 +21,9 @@ from tests.support.configs import webhook
 REPO = Path(__file__).resolve().parents[2]
 HOOK = "https://hooks.example.com/in"
 # The sections of gateway.yaml grow with the project; the sentence lists them all, sorted.
-KNOWN_SECTIONS = ", ".join(sorted([*GatewayFile.model_fields, "policy", "sources", "destinations"]))
+KNOWN_SECTIONS = ", ".join(
+    sorted([*GatewayFile.model_fields, "policy", "sources", "destinations", "plans"])
+)
 
 
 @dataclass
