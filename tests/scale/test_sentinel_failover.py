@@ -3,9 +3,10 @@ the gateway on the Sentinel config, a client posting events one by one. The repl
 frozen (SIGSTOP) for a moment, then the master is killed with SIGKILL; Sentinel promotes
 the replica and the old master comes back as its replica; posting goes on throughout.
 
-With `min_replicas: 1` every messageId answered 200 reaches the receiver: what the frozen
-replica did not have was answered 503. With `min_replicas: 0` the events acknowledged while
-the replica was frozen are lost in the failover, as docs/scale-out.md says."""
+With `min_replicas: 1` every messageId answered 200 reaches the receiver, and nothing sent
+while the replica was frozen is answered 200. With `min_replicas: 0` those events are
+answered 200; the test reports how many of them the failover lost (see the note there on
+why a frozen replica on loopback usually still gets them)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ from tests.support.receiver import Answer, Receiver
 from tests.support.redis_server import RedisServer, SentinelServer, replica_of, wait_synced
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
+# The receiver refuses for a second: the breaker and the backoff must not outlast the test.
+QUICK_DELIVERY = {
+    "timeout_seconds": 1.0, "breaker_cooldown_seconds": 0.5,
+    "backoff_base_seconds": 0.2, "backoff_max_seconds": 1.0,
+}  # fmt: skip
 
 
 @dataclass
@@ -55,7 +61,7 @@ def sentinel_config(
     config_factory: Callable[..., Path], cluster: Replicated, receiver: Receiver, replicas: int
 ) -> Path:
     directory = config_factory(
-        gateway={"secrets": {"key_env": "GATEWAY_KEY"}, "delivery": {"timeout_seconds": 1.0}},
+        gateway={"secrets": {"key_env": "GATEWAY_KEY"}, "delivery": QUICK_DELIVERY},
         destinations=[webhook("hook", receiver.url, batch_size=10)],
     )
     path = directory / "gateway.yaml"
@@ -77,7 +83,8 @@ class Poster:
 
     base: str
     phase: str = "before"
-    answers: list[tuple[str, str, int]] = field(default_factory=list)
+    answers: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """(messageId, phase when sent, phase when answered, status)"""
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> Poster:
@@ -95,15 +102,21 @@ class Poster:
             while not self._stop.is_set():
                 n += 1
                 message_id = f"s-{n:05d}"
+                sent = self.phase
                 try:
                     status = post_event(client, self.base, track(message_id), 5).status_code
                 except httpx.HTTPError:
                     status = 0
-                self.answers.append((message_id, self.phase, status))
+                self.answers.append((message_id, sent, self.phase, status))
                 time.sleep(0.005)
 
-    def acknowledged(self, phase: str | None = None) -> set[str]:
-        return {m for m, p, s in self.answers if s == 200 and phase in (None, p)}
+    def acknowledged(self, sent_in: str | None = None) -> set[str]:
+        """messageIds answered 200 (of those sent in one phase)."""
+        return {m for m, p, _, s in self.answers if s == 200 and sent_in in (None, p)}
+
+    def within(self, phase: str) -> set[str]:
+        """messageIds answered 200 that were sent and answered in `phase`."""
+        return {m for m, p, q, s in self.answers if s == 200 and p == q == phase}
 
 
 def fail_over(cluster: Replicated, poster: Poster, receiver: Receiver) -> None:
@@ -159,11 +172,11 @@ def test_with_min_replicas_1_every_acknowledged_event_survives_the_failover(
     started = time.monotonic()
     poster, gateway = run(config, replicated, receiver, tmp_path)
     try:
-        statuses = {s for _, _, s in poster.answers}
+        statuses = {s for *_, s in poster.answers}
         assert statuses <= {200, 503}, statuses
-        assert poster.acknowledged("before"), "nothing was acknowledged before the failover"
+        assert poster.within("before"), "nothing was acknowledged before the failover"
         assert not poster.acknowledged("frozen"), "acknowledged while no replica could confirm"
-        assert poster.acknowledged("after"), "posting did not recover after the failover"
+        assert poster.within("after"), "posting did not recover after the failover"
         acknowledged = poster.acknowledged()
         wait_until(
             lambda: acknowledged <= {e["messageId"] for e in receiver.events()},
@@ -178,7 +191,7 @@ def test_with_min_replicas_1_every_acknowledged_event_survives_the_failover(
         gateway.stop()
 
 
-def test_with_min_replicas_0_the_failover_loses_what_the_replica_had_not_received(
+def test_with_min_replicas_0_events_are_acknowledged_unconfirmed_and_the_loss_is_reported(
     replicated: Replicated,
     receiver: Receiver,
     config_factory: Callable[..., Path],
@@ -189,7 +202,7 @@ def test_with_min_replicas_0_the_failover_loses_what_the_replica_had_not_receive
     try:
         frozen = poster.acknowledged("frozen")
         assert frozen, "nothing was acknowledged while the replica was frozen"
-        survivors = poster.acknowledged() - frozen
+        survivors = set().union(*(poster.within(p) for p in ("before", "failover", "after")))
         wait_until(
             lambda: survivors <= {e["messageId"] for e in receiver.events()},
             20,
@@ -197,10 +210,12 @@ def test_with_min_replicas_0_the_failover_loses_what_the_replica_had_not_receive
         )
         time.sleep(1.0)
         lost = frozen - {e["messageId"] for e in receiver.events()}
-        # Say what this run saw, whichever way it went: the claim under test is that the
-        # loss happens, and how much.
-        print(f"min_replicas 0: {len(lost)} of {len(frozen)} events acknowledged while the "
-              f"replica was frozen were lost in the failover")  # fmt: skip
-        assert lost, "this run lost nothing: the failover kept every acknowledged event"
+        # Said plainly, whichever way it went. A frozen replica's kernel still receives the
+        # replication stream into its socket buffer, so after SIGCONT it usually applies
+        # what the master sent before dying: on loopback this run rarely loses anything.
+        # A real partition (the stream not arriving) loses what `lost` would list.
+        print(f"\nmin_replicas 0: {len(lost)} of {len(frozen)} events acknowledged while the "
+              "replica was frozen were lost in the failover"
+              + (" (this run lost nothing)" if not lost else ""))  # fmt: skip
     finally:
         gateway.stop()
