@@ -1,4 +1,5 @@
-"""A real redis-server on a free port with its own temp dir (AOF on, appendfsync always)."""
+"""A real redis-server on a free port with its own temp dir (AOF on, appendfsync always);
+replicas of it and Sentinels watching it."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class RedisServer:
             self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.directory),
             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-            "--maxmemory-policy", "noeviction", "--protected-mode", "no", *self.extra,
+            "--maxmemory-policy", "noeviction", "--protected-mode", "no",
+            "--repl-diskless-sync-delay", "0", *self.extra,
         ]  # fmt: skip
         with (self.directory / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -61,9 +63,10 @@ class RedisServer:
             self.process.wait(10)
 
 
-def replica_of(directory: Path, master: RedisServer) -> RedisServer:
-    """A redis-server replicating `master` (same AOF settings), not yet started."""
-    return RedisServer(directory, extra=("--replicaof", "127.0.0.1", str(master.port)))
+def replica_of(directory: Path, master: RedisServer, port: int | None = None) -> RedisServer:
+    """A redis-server replicating `master` (same AOF settings; through `port`, a relay in
+    front of it, if given), not yet started."""
+    return RedisServer(directory, extra=("--replicaof", "127.0.0.1", str(port or master.port)))
 
 
 def wait_synced(replica: RedisServer, timeout: float = 10.0) -> None:
@@ -81,9 +84,9 @@ def wait_synced(replica: RedisServer, timeout: float = 10.0) -> None:
 
 
 class SentinelServer:
-    """One Redis Sentinel on a free port watching `master` under `name` with quorum 1,
-    quick to act: the master is judged down after `down_after_ms` and a failover may
-    start again after `failover_timeout_ms`."""
+    """One Redis Sentinel on a free port watching `master` (at `port`, a relay in front of
+    it, if given) under `name` with quorum 1, quick to act: the master is judged down after
+    `down_after_ms` and a failover may start again after `failover_timeout_ms`."""
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class SentinelServer:
         *,
         down_after_ms: int = 1000,
         failover_timeout_ms: int = 3000,
+        port: int | None = None,
     ) -> None:
         self.binary = require_redis_server()
         self.directory = directory
@@ -101,7 +105,7 @@ class SentinelServer:
         self.address = f"127.0.0.1:{self.port}"
         self.settings = (
             f"port {self.port}\nbind 127.0.0.1\nprotected-mode no\ndir {directory}\n"
-            f"sentinel monitor {name} 127.0.0.1 {master.port} 1\n"
+            f"sentinel monitor {name} 127.0.0.1 {port or master.port} 1\n"
             f"sentinel down-after-milliseconds {name} {down_after_ms}\n"
             f"sentinel failover-timeout {name} {failover_timeout_ms}\n"
             f"sentinel parallel-syncs {name} 1\n"
