@@ -10,17 +10,15 @@ while the stream was cut is answered 200. With `min_replicas: 0` those events ar
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
-from tests.scale.fleet import GATEWAY_ENV, metric, post_event, track, wait_until
+from tests.scale.fleet import GATEWAY_ENV, Poster, delivered, metric, wait_until
 from tests.support.configs import webhook
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Answer, Receiver
@@ -59,18 +57,6 @@ def replicated(tmp_path: Path) -> Iterator[Replicated]:
     relay.close()
 
 
-def delivered(receiver: Receiver) -> set[str]:
-    """messageIds the receiver took (answered 200), with the idempotency key of each: a
-    messageId may arrive twice, but only ever under one key."""
-    keys: dict[str, set[str]] = {}
-    for request in list(receiver.requests):
-        if request.status == 200:
-            for item in request.json()["batch"]:
-                keys.setdefault(item["event"]["messageId"], set()).add(item["id"])
-    assert all(len(ids) == 1 for ids in keys.values()), "a messageId under two keys"
-    return set(keys)
-
-
 def sentinel_config(
     config_factory: Callable[..., Path], cluster: Replicated, receiver: Receiver, replicas: int
 ) -> Path:
@@ -89,48 +75,6 @@ def sentinel_config(
     }
     path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return directory
-
-
-@dataclass
-class Poster:
-    """Posts events one by one until stopped; records each messageId with its status."""
-
-    base: str
-    phase: str = "before"
-    answers: list[tuple[str, str, str, int]] = field(default_factory=list)
-    """(messageId, phase when sent, phase when answered, status)"""
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> Poster:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(15)
-
-    def _run(self) -> None:
-        with httpx.Client() as client:
-            n = 0
-            while not self._stop.is_set():
-                n += 1
-                message_id = f"s-{n:05d}"
-                sent = self.phase
-                try:
-                    status = post_event(client, self.base, track(message_id), 5).status_code
-                except httpx.HTTPError:
-                    status = 0
-                self.answers.append((message_id, sent, self.phase, status))
-                time.sleep(0.005)
-
-    def acknowledged(self, sent_in: str | None = None) -> set[str]:
-        """messageIds answered 200 (of those sent in one phase)."""
-        return {m for m, p, _, s in self.answers if s == 200 and sent_in in (None, p)}
-
-    def within(self, phase: str) -> set[str]:
-        """messageIds answered 200 that were sent and answered in `phase`."""
-        return {m for m, p, q, s in self.answers if s == 200 and p == q == phase}
 
 
 def fail_over(cluster: Replicated, poster: Poster, receiver: Receiver) -> None:
