@@ -85,6 +85,10 @@ def scaling_table(section: dict[str, Any]) -> list[str]:
             if redis and sqlite and sqlite["events_per_s"]:
                 factor = redis["events_per_s"] / sqlite["events_per_s"]
                 lines.append(f"redis / sqlite  {kind:<8} x{workers}: {factor:.2f}x")
+            waited = _find(rows, "gateway-redis-wait", workers, kind)
+            if waited and redis and redis["events_per_s"]:
+                factor = waited["events_per_s"] / redis["events_per_s"]
+                lines.append(f"redis WAIT 1 / redis {kind:<8} x{workers}: {factor:.2f}x")
     return lines
 
 
