@@ -52,7 +52,7 @@ class WatchedSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
 
     def __init__(self, service_name: str, sentinel_manager: Any, **kwargs: Any) -> None:
         self.on_failover: Callable[[tuple[str, int], tuple[str, int]], None] = kwargs.pop(
-            "on_failover"
+            "on_failover", _unheard
         )
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
 
@@ -165,3 +165,7 @@ class NoObserver:
 
     def failover(self) -> None:
         return None
+
+
+def _unheard(old: tuple[str, int], new: tuple[str, int]) -> None:
+    return None

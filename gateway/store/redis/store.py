@@ -12,6 +12,9 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:schema               the schema version (migrations.py); {P}:migrating its lock
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
 Rate-limit buckets: {P:rl:<key>}.
+
+The master is named by `storage.url` or found through Sentinel (`storage.sentinel`);
+writes that must survive a failover wait for `storage.min_replicas` (replication.py).
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ class RedisStore:
             "decode_responses": False,
         }
         if storage.sentinel is not None:
-            client: Any = _sentinel_client(storage.sentinel, options, observer)
+            client: Any = _sentinel_client(storage.sentinel, options)
         elif storage.cluster:
             # A database other than 0 was refused by config validation (cross_check).
             backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.1)
@@ -180,9 +183,7 @@ class RedisStore:
             await self.client.aclose()
 
 
-def _sentinel_client(
-    sentinel: SentinelConfig, options: dict[str, Any], observer: ReplicationObserver
-) -> Redis:
+def _sentinel_client(sentinel: SentinelConfig, options: dict[str, Any]) -> Redis:
     """The master's client through the sentinels: each new connection asks them where the
     master is, so a promotion is followed without a restart."""
     auth: dict[str, Any] = {}
@@ -204,7 +205,6 @@ def _sentinel_client(
         timeout=TIMEOUT_SECONDS,
         health_check_interval=10,
         db=sentinel.database,
-        on_failover=lambda old, new: None,
         **auth,
         **tls,
     )
