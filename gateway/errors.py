@@ -16,6 +16,7 @@ into statuses and exit codes.
     │   ├── RateLimited        over a rate limit (carries retry_after)
     │   └── JudgingFailed      no event of a request could be judged (a fault of ours)
     ├── StoreUnavailable       the store could not confirm a write or read (→ 503)
+    │   └── ReplicasBehind     the master took a write, too few replicas confirmed it (→ 503)
     ├── DeliveryError          one delivery attempt failed
     │   ├── RetryableDelivery  network error, 408, 429, 5xx (not 501/505)
     │   └── FatalDelivery      any other 4xx, refused address, bad destination config
@@ -95,6 +96,16 @@ class JudgingFailed(Refused):
 
 class StoreUnavailable(GatewayError):
     """The store did not confirm an operation; callers answer 503 + Retry-After."""
+
+    code: ClassVar[str] = "store_unavailable"
+
+
+class ReplicasBehind(StoreUnavailable):
+    """Fewer replicas than `storage.min_replicas` confirmed a write in time (Redis WAIT).
+    The master may keep it, but a failover could lose it, so it is not acknowledged: the
+    client retries, and the messageId dedupe keeps the retry from becoming a duplicate."""
+
+    code = "too_few_replicas"
 
 
 class DeliveryError(GatewayError):

@@ -128,11 +128,12 @@ class Gateway:
         return self.runtime
 
     async def start(self) -> Runtime:
-        store = self._store or await open_store(self.config)
+        metrics = Metrics()
+        store = self._store or await open_store(self.config, metrics)
         delivery = self.config.gateway.delivery
         resources = Resources(
             store=store,
-            metrics=Metrics(),
+            metrics=metrics,
             key=await gateway_key(self.config, store),
             user_agents=UserAgentParser(),
             geo=open_geo(self.config),

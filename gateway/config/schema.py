@@ -27,16 +27,53 @@ class SqliteStorage(Strict):
     path: str = "data/gateway.db"
 
 
+class SentinelConfig(Strict):
+    """Redis Sentinel: the sentinels are asked which node is the master, again after every
+    failover, so edges and workers follow a promotion without a restart."""
+
+    master_name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    nodes: list[str] = Field(min_length=1)
+    """The sentinels, "host:port" each."""
+    database: int = Field(0, ge=0, le=15)
+    username_env: str | None = None
+    password_env: str | None = None
+    """Environment variable holding the master's and replicas' password (as in a URL)."""
+    sentinel_password_env: str | None = None
+    """Environment variable holding the sentinels' own password, if they require one."""
+    tls: bool = False
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes(cls, value: list[str]) -> list[str]:
+        for node in value:
+            host, _, port = node.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f'"{node}" is not host:port')
+        return value
+
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(n.rpartition(":")[0].strip("[]"), int(n.rpartition(":")[2])) for n in self.nodes]
+
+
 class RedisStorage(Strict):
     backend: Literal["redis"]
-    url: str = Field(pattern=r"^(redis|rediss|unix)://")
+    url: str | None = Field(None, pattern=r"^(redis|rediss|unix)://")
+    sentinel: SentinelConfig | None = None
     cluster: bool = False
     key_prefix: str = Field("cg", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     claim_idle_seconds: float = Field(60.0, gt=0)
+    min_replicas: int = Field(0, ge=0, le=16)
+    """Replicas that must have a write (WAIT) before it is acknowledged; 0: the master's
+    reply is enough (asynchronous replication, a failover can lose acknowledged writes)."""
+    replica_timeout_ms: int = Field(500, ge=1, le=1000)
+    """How long a write waits for those replicas before it is refused with 503. At most 1 s,
+    so the refusal still comes within the edge's 2 s promise."""
 
     def database(self) -> str:
-        """The database number the URL selects ("0" when it names none)."""
-        return urlsplit(self.url).path.strip("/") or "0"
+        """The database number the URL (or the sentinel settings) select ("0" by default)."""
+        if self.sentinel is not None:
+            return str(self.sentinel.database)
+        return urlsplit(self.url or "").path.strip("/") or "0"
 
 
 Storage = Annotated[SqliteStorage | RedisStorage, Field(discriminator="backend")]

@@ -15,6 +15,7 @@ from gateway.config.patterns import covers, pattern_problem
 
 if TYPE_CHECKING:
     from gateway.config.loader import Config
+    from gateway.config.schema import RedisStorage
 
 # Top-level Segment Spec fields, and those that hold a scalar (nothing can be under them).
 EVENT_FIELDS = frozenset(
@@ -251,6 +252,8 @@ def _gateway(config: Config) -> Iterator[str]:
             "(every node must share the gateway key)"
         )
     storage = gateway.storage
+    if storage.backend == "redis":
+        yield from _redis_storage(storage, config.origin_files.get("storage", "gateway.yaml"))
     if storage.backend == "redis" and storage.cluster:
         database = storage.database()
         if database != "0":
@@ -266,6 +269,29 @@ def _gateway(config: Config) -> Iterator[str]:
 
 
 MIN_KEY_LENGTH = 32
+
+
+def _redis_storage(storage: RedisStorage, filename: str) -> Iterator[str]:
+    if storage.url is None and storage.sentinel is None:
+        yield f"{filename}: storage: the redis backend needs url or sentinel (one of them)"
+    if storage.url is not None and storage.sentinel is not None:
+        yield (
+            f"{filename}: storage: url and sentinel are alternatives; give one "
+            "(with sentinel, the sentinels name the master)"
+        )
+    sentinel = storage.sentinel
+    if sentinel is not None and storage.cluster:
+        yield (
+            f"{filename}: storage: sentinel and cluster: true cannot be combined "
+            "(Redis Cluster promotes its replicas itself; give a node's url)"
+        )
+    if sentinel is not None:
+        for field in ("username_env", "password_env", "sentinel_password_env"):
+            name = getattr(sentinel, field)
+            if name and name not in os.environ:
+                yield (
+                    f'{filename}: storage: sentinel.{field} "{name}" is not set in the environment'
+                )
 
 
 def _geo_problem(database: str) -> str | None:

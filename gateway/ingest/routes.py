@@ -79,10 +79,10 @@ async def collect(request: Request, endpoint: str, implied: str | None) -> Respo
     except Refused as exc:
         runtime.metrics.events_rejected.labels(reason=exc.code).inc()
         response = refusal(exc)
-    except StoreUnavailable:
-        log.warning("store unavailable: answered 503 to %s", endpoint)
-        runtime.metrics.events_rejected.labels(reason="store_unavailable").inc()
-        response = store_unavailable()
+    except StoreUnavailable as exc:
+        log.warning("store unavailable (%s): answered 503 to %s", exc.code, endpoint)
+        runtime.metrics.events_rejected.labels(reason=exc.code).inc()
+        response = store_unavailable(exc)
     response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
     metrics = runtime.metrics
     metrics.child(metrics.requests, endpoint, str(response.status_code)).inc()

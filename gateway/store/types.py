@@ -238,6 +238,17 @@ class RateLimiter(Protocol):
         ...
 
 
+class ReplicationObserver(Protocol):
+    """What a replicated store reports (the metrics implement it): how long replicas took
+    to confirm a write, writes refused because too few did, and failovers seen."""
+
+    def replica_ack(self, seconds: float) -> None: ...
+
+    def too_few_replicas(self, write: str) -> None: ...
+
+    def failover(self) -> None: ...
+
+
 class Store(Protocol):
     """Everything a backend provides."""
 

@@ -14,6 +14,8 @@ from gateway.errors import (
     OriginNotAllowed,
     RateLimited,
     Refused,
+    ReplicasBehind,
+    StoreUnavailable,
     TooLarge,
     TooSlow,
     Unauthorized,
@@ -49,5 +51,7 @@ def refusal(exc: Refused) -> Response:
     return json_error(status_of(exc), exc.message, exc.retry_after)
 
 
-def store_unavailable() -> Response:
+def store_unavailable(exc: StoreUnavailable | None = None) -> Response:
+    if isinstance(exc, ReplicasBehind):
+        return json_error(503, "too few replicas confirmed, retry later", STORE_RETRY_AFTER)
     return json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)

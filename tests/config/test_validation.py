@@ -188,6 +188,54 @@ def test_a_redis_cluster_has_only_database_zero(
     ]
 
 
+SENTINEL = "{master_name: gw, nodes: ['127.0.0.1:26379']}"
+SENTINEL_CASES = {
+    "{backend: redis}": [
+        "gateway.yaml: storage: the redis backend needs url or sentinel (one of them)"
+    ],
+    f"{{backend: redis, url: 'redis://127.0.0.1:6379/0', sentinel: {SENTINEL}}}": [
+        "gateway.yaml: storage: url and sentinel are alternatives; give one (with sentinel, "
+        "the sentinels name the master)"
+    ],
+    f"{{backend: redis, sentinel: {SENTINEL}, cluster: true}}": [
+        "gateway.yaml: storage: sentinel and cluster: true cannot be combined (Redis Cluster "
+        "promotes its replicas itself; give a node's url)"
+    ],
+    "{backend: redis, sentinel: {master_name: gw, nodes: ['127.0.0.1:26379'], "
+    "password_env: CG_TEST_UNSET_PASSWORD}}": [
+        'gateway.yaml: storage: sentinel.password_env "CG_TEST_UNSET_PASSWORD" is not set in '
+        "the environment"
+    ],
+}
+
+
+@pytest.mark.parametrize("storage", SENTINEL_CASES)
+def test_redis_storage_names_one_way_to_its_master(
+    storage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CG_TEST_SENTINEL_KEY", "k" * 32)
+    monkeypatch.delenv("CG_TEST_UNSET_PASSWORD", raising=False)
+    (tmp_path / "gateway.yaml").write_text(
+        f"storage: {storage}\nsecrets: {{key_env: CG_TEST_SENTINEL_KEY}}\n", encoding="utf-8"
+    )
+    assert problems_of(tmp_path) == SENTINEL_CASES[storage]
+
+
+def test_a_sentinel_config_with_min_replicas_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CG_TEST_SENTINEL_KEY", "k" * 32)
+    (tmp_path / "gateway.yaml").write_text(
+        f"storage: {{backend: redis, sentinel: {SENTINEL}, min_replicas: 1, "
+        "replica_timeout_ms: 200}\nsecrets: {key_env: CG_TEST_SENTINEL_KEY}\n",
+        encoding="utf-8",
+    )
+    storage = read_config(tmp_path).gateway.storage
+    assert storage.backend == "redis" and storage.sentinel is not None
+    assert storage.sentinel.addresses() == [("127.0.0.1", 26379)]
+    assert (storage.min_replicas, storage.replica_timeout_ms) == (1, 200)
+
+
 # ------------------------------------------------------------ fields patterns
 UNMATCHABLE = {
     "foo.bar": f'"foo" is not a top-level event field (fields: {EVENT_FIELDS})',

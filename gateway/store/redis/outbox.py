@@ -43,7 +43,10 @@ class RedisOutbox:
             args += [item.message_id, encode_item(item)]
         if not keys:
             return set()
-        duplicates = await self._s.call(self._s.enqueue_script(keys=keys, args=args))
+        async with self._s.replicated("enqueue", keys[-1]) as client:
+            duplicates = await self._s.call(
+                self._s.enqueue_script(keys=keys, args=args, client=client)
+            )
         return {d.decode() if isinstance(d, bytes) else str(d) for d in duplicates}
 
     async def _ensure_group(self, stream: str) -> None:
@@ -126,7 +129,10 @@ class RedisOutbox:
     async def delivered(
         self, entries: Sequence[Claimed], records: Sequence[ProvisionRecord]
     ) -> None:
-        async with self._s.pipe(transaction=True) as pipe:
+        async with (
+            self._s.replicated("ledger", self._s.key("ledger")) as client,
+            self._s.pipe(transaction=True, client=client) as pipe,
+        ):
             for entry in entries:
                 await self._remove(pipe, entry)
             for record in records:

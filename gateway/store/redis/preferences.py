@@ -34,14 +34,17 @@ class RedisPreferences:
         self, subject_keys: Sequence[str], state: dict[str, Any], change: ConsentChange
     ) -> None:
         # Each subject key has its own hash slot, so on a cluster these are separate writes;
-        # the log entry goes last, after every state it describes is stored.
+        # the log entry goes last, after every state it describes is stored. Its WAIT
+        # (min_replicas) covers the writes before it on one master; on a cluster only those
+        # of its own shard (the gateway changes preferences through `change`).
         async with self._s.pipe(transaction=False) as pipe:
             for key in subject_keys:
                 pipe.set(self._key(key, "state"), orjson.dumps(state))
             await self._s.call(pipe.execute())
-        log_entry = orjson.dumps(change.as_dict())
-        await self._s.call(self._s.client.rpush(self._key(change.subject_key, "log"), log_entry))
         await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), change.subject_key))
+        log_key = self._key(change.subject_key, "log")
+        async with self._s.replicated("consent", log_key) as client:
+            await self._s.call(client.rpush(log_key, orjson.dumps(change.as_dict())))
 
     async def change(
         self,
@@ -51,11 +54,15 @@ class RedisPreferences:
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         out = {}
         for key in subject_keys:
-            out[key] = await self._s.call(self._change_one(key, apply, log))
+            # The log index first: the consent write's WAIT then covers it on one master.
+            await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), key))
+            async with self._s.replicated("consent", self._key(key, "state")) as client:
+                out[key] = await self._s.call(self._change_one(client, key, apply, log))
         return out
 
     async def _change_one(
         self,
+        client: Any,
         key: str,
         apply: Callable[[dict[str, Any]], dict[str, Any]],
         log: Callable[[str, dict[str, Any], dict[str, Any]], ConsentChange | None],
@@ -63,7 +70,7 @@ class RedisPreferences:
         """WATCH, read, MULTI write: the state and its log share a hash slot, so this is one
         transaction even on a cluster; a concurrent change makes it start over."""
         state_key, log_key = self._key(key, "state"), self._key(key, "log")
-        async with self._s.pipe(transaction=True) as pipe:
+        async with self._s.pipe(transaction=True, client=client) as pipe:
             while True:
                 try:
                     await pipe.watch(state_key)
@@ -79,7 +86,6 @@ class RedisPreferences:
                     break
                 except redis_errors.WatchError:
                     continue
-        await self._s.call(self._s.client.sadd(self._s.key("clog", "subjects"), key))
         return before, after
 
     async def delete(self, subject_keys: Sequence[str]) -> int:

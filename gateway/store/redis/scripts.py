@@ -11,6 +11,9 @@ local duplicates = {}
 for i = 1, n do
   local ok = redis.call('SET', KEYS[i], '1', 'NX', 'EX', window)
   if not ok then
+    -- Rewritten as it was (same value and TTL): this write replicates, so a WAIT after a
+    -- retry also covers the first attempt's writes, which replicas receive in order.
+    redis.call('SET', KEYS[i], '1', 'XX', 'KEEPTTL')
     skipped[ARGV[3 + i]] = true
     table.insert(duplicates, ARGV[3 + i])
   end

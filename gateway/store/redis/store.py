@@ -12,6 +12,9 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:schema               the schema version (migrations.py); {P}:migrating its lock
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
 Rate-limit buckets: {P:rl:<key>}.
+
+The master is named by `storage.url` or found through Sentinel (`storage.sentinel`);
+writes that must survive a failover wait for `storage.min_replicas` (replication.py).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 
-from gateway.config.schema import RedisStorage
+from gateway.config.schema import RedisStorage, SentinelConfig
 from gateway.errors import StoreUnavailable
 from gateway.store.redis import migrations, scripts
 from gateway.store.redis.dead_letters import RedisDeadLetters
@@ -40,6 +44,8 @@ from gateway.store.redis.ledger import RedisLedger
 from gateway.store.redis.limiter import RedisRateLimiter
 from gateway.store.redis.outbox import RedisDedupe, RedisOutbox
 from gateway.store.redis.preferences import RedisPreferences
+from gateway.store.redis.replication import NoObserver, Replication, WatchedSentinelPool
+from gateway.store.types import ReplicationObserver
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.5
@@ -51,8 +57,13 @@ CLUSTER_RETRIES = 3
 
 
 class RedisStore:
-    def __init__(self, client: Any, storage: RedisStorage) -> None:
+    def __init__(
+        self, client: Any, storage: RedisStorage, observer: ReplicationObserver | None = None
+    ) -> None:
         self.client = client
+        self.replication = Replication(
+            client, storage.min_replicas, storage.replica_timeout_ms, observer or NoObserver()
+        )
         self.prefix = storage.key_prefix
         self.tag = "{" + storage.key_prefix + "}"
         self.claim_idle = storage.claim_idle_seconds
@@ -71,31 +82,42 @@ class RedisStore:
         self.limiter = RedisRateLimiter(self)
 
     @classmethod
-    async def connect(cls, storage: RedisStorage, *, migrate: bool = True) -> RedisStore:
+    async def connect(
+        cls,
+        storage: RedisStorage,
+        *,
+        migrate: bool = True,
+        observer: ReplicationObserver | None = None,
+    ) -> RedisStore:
         """A client for the configured Redis; with `migrate`, the pending migrations run
         first (a store newer than this code raises StoreTooNew)."""
+        observer = observer or NoObserver()
         options: dict[str, Any] = {
             "socket_timeout": TIMEOUT_SECONDS,
             "socket_connect_timeout": TIMEOUT_SECONDS,
             "decode_responses": False,
         }
-        if storage.cluster:
+        if storage.sentinel is not None:
+            client: Any = _sentinel_client(storage.sentinel, options)
+        elif storage.cluster:
             # A database other than 0 was refused by config validation (cross_check).
             backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.1)
-            client: Any = RedisCluster.from_url(
-                storage.url, retry=Retry(backoff, CLUSTER_RETRIES), **options
+            client = RedisCluster.from_url(
+                storage.url or "", retry=Retry(backoff, CLUSTER_RETRIES), **options
             )
         else:
             # Callers beyond the pool size wait for a connection rather than fail.
             pool = BlockingConnectionPool.from_url(
-                storage.url,
+                storage.url or "",
                 max_connections=MAX_CONNECTIONS,
                 timeout=TIMEOUT_SECONDS,
                 health_check_interval=10,
                 **options,
             )
             client = Redis(connection_pool=pool)
-        store = cls(client, storage)
+        store = cls(client, storage, observer)
+        if storage.sentinel is not None:
+            client.connection_pool.on_failover = store.replication.failover
         if migrate:
             try:
                 await migrations.upgrade(store)
@@ -103,6 +125,11 @@ class RedisStore:
                 await store.aclose()
                 raise
         return store
+
+    def replicated(self, write: str, key: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A client for writes to `key`'s master that must reach `storage.min_replicas`
+        replicas before they count (replication.py); the plain client when that is 0."""
+        return self.replication.session(write, key)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.tag, *parts))
@@ -115,11 +142,11 @@ class RedisStore:
             raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
 
     @contextlib.asynccontextmanager
-    async def pipe(self, transaction: bool) -> AsyncIterator[Any]:
+    async def pipe(self, transaction: bool, client: Any = None) -> AsyncIterator[Any]:
         """A pipeline whose setup errors count as the store being unreachable too (on a
         cluster, entering one may first have to rediscover the nodes)."""
         try:
-            async with self.client.pipeline(transaction=transaction) as pipe:
+            async with (client or self.client).pipeline(transaction=transaction) as pipe:
                 yield pipe
         except (redis_errors.RedisError, redis_errors.RedisClusterException, OSError) as exc:
             raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
@@ -154,3 +181,31 @@ class RedisStore:
             await self.client.aclose(close_connection_pool=True)
         else:
             await self.client.aclose()
+
+
+def _sentinel_client(sentinel: SentinelConfig, options: dict[str, Any]) -> Redis:
+    """The master's client through the sentinels: each new connection asks them where the
+    master is, so a promotion is followed without a restart."""
+    auth: dict[str, Any] = {}
+    if sentinel.username_env:
+        auth["username"] = os.environ[sentinel.username_env]
+    if sentinel.password_env:
+        auth["password"] = os.environ[sentinel.password_env]
+    tls: dict[str, Any] = {"ssl": True} if sentinel.tls else {}
+    sentinel_kwargs: dict[str, Any] = {
+        "socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS, **tls,
+    }  # fmt: skip
+    if sentinel.sentinel_password_env:
+        sentinel_kwargs["password"] = os.environ[sentinel.sentinel_password_env]
+    manager = Sentinel(sentinel.addresses(), sentinel_kwargs=sentinel_kwargs, **options)
+    client: Redis = manager.master_for(
+        sentinel.master_name,
+        connection_pool_class=WatchedSentinelPool,
+        max_connections=MAX_CONNECTIONS,
+        timeout=TIMEOUT_SECONDS,
+        health_check_interval=10,
+        db=sentinel.database,
+        **auth,
+        **tls,
+    )
+    return client
