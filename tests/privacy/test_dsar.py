@@ -77,7 +77,7 @@ def test_provision_record_of_an_advertising_id_names_that_category(stack: Stack)
     ad_id = new_ad_id()
     device = {"device": {"advertisingId": ad_id, "adTrackingEnabled": True}}
     message_id, _ = stack.send(anon, context=device)
-    stack.wait_recorded(ad_id, 2)
+    stack.wait_recorded(ad_id, 3)  # stats, stats2 and ads: each delivery is recorded on its own
     payload = next(e for e in stack.receivers["ads"].events() if e["messageId"] == message_id)
     assert payload["context"]["device"]["advertisingId"] == ad_id
     (record,) = [r for r in stack.admin("disclosure", ad_id).json()["provision_records"]
