@@ -131,14 +131,14 @@ def test_the_healthcheck_asks_readyz_on_the_served_port(dockerfile: Any) -> None
 
 
 def test_the_image_layout_matches_where_the_code_looks(dockerfile: Any) -> None:
-    """`python -m gateway` from /app finds the SDK at sdk.DIST (two levels above the module)."""
+    """`python -m gateway` from /app finds the SDK at sdk.CHECKOUT (two levels above the module)."""
     stage = final(dockerfile)
     env = " ".join(rest for k, rest in stage if k == "ENV")
     assert "PYTHONPATH=/app" in env
     targets = {copy_parts(rest)[2].rstrip("/") for k, rest in stage if k == "COPY"}
     package_root = Path(gateway.__file__).resolve().parents[1]
     assert "/app/gateway" in targets
-    assert "/app/" + sdk.DIST.relative_to(package_root).as_posix() in targets
+    assert "/app/" + sdk.CHECKOUT.relative_to(package_root).as_posix() in targets
 
 
 def test_every_copied_path_exists_and_is_not_ignored(dockerfile: Any) -> None:
