@@ -18,7 +18,7 @@ from gateway.config.reference import markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
-CONFIG_DIRS = [ROOT / "configs", ROOT / "docker" / "config"]
+CONFIG_DIRS = [ROOT / "configs", ROOT / "docker" / "config", ROOT / "docker" / "single"]
 
 
 def validator(name: str) -> Draft202012Validator:
