@@ -77,7 +77,8 @@ def test_the_server_serves_the_document(gateway: GatewayProcess) -> None:
     assert body == document(body["info"]["version"])
 
 
-def schemathesis(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def schemathesis(url: str, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The schemathesis CLI, run in `workdir` (it keeps a cache in its working directory)."""
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
@@ -101,7 +102,9 @@ def schemathesis(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         *args,
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=env, cwd=workdir
+    )
 
 
 @pytest.mark.slow
@@ -117,11 +120,13 @@ def schemathesis(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     ids=["ingest", "the rest"],
 )
 def test_schemathesis_finds_nothing(
-    gateway: GatewayProcess, operations: str, credentials: list[str]
+    gateway: GatewayProcess, operations: str, credentials: list[str], tmp_path: Path
 ) -> None:
     # A device's subject token, so /v1/consent is exercised past its 401.
     event = {"type": "track", "event": "Opened", "anonymousId": "openapi-device"}
     answer = httpx.post(gateway.url + "/v1/track", json=event, auth=(APP_KEY, ""))
     subject = ["-H", f"Gateway-Subject: {answer.headers['gateway-subject']}"]
-    result = schemathesis(gateway.url, "--include-path-regex", operations, *credentials, *subject)
+    result = schemathesis(
+        gateway.url, tmp_path, "--include-path-regex", operations, *credentials, *subject
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
