@@ -266,7 +266,7 @@ def test_the_single_node_compose_runs_one_gateway_that_also_delivers(
     binds = [v for v in service["volumes"] if v["target"] == args.config]
     assert len(binds) == 1 and binds[0]["read_only"] is True and binds[0]["type"] == "bind"
     monkeypatch.setenv("GATEWAY_KEY", "a-test-key-that-is-long-enough-0123456789")
-    config = load_config(DOCKER / binds[0]["source"])
+    config = read_config(DOCKER / binds[0]["source"])
     storage = config.gateway.storage
     assert storage.backend == "sqlite"
     (data,) = [v for v in service["volumes"] if v["type"] == "volume"]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.store.factory import open_store
 from gateway.store.types import OutboxItem
 from tests.support.configs import webhook
@@ -38,7 +38,7 @@ def item(message_id: str, destination: str, age_seconds: float) -> OutboxItem:
 
 
 async def dead_letter(config_dir: Path, entries: list[tuple[OutboxItem, str]]) -> None:
-    store = await open_store(load_config(config_dir))
+    store = await open_store(read_config(config_dir))
     try:
         for entry, reason in entries:
             await store.outbox.enqueue([entry])
