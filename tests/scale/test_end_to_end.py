@@ -1,5 +1,5 @@
 """One end-to-end walk through a Redis-backed gateway, run unchanged against a single
-redis-server and a 3-master Redis Cluster (DESIGN.md "Storage": keys with hash tags so
+redis-server and a 3-master Redis Cluster (docs/scale-out.md: keys with hash tags so
 Redis Cluster works): events in, delivered, ledger rows, preferences put/get, the
 customer's "no" honoured (their dead letters dropped too), dedupe, dead letters and a
 deletion request from the CLI."""

@@ -1,4 +1,4 @@
-"""Several edge nodes and delivery workers on one Redis (DESIGN.md "Scale-out"): every
+"""Several edge nodes and delivery workers on one Redis (docs/scale-out.md): every
 accepted event is delivered at least once, duplicates come only from a killed worker, and
 the books balance."""
 
