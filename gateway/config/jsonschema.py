@@ -18,15 +18,17 @@ from pydantic.json_schema import models_json_schema
 from gateway.config.schema import GatewayFile, PolicyFile, SourceConfig
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-FILES = ("gateway", "sources", "destinations", "policy")
+FILES = ("gateway", "sources", "destinations", "policy", "plans")
 SOURCES = "Who may send events: one entry per website, app or server."
 DESTINATIONS = "Third parties and what each may receive; a field not named in fields is never sent."
 POLICY = "Omitted keys take the built-in policy, which mirrors the company policy."
+PLANS = "Declared events and their property schemas; what is not declared is dropped by default."
 TITLES = {
     "gateway": "gateway.yaml: server, storage, limits, admin tokens, delivery, retention",
     "sources": "sources.yaml: who may send events",
     "destinations": "destinations.yaml: third parties and what each may receive",
     "policy": "policy.yaml: the privacy policy the gateway enforces",
+    "plans": "plans.yaml: tracking plans, which sources name in tracking_plan",
 }
 
 
@@ -43,6 +45,12 @@ def file_schema(name: str) -> dict[str, Any]:
         body = _object({"sources": sources})
     elif name == "destinations":
         body, defs = _destinations()
+    elif name == "plans":
+        from gateway.plans.model import TrackingPlan  # the plans' own package
+
+        plan, defs = _models([TrackingPlan])
+        plans = {"type": "array", "items": plan[TrackingPlan], "description": PLANS}
+        body = _object({"plans": plans})
     else:
         raise ValueError(f"no schema named {name!r} (one of: {', '.join(FILES)})")
     schema = {"$schema": DRAFT, "$id": f"{name}.json", "title": TITLES[name], **_tidy(body)}
@@ -108,7 +116,7 @@ def _destinations() -> tuple[dict[str, Any], dict[str, Any]]:
     item = {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": kinds, "description": "the destination's adapter"}},
+        "properties": {"type": {"enum": kinds, "description": "The destination's adapter."}},
         "allOf": choices,
     }
     destinations = {"type": "array", "items": item, "description": DESTINATIONS}

@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.config.jsonschema import FILES, file_schema
 
+REQUIRED = "x-required"  # marks, in the rows only, a key its mapping must have
 HEADER = """# Configuration reference
 
 Generated from the config models by `python -m gateway.config.reference > docs/config.md`;
@@ -28,7 +29,7 @@ def markdown() -> str:
         parts.append(f"\n## `{name}.yaml`\n\n{intro[:1].upper()}{intro[1:]}.\n\n")
         rows: list[tuple[str, str, str, str]] = []
         for key, prop in schema["properties"].items():
-            _rows(key, {"x-section": True, **prop}, schema["$defs"], rows)
+            _rows(key, prop, schema["$defs"], rows)
         parts.append(_table(rows))
     return "".join(parts)
 
@@ -56,7 +57,8 @@ def _children(
     value = _map_value(target)
     if value is not None and "properties" in _resolve(value, defs):
         return _children(f"{path}.NAME", _resolve(value, defs), defs)
-    return [(f"{path}.{k}", v) for k, v in target.get("properties", {}).items()]
+    required = set(target.get("required", []))
+    return [(f"{path}.{k}", {**v, REQUIRED: k in required}) for k, v in _properties(target)]
 
 
 def _union_children(
@@ -68,6 +70,7 @@ def _union_children(
         props = variant.get("properties", {})
         tag = next((str(p["const"]) for p in props.values() if "const" in p), "")
         for key, child in props.items():
+            child = {**child, REQUIRED: key in variant.get("required", [])}
             shared = all(key in v.get("properties", {}) for v in variants)
             label = f"{path}.{key}" if shared or not tag else f"{path}.{key} ({tag})"
             if shared and "const" in child:
@@ -88,7 +91,8 @@ def _variant_children(
     path: str, target: dict[str, Any], defs: dict[str, Any]
 ) -> list[tuple[str, dict[str, Any]]]:
     """Destinations: the shared keys once, then each type's own keys."""
-    out: list[tuple[str, dict[str, Any]]] = [(f"{path}.type", target["properties"]["type"])]
+    kind = {**target["properties"]["type"], REQUIRED: True}
+    out: list[tuple[str, dict[str, Any]]] = [(f"{path}.type", kind)]
     seen: set[str] = {f"{path}.type"}
     for choice in target["allOf"]:
         kind = choice["if"]["properties"]["type"]["const"]
@@ -102,6 +106,10 @@ def _variant_children(
                 seen.add(label)
                 out.append((label, child))
     return out
+
+
+def _properties(target: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return list(target.get("properties", {}).items())
 
 
 def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -138,10 +146,8 @@ def _map_value(target: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _default(prop: dict[str, Any]) -> str:
-    if prop.get("x-section"):
-        return "optional"
     if "default" not in prop:
-        return "required"
+        return "required" if prop.get(REQUIRED) else "optional"
     text = json.dumps(prop["default"], ensure_ascii=False)
     return f"`{text}`" if len(text) <= 40 else "see `gateway schema`"
 

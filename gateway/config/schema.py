@@ -149,8 +149,7 @@ class RetentionConfig(Strict):
 
 
 class RateLimit(Strict):
-    rate: float = Field(gt=0, description="tokens per second")
-    """Tokens added per second."""
+    rate: float = Field(gt=0, description="Tokens added per second.")
     burst: int = Field(ge=1)
     """Bucket size: requests allowed at once."""
 
@@ -278,6 +277,7 @@ class PlanConfig(Strict):
     loader is given that model, as it is given the destinations' models)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The plan's name, which sources name in tracking_plan."""
 
     def problems(self) -> list[str]:
         """Sentences about what the model alone cannot check (its JSON Schemas)."""
