@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import maintenance
+from gateway import __version__, maintenance
 from gateway.admin.routes import routes as admin_routes
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
@@ -88,12 +88,19 @@ async def refresh_queue_gauges(runtime: Runtime) -> None:
         runtime.metrics.dead_letter_depth.labels(destination=name).set(value.dead_letters)
 
 
+async def openapi_json(request: Request) -> Response:
+    from gateway.openapi import document
+
+    return JSONResponse(document(__version__))
+
+
 def route_list(reload: Callable[[], Awaitable[dict[str, Any]]]) -> list[BaseRoute]:
     return [
         Route("/", index),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Route("/openapi.json", openapi_json),
         *ingest_routes(),
         *privacy_routes(),
         *admin_routes(reload),

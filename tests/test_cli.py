@@ -116,4 +116,6 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([])
     assert exited.value.code == 2
-    assert "usage: gateway" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        "gateway: the following arguments are required: COMMAND (see gateway --help)"
+    ]

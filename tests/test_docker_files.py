@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,14 +133,14 @@ def test_the_healthcheck_asks_readyz_on_the_served_port(dockerfile: Any) -> None
 
 
 def test_the_image_layout_matches_where_the_code_looks(dockerfile: Any) -> None:
-    """`python -m gateway` from /app finds the SDK at sdk.DIST (two levels above the module)."""
+    """`python -m gateway` from /app finds the SDK at sdk.CHECKOUT (two levels above the module)."""
     stage = final(dockerfile)
     env = " ".join(rest for k, rest in stage if k == "ENV")
     assert "PYTHONPATH=/app" in env
     targets = {copy_parts(rest)[2].rstrip("/") for k, rest in stage if k == "COPY"}
     package_root = Path(gateway.__file__).resolve().parents[1]
     assert "/app/gateway" in targets
-    assert "/app/" + sdk.DIST.relative_to(package_root).as_posix() in targets
+    assert "/app/" + sdk.CHECKOUT.relative_to(package_root).as_posix() in targets
 
 
 def test_every_copied_path_exists_and_is_not_ignored(dockerfile: Any) -> None:
@@ -218,8 +220,10 @@ def test_the_mounted_config_is_valid_and_points_at_the_redis_service(
     assert storage.backend == "redis"
     assert urlsplit(storage.url).hostname in services(compose)
     assert config.gateway.secrets.key_env == "GATEWAY_KEY"
+    # The same policy, below each file's schema modeline (its relative path differs).
     policy = (DOCKER / "config" / "policy.yaml").read_text(encoding="utf-8")
-    assert policy == (ROOT / "configs" / "policy.yaml").read_text(encoding="utf-8")
+    shipped = (ROOT / "configs" / "policy.yaml").read_text(encoding="utf-8")
+    assert policy.split("\n", 1)[1] == shipped.split("\n", 1)[1]
 
 
 def redis_flags(compose: dict[str, Any]) -> dict[str, str]:
@@ -242,3 +246,63 @@ def test_redis_runs_with_the_settings_the_gateway_relies_on(compose: dict[str, A
 def test_the_docs_say_the_images_were_not_built_here() -> None:
     text = (ROOT / "docs" / "scale-out.md").read_text(encoding="utf-8")
     assert "not been built" in text and "docker/compose.yaml" in text
+
+
+@pytest.fixture(scope="module")
+def single() -> dict[str, Any]:
+    data = yaml.safe_load((DOCKER / "compose.single.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_single_node_compose_runs_one_gateway_that_also_delivers(
+    single: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (service,) = services(single).values()
+    args = parse(service["command"])
+    assert args.command == "serve" and not args.no_worker and args.host == "0.0.0.0"
+    (mapping,) = service["ports"]
+    assert int(str(mapping).rsplit(":", 1)[1]) == args.port
+    binds = [v for v in service["volumes"] if v["target"] == args.config]
+    assert len(binds) == 1 and binds[0]["read_only"] is True and binds[0]["type"] == "bind"
+    monkeypatch.setenv("GATEWAY_KEY", "a-test-key-that-is-long-enough-0123456789")
+    config = read_config(DOCKER / binds[0]["source"])
+    storage = config.gateway.storage
+    assert storage.backend == "sqlite"
+    (data,) = [v for v in service["volumes"] if v["type"] == "volume"]
+    assert data["source"] in single["volumes"]
+    assert Path(storage.path).parent == Path(data["target"]), "the database must be on the volume"
+    for destination in config.destinations:
+        path = getattr(destination, "path", None)
+        assert path is None or Path(path).is_relative_to(data["target"]), destination.name
+    assert (DOCKER / service["build"]["context"] / service["build"]["dockerfile"]).resolve() == (
+        DOCKER / "Dockerfile"
+    )
+
+
+def test_the_single_node_config_shares_everything_but_storage_with_the_fleet() -> None:
+    for name in ("sources.yaml", "destinations.yaml", "policy.yaml"):
+        single = (DOCKER / "single" / name).read_text(encoding="utf-8")
+        assert single == (DOCKER / "config" / name).read_text(encoding="utf-8"), name
+
+
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HADOLINT), "--no-color", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_hadolint_passes_the_dockerfile() -> None:
+    result = hadolint(DOCKER / "Dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_refuses_a_careless_dockerfile(tmp_path: Path) -> None:
+    careless = tmp_path / "Dockerfile"
+    careless.write_text("FROM python:latest\nRUN apt-get install curl\nCMD python app.py\n")
+    result = hadolint(careless)
+    assert result.returncode != 0
+    assert "DL3007" in result.stdout  # :latest

@@ -19,6 +19,7 @@ from tests.support.configs import webhook
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
 
+ALICE = ("--subject", "alice")
 FIELDS_A = ["userId", "event", "properties.plan", "traits.email"]
 
 
@@ -106,7 +107,7 @@ def test_ledger_records_match_deliveries_and_are_queryable_by_subject(
 
     # The command, as an operator runs it.
     done = subprocess.run(
-        [sys.executable, "-m", "gateway", "ledger", "--config", str(config), "--subject", "alice"],
+        [sys.executable, "-m", "gateway", "ledger", "--json", "--config", str(config), *ALICE],
         capture_output=True,
         text=True,
         timeout=60,
@@ -140,7 +141,7 @@ def test_ledger_records_match_deliveries_and_are_queryable_by_subject(
     assert first["consent"]["analytics"] is True
 
     def subject(*args: str) -> list[str]:
-        code, out = cli("ledger", "--config", str(config), *args)
+        code, out = cli("ledger", "--config", str(config), "--json", *args)
         assert code == 0
         return sorted(f"{r['destination']}:{r['message_id']}" for r in json_lines(out))
 

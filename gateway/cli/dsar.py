@@ -12,13 +12,15 @@ from typing import Any
 import orjson
 
 from gateway.cli.loading import config_arg, load_or_exit, started
+from gateway.cli.times import iso_times
+from gateway.cli.usage import UsageError
 from gateway.errors import Refused
 from gateway.privacy.requests import ACTIONS, run_request
 
 
 def add(commands: Any) -> None:
     dsar = commands.add_parser("dsar", help="data-subject requests (APPI arts. 33-35)")
-    dsar.add_argument("action", choices=ACTIONS)
+    dsar.add_argument("action", choices=ACTIONS, help="the request (disclosure reads only)")
     config_arg(dsar)
     dsar.add_argument("--subject", required=True, help="a userId, anonymousId or advertising ID")
     dsar.add_argument(
@@ -26,6 +28,9 @@ def add(commands: Any) -> None:
         help='for correction: JSON like {"purposes": {"advertising": false}}',
     )
     dsar.add_argument("--operator", default=getpass.getuser(), help="who runs the request (logged)")
+    dsar.add_argument(
+        "--json", action="store_true", help="compact JSON on one line (default: indented)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,8 +44,7 @@ async def _run(args: argparse.Namespace) -> int:
         try:
             body["preferences"] = orjson.loads(args.preferences)
         except orjson.JSONDecodeError:
-            print("--preferences: not valid JSON", file=sys.stderr)
-            return 2
+            raise UsageError("--preferences: not valid JSON") from None
     async with started(config) as runtime:
         service = runtime.privacy
         try:
@@ -55,5 +59,7 @@ async def _run(args: argparse.Namespace) -> int:
                 "subject_key": service.identifier_keys(args.subject)[0],
             }
         )
-    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    # Times as ISO-8601 UTC, like every other command (the HTTP twin keeps epoch seconds).
+    option = 0 if args.json else orjson.OPT_INDENT_2
+    sys.stdout.write(orjson.dumps(iso_times(result), option=option).decode() + "\n")
     return 0

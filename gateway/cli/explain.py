@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from gateway.cli.loading import config_arg, load_or_exit, started
+from gateway.cli.usage import UsageError
 from gateway.config.loader import Config
 from gateway.errors import Refused
 from gateway.intake.explain import Question, explain_event, render_refusal, render_text
@@ -23,7 +24,9 @@ def add(commands: Any) -> None:
     config_arg(explain)
     explain.add_argument("event", help="event JSON file (Segment Spec), or - for stdin")
     explain.add_argument("--header", action="append", default=[], help="e.g. 'Sec-GPC: 1'")
-    explain.add_argument("--write-key", help="source write key (default: the first source)")
+    explain.add_argument(
+        "--write-key", help="the write key of the source it came from (default: the first source)"
+    )
     explain.add_argument("--ip", help="the visitor's address, as the edge would stamp it")
     explain.add_argument("--user-agent", help="the browser's User-Agent (web sources)")
     explain.add_argument("--json", action="store_true", help="print the trace as JSON")
@@ -31,7 +34,7 @@ def add(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args.config)
-    raw = sys.stdin.buffer.read() if args.event == "-" else Path(args.event).read_bytes()
+    raw = sys.stdin.buffer.read() if args.event == "-" else _read(Path(args.event))
     headers = dict(_header(h) for h in args.header)
     question = Question(raw, headers, args.write_key, args.ip, args.user_agent)
     return asyncio.run(_explain(config, question, args.json))
@@ -55,6 +58,18 @@ async def _explain(config: Config, question: Question, as_json: bool) -> int:
     return 0
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        hint = " (examples/order-completed.json is one)" if not path.exists() else ""
+        raise UsageError(
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}{hint}"
+        ) from None
+
+
 def _header(text: str) -> tuple[str, str]:
-    name, _, value = text.partition(":")
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip():
+        raise UsageError(f"--header {text!r}: expected NAME: VALUE, e.g. 'Sec-GPC: 1'")
     return name.strip().lower(), value.strip()

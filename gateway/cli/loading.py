@@ -20,6 +20,15 @@ def config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="configs", help="config directory (default: configs)")
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f'"{value}" is not a port (1-65535)')
+    return int(value)
+
+
 def load_or_exit(directory: str) -> Config:
     try:
         return read_config(directory)

@@ -20,7 +20,9 @@ from gateway.plans.model import TrackingPlan
 
 def add(commands: Any) -> None:
     plan = commands.add_parser("plan", help="tracking plans: infer, check, export, import")
-    actions = plan.add_subparsers(dest="plan_command", required=True)
+    actions = plan.add_subparsers(
+        dest="plan_command", required=True, help="infer, check, export or import"
+    )
     infer = actions.add_parser("infer", help="draft a plan from sample events (JSON lines)")
     infer.add_argument(
         "--from",

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gateway.cli.loading import config_arg, configure_logging, load_or_exit
+from gateway.cli.ledger import positive
+from gateway.cli.loading import LOG_LEVELS, config_arg, configure_logging, load_or_exit, port
 from gateway.observability.logs import uvicorn_log_config
 
 
@@ -16,10 +17,10 @@ def add(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the HTTP gateway (and, by default, delivery)")
     config_arg(serve)
     serve.add_argument("--host", help="listen address (default: server.host)")
-    serve.add_argument("--port", type=int, help="listen port (default: server.port)")
-    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
+    serve.add_argument("--port", type=port, help="listen port (default: server.port)")
+    serve.add_argument("--workers", type=positive, default=1, help="HTTP worker processes (1)")
     serve.add_argument("--no-worker", action="store_true", help="edge only: do not deliver")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="(info)")
 
 
 def run(args: argparse.Namespace) -> int:

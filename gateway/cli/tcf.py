@@ -14,9 +14,11 @@ from gateway.policy.tcf import decode
 
 def add(commands: Any) -> None:
     tcf = commands.add_parser("tcf", help="IAB TCF tools")
-    tcf_commands = tcf.add_subparsers(dest="tcf_command", required=True)
+    tcf_commands = tcf.add_subparsers(dest="tcf_command", required=True, help="decode")
     decode_parser = tcf_commands.add_parser("decode", help="decode TC strings (- reads stdin)")
-    decode_parser.add_argument("strings", nargs="+")
+    decode_parser.add_argument(
+        "strings", nargs="+", metavar="STRING", help="TC strings; - reads one a line from stdin"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

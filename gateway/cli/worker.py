@@ -11,7 +11,7 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from gateway import maintenance
-from gateway.cli.loading import config_arg, configure_logging, load_or_exit
+from gateway.cli.loading import LOG_LEVELS, config_arg, configure_logging, load_or_exit, port
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
 from gateway.runtime import Gateway
@@ -20,8 +20,8 @@ from gateway.runtime import Gateway
 def add(commands: Any) -> None:
     worker = commands.add_parser("worker", help="run delivery only")
     config_arg(worker)
-    worker.add_argument("--log-level", default="info")
-    worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+    worker.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="(info)")
+    worker.add_argument("--metrics-port", type=port, help="serve /metrics on this port")
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
 
 

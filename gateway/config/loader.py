@@ -22,6 +22,7 @@ from gateway.config.schema import (
     PolicyFile,
     SourceConfig,
 )
+from gateway.config.suggest import did_you_mean, keys_at
 from gateway.config.validation import View, cross_check
 from gateway.errors import ConfigError
 
@@ -182,8 +183,10 @@ def _add_section(raw: _Raw, filename: str, key: str, value: Any, problems: list[
         raw.files.setdefault(key, filename)
         return
     if key not in GATEWAY_SECTIONS and key != "policy":
-        known = ", ".join(sorted([*GATEWAY_SECTIONS, "policy", *LIST_SECTIONS]))
-        problems.append(f'{filename}: unknown section "{key}" (known sections: {known})')
+        names = sorted([*GATEWAY_SECTIONS, "policy", *LIST_SECTIONS])
+        hint = did_you_mean(key, names)
+        known = ", ".join(names)
+        problems.append(f'{filename}: unknown section "{key}"{hint} (known sections: {known})')
         return
     if key in raw.files:
         problems.append(f'{filename}: section "{key}" is already defined in {raw.files[key]}')
@@ -216,7 +219,7 @@ def _build(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for loc, message in _errors(exc):
+        for loc, message in _errors(exc, model):
             section = prefix or (str(loc[0]) if loc else "")
             filename = raw.files.get(prefix or section, default_file)
             where = ".".join(str(p) for p in loc)
@@ -245,7 +248,7 @@ def _build_items(
             built.append((filename, item, model.model_validate(item)))
         except ValidationError as exc:
             built.append((filename, item, None))
-            for loc, message in _errors(exc):
+            for loc, message in _errors(exc, model):
                 where = ".".join(str(p) for p in loc)
                 problems.append(
                     f"{filename}: {component}: {where + ': ' if where else ''}{message}"
@@ -280,13 +283,14 @@ def _component(label: str, item: Any, index: int) -> str:
     return f"{label} #{index + 1}"
 
 
-def _errors(exc: ValidationError) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _errors(exc: ValidationError, model: type[BaseModel]) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Pydantic errors as (location, sentence); never includes the offending input value."""
     for error in exc.errors(include_url=False, include_input=False):
         loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
         kind = error["type"]
         if kind == "extra_forbidden":
-            yield loc[:-1], f'unknown key "{loc[-1]}"'
+            hint = did_you_mean(str(loc[-1]), keys_at(model, error["loc"][:-1]))
+            yield loc[:-1], f'unknown key "{loc[-1]}"{hint}'
         elif kind == "missing":
             yield loc[:-1], f'missing required key "{loc[-1]}"'
         else:

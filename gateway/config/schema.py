@@ -6,25 +6,30 @@ import ipaddress
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 PurposeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 # ---------------------------------------------------------------- gateway.yaml
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
+    """Listen address."""
     port: int = Field(8080, ge=1, le=65535)
+    """Listen port."""
 
 
 class SqliteStorage(Strict):
     backend: Literal["sqlite"] = "sqlite"
+    """SQLite files on this machine (the embedded default)."""
     path: str = "data/gateway.db"
+    """The outbox/ledger database file (preferences go to a sibling `*.prefs.db`); relative to
+    the working directory."""
 
 
 class SentinelConfig(Strict):
@@ -57,11 +62,18 @@ class SentinelConfig(Strict):
 
 class RedisStorage(Strict):
     backend: Literal["redis"]
+    """One Redis shared by several gateway nodes and independent delivery workers."""
     url: str | None = Field(None, pattern=r"^(redis|rediss|unix)://")
+    """redis://, rediss:// (TLS) or unix:// URL of the Redis server (or of one Cluster node);
+    or give `sentinel` instead."""
     sentinel: SentinelConfig | None = None
+    """Find the master through Redis Sentinel instead of a fixed `url`."""
     cluster: bool = False
+    """Connect as a Redis Cluster client."""
     key_prefix: str = Field("cg", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    """Prefix (and hash tag) of every key, so several gateways can share one Redis."""
     claim_idle_seconds: float = Field(60.0, gt=0)
+    """A payload a crashed worker held this long is taken over by another worker (XAUTOCLAIM)."""
     min_replicas: int = Field(0, ge=0, le=16)
     """Replicas that must have a write (WAIT) before it is acknowledged; 0: the master's
     reply is enough (asynchronous replication, a failover can lose acknowledged writes)."""
@@ -81,18 +93,27 @@ Storage = Annotated[SqliteStorage | RedisStorage, Field(discriminator="backend")
 
 class GeoConfig(Strict):
     database: str | None = None
+    """Path of a GeoLite2-City/GeoIP2-City (.mmdb) file; null skips geo enrichment and
+    jurisdictions by country."""
 
 
 class LimitsConfig(Strict):
     max_event_bytes: int = Field(32 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest single event, in bytes after decompression (413 above)."""
     max_batch_bytes: int = Field(500 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Largest request body, in bytes after decompression (413 above)."""
     max_depth: int = Field(32, ge=4, le=128)
+    """Deepest nesting of objects and arrays accepted in an event (400 above)."""
     max_batch_events: int = Field(2000, ge=1, le=100_000)
+    """Most events in one /v1/batch request (413 above)."""
 
 
 class TrustedProxies(Strict):
     networks: list[str] = []
+    """CIDR networks of the proxies or load balancers whose forwarded header is believed."""
     header: str = "x-forwarded-for"
+    """The header carrying the client address (X-Forwarded-For form): the nearest address
+    in it that is not a trusted proxy is the client."""
 
     @field_validator("networks")
     @classmethod
@@ -117,12 +138,17 @@ AdminScope = Literal["explain", "dsar:read", "dsar:write", "deadletter", "ledger
 
 class AdminToken(Strict):
     name: str = Field(min_length=1)
+    """A label for the token, written to the admin log with each request it makes."""
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """Hex SHA-256 of the token (`printf %s TOKEN | sha256sum`); the token itself goes in
+    `Authorization: Bearer`."""
     scopes: list[AdminScope] = Field(min_length=1)
+    """What the token may do: explain, dsar:read, dsar:write, deadletter, ledger:read, reload."""
 
 
 class AdminConfig(Strict):
     tokens: list[AdminToken] = []
+    """Who may call /admin/*: each token is stored as its SHA-256, never in clear."""
 
 
 class SecretsConfig(Strict):
@@ -133,38 +159,57 @@ class SecretsConfig(Strict):
 
 class DeliveryConfig(Strict):
     max_attempts: int = Field(8, ge=1, le=100)
+    """Attempts before a payload is dead-lettered."""
     max_age_seconds: float = Field(4 * 3600, gt=0)
+    """Age after which a payload still failing is dead-lettered."""
     timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """Per-request timeout towards a destination."""
     concurrency: int = Field(8, ge=1, le=256)
+    """Requests in flight per worker process."""
     backoff_base_seconds: float = Field(1.0, gt=0)
+    """First retry delay; doubles per attempt (full jitter)."""
     backoff_max_seconds: float = Field(900.0, gt=0)
+    """Longest retry delay (a destination's Retry-After is honoured up to this)."""
     breaker_failures: int = Field(5, ge=1)
+    """Consecutive failures that open a destination's circuit breaker."""
     breaker_cooldown_seconds: float = Field(30.0, gt=0)
+    """How long an open breaker waits before trying the destination again."""
     poll_interval_seconds: float = Field(0.2, gt=0, le=60)
+    """How often an idle worker looks for due payloads."""
 
 
 class RetentionConfig(Strict):
     ledger_days: int = Field(1095, ge=1)
+    """Provision records kept this long (APPI art. 30 asks for 1-3 years)."""
     consent_log_days: int = Field(1095, ge=1)
+    """Consent-change records kept this long."""
     dead_letter_days: int = Field(30, ge=1)
+    """Dead letters kept this long before they are purged."""
 
 
 class RateLimit(Strict):
-    rate: float = Field(gt=0, description="tokens per second")
+    rate: float = Field(gt=0, description="Tokens added per second.")
     burst: int = Field(ge=1)
+    """Bucket size: requests allowed at once."""
 
 
 class RateLimitsConfig(Strict):
     per_write_key: RateLimit | None = None
+    """Limit per source write key; null: none."""
     per_ip: RateLimit | None = None
+    """Limit per client address; null: none."""
 
 
 class DedupeConfig(Strict):
     window_seconds: int = Field(24 * 3600, ge=0)
+    """An event whose (source, messageId) was seen within this window is skipped; 0 turns
+    deduplication off."""
 
 
 class WorkerConfig(Strict):
     in_process: bool = True
+    """`gateway serve` runs a delivery worker in each process; false for edge-only nodes (same
+    as --no-worker)."""
 
 
 class DemoConfig(Strict):
@@ -174,18 +219,32 @@ class DemoConfig(Strict):
 
 class GatewayFile(Strict):
     server: ServerConfig = ServerConfig()
+    """Where `gateway serve` listens (the command's --host/--port override it)."""
     storage: Storage = SqliteStorage()
+    """Where the outbox, preferences, ledger and limits live: `{backend: sqlite, path}` (one
+    machine, the default) or `{backend: redis, url}` (several nodes)."""
     geo: GeoConfig = GeoConfig()
+    """The MaxMind-format database for country/region/city lookups."""
     limits: LimitsConfig = LimitsConfig()
+    """Size and shape limits applied while a request body is read."""
     trusted_proxies: TrustedProxies = TrustedProxies()
+    """Peers allowed to set the client address through a forwarded header."""
     admin: AdminConfig = AdminConfig()
+    """Bearer tokens for the /admin endpoints, each with its scopes."""
     secrets: SecretsConfig = SecretsConfig()
+    """Where the gateway key comes from."""
     delivery: DeliveryConfig = DeliveryConfig()
+    """Delivery workers: attempts, timeouts, backoff, circuit breaker."""
     retention: RetentionConfig = RetentionConfig()
+    """How long records and dead letters are kept."""
     rate_limits: RateLimitsConfig = RateLimitsConfig()
+    """Token-bucket limits per write key and per client IP (429 with Retry-After)."""
     dedupe: DedupeConfig = DedupeConfig()
+    """Duplicate detection by (source, messageId)."""
     worker: WorkerConfig = WorkerConfig()
+    """Whether `gateway serve` also delivers."""
     demo: DemoConfig = DemoConfig()
+    """The demo page."""
 
 
 # ---------------------------------------------------------------- sources.yaml
@@ -198,26 +257,44 @@ class BannerTheme(Strict):
     theme cannot inject rules into the host page."""
 
     background: CssColor = "#ffffff"
+    """Banner background colour (#rgb, #rrggbb or a CSS colour name)."""
     text: CssColor = "#1a1a1a"
+    """Banner text colour."""
     accent: CssColor = "#0b4f8a"
+    """Colour of the buttons."""
     accent_text: CssColor = "#ffffff"
+    """Colour of the buttons' text."""
     font: str = Field("system-ui, sans-serif", pattern=r"^[A-Za-z0-9 ,\"'-]{1,120}$")
+    """CSS font-family list."""
     radius: CssLength = "8px"
+    """Corner radius (px, rem or em)."""
     position: Literal["bottom", "top", "center"] = "bottom"
+    """Where the banner sits: bottom, top or center."""
 
 
 class BannerConfig(Strict):
     theme: BannerTheme = BannerTheme()
+    """Colours, font and placement of the banner."""
     logo_url: str | None = Field(None, pattern=r"^(https://[^\s\"'<>]+|/[^\s\"'<>]*)$")
+    """A logo shown in the banner: an https URL or an absolute path."""
 
 
 class SourceConfig(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The source's name, in logs, metrics and the ledger."""
     write_key: str = Field(min_length=8, max_length=200)
+    """The key senders use (HTTP Basic username or body `writeKey`). A public identifier, not a
+    secret."""
     kind: Literal["web", "ios", "android", "server"]
+    """web (browsers: CORS, cookie subject token), ios / android (apps: header subject token)
+    or server (relays other people's events: no subject token)."""
     allowed_origins: list[str] = []
+    """Browser origins granted CORS (scheme://host[:port]); only web sources need them."""
     allow_categories: list[str] = []
+    """Forbidden categories this source may send (e.g. location for an app that explains why);
+    each passes only when consent grants the purpose of the same name."""
     banner: BannerConfig = BannerConfig()
+    """The consent banner the browser SDK shows for this source (web sources)."""
     tracking_plan: str | None = None
     """The name of the plan (plans:) this source's events must follow; none: no plan."""
 
@@ -239,6 +316,7 @@ class PlanConfig(Strict):
     loader is given that model, as it is given the destinations' models)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The plan's name, which sources name in tracking_plan."""
 
     def problems(self) -> list[str]:
         """Sentences about what the model alone cannot check (its JSON Schemas)."""
@@ -251,11 +329,15 @@ class PlanConfig(Strict):
 # ----------------------------------------------------------- destinations.yaml
 class EventFilter(Strict):
     types: list[str] = ["*"]
+    """Event types sent (track, page, screen, identify, group, alias; * for all)."""
     names: list[str] = ["*"]
+    """Event names sent (track `event`, page/screen `name`; * wildcards). identify, group and
+    alias pass."""
 
 
 class Rename(Strict):
     rename: str = Field(pattern=r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")
+    """The dotted path the value moves to."""
 
 
 TRANSFORM_NAMES = ("sha256", "truncate_ip", "drop")
@@ -269,24 +351,58 @@ def _transform(value: object) -> object:
     raise ValueError("must be sha256, truncate_ip, drop or {rename: new.dotted.path}")
 
 
-Transform = Annotated[str | Rename, BeforeValidator(_transform)]
+RENAME_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "rename": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$",
+            "description": "The dotted path the value moves to.",
+        }
+    },
+    "required": ["rename"],
+    "additionalProperties": False,
+}
+Transform = Annotated[
+    str | Rename,
+    BeforeValidator(_transform),
+    WithJsonSchema({"anyOf": [{"enum": list(TRANSFORM_NAMES)}, RENAME_SCHEMA]}),
+]
 
 
 class DestinationConfig(Strict):
     """Keys every destination has; each adapter subclasses this with its own keys."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The destination's name, in the ledger, metrics, preferences (per-vendor opt-out) and the
+    notice."""
     type: str
+    """The adapter: webhook, ga4, meta_capi, segment or file."""
     country: CountryCode
+    """ISO 3166-1 country the data goes to: the home country or an allowed transfer country."""
     purposes: list[PurposeName] = Field(min_length=1)
+    """Purposes that must all be granted for an event to go."""
     events: EventFilter = EventFilter()
+    """Which events go (default: every type and name)."""
     fields: list[str] = Field(min_length=1)
+    """Allow-list of dotted paths sent (* one key, ** any depth); a field not named is never
+    sent."""
     transforms: dict[str, Transform] = {}
+    """Per path: sha256, truncate_ip, drop or {rename: new.path}."""
     secret_env: str | None = None
+    """Environment variable holding the destination's secret (webhook signing key; the vendor
+    credential). Never in the YAML."""
     allow_private_network: bool = False
+    """Allow a loopback/private/link-local URL (test receivers only)."""
     tcf_vendor_id: int | None = Field(None, ge=1, le=65535)
+    """IAB Global Vendor List ID: when an event carries a TCF string, this vendor needs its
+    consent there too."""
     description: str = ""
+    """What the destination does, shown on the external-transmission notice and the preference
+    page."""
     enabled: bool = True
+    """false keeps the destination in the config but sends it nothing (and drops it from the
+    notice)."""
 
     def endpoint(self) -> str | None:
         """The URL this destination connects to, if any (checked against private networks)."""
@@ -296,25 +412,34 @@ class DestinationConfig(Strict):
 # ---------------------------------------------------------------- policy.yaml
 class PurposeConfig(Strict):
     default: Literal["granted", "denied"] = "granted"
+    """granted (opt-out model) or denied (opt-in) when no signal decides."""
     description: str = ""
+    """What the purpose is, in English (preference page, notice)."""
     description_ja: str = ""
+    """What the purpose is, in Japanese."""
 
 
 class Jurisdiction(Strict):
     name: str
+    """The jurisdiction's name (usable in unknown_country)."""
     countries: list[CountryCode] = Field(min_length=1)
+    """ISO 3166-1 codes of the countries it covers."""
     opt_in: list[PurposeName] = []
     """Purposes that need an explicit grant in these countries: no default grants them."""
 
 
 class IpPolicy(Strict):
     ipv4_prefix: int | None = Field(24, ge=0, le=32)
+    """Bits of an IPv4 address kept (24: a.b.c.0); null removes the address."""
     ipv6_prefix: int | None = Field(48, ge=0, le=128)
+    """Bits of an IPv6 address kept; null removes the address."""
 
 
 class Transfers(Strict):
     home_country: CountryCode = "JP"
+    """The company's country (ISO 3166-1)."""
     allowed_countries: list[CountryCode] = ["PH", "AU", "CA", "US", "KR", "TW"]
+    """Foreign countries the policy names as transfer destinations."""
 
 
 class TcfConfig(Strict):
@@ -322,31 +447,51 @@ class TcfConfig(Strict):
         "analytics": [1, 8, 9, 10],
         "advertising": [1, 2, 3, 4, 7],
     }
+    """Our purpose → the TCF purpose numbers that must all be consented."""
 
 
 class PolicyFile(Strict):
     version: str = "2026-04-01"
+    """A name for this policy's version, stored with every provision record and consent change."""
     purposes: dict[PurposeName, PurposeConfig] = {
         "service": PurposeConfig(default="granted"),
         "analytics": PurposeConfig(default="granted"),
         "advertising": PurposeConfig(default="granted"),
     }
+    """Purposes of use and their defaults (built in: service, analytics, advertising, granted
+    unless refused: APPI's opt-out model)."""
     jurisdictions: list[Jurisdiction] = []
+    """Countries where some purposes need an explicit grant (built in: EU/EEA, UK, CH for
+    analytics and advertising)."""
     unknown_country: str = "home"
+    """Defaults for a visitor whose country is unknown: "home", or the name of a jurisdiction."""
     ip: IpPolicy = IpPolicy()
+    """How client IPs are truncated after the geo lookup."""
     transfers: Transfers = Transfers()
+    """Countries data may go to (a destination elsewhere is a config error)."""
     forbidden_categories: list[Literal["location", "contacts", "message_content", "media"]] = [
         "location",
         "contacts",
         "message_content",
         "media",
     ]
+    """Categories removed from every event at the edge, whatever the destination."""
     extra_key_names: dict[
         Literal["location", "contacts", "message_content", "media"], list[str]
     ] = {}
+    """More key names (per category) that mark a field as forbidden data, beside the built-in
+    English and Japanese ones."""
     sensitive_query_params: list[str] = []
+    """URL query parameters removed from every URL in an event."""
     ad_identifier_fields: list[str] = ["context.device.advertisingId"]
+    """Paths holding an advertising ID (IDFA/AAID), governed by adTrackingEnabled, ATT and the
+    customer's choice."""
     cmp_categories: dict[str, PurposeName] = {}
+    """A consent-management platform's category name → our purpose (built in: OneTrust's C000n
+    and common names)."""
     honor_dnt: bool = False
+    """Treat `DNT: 1` like `Sec-GPC: 1` (advertising refused)."""
     tcf: TcfConfig = TcfConfig()
+    """IAB TCF v2.2 purposes that grant each of our purposes."""
     opt_out_url: str = "/privacy/preferences"
+    """Where customers change their choices, named on the external-transmission notice."""

@@ -224,8 +224,9 @@ class DeliveryWorker:
     async def _dead(self, runtime: Deliveries, entry: Claimed, code: DeadCode, reason: str) -> None:
         name = entry.item.destination
         log.warning("delivery %s: dead-lettered one payload (%s)", name, reason)
-        runtime.metrics.dead_letters.labels(destination=name, reason=code).inc()
         await runtime.store.outbox.dead_letter(entry, reason)
+        # Counted once stored: whoever sees the count can find the dead letter.
+        runtime.metrics.dead_letters.labels(destination=name, reason=code).inc()
 
     async def _stats_loop(self) -> None:
         while not self._stopping.is_set():

@@ -17,7 +17,9 @@ from gateway.errors import RetryableDelivery
 
 class FileConfig(DestinationConfig):
     type: Literal["file"]
+    """Writes one JSON line per payload to a file."""
     path: str
+    """The file (relative to the working directory)."""
 
 
 class FileDestination:

@@ -120,7 +120,9 @@ class Ga4Config(VendorConfig):
     NEEDS = (("type",), ("anonymousId", "userId"))
 
     type: Literal["ga4"]
+    """Google Analytics 4 Measurement Protocol."""
     measurement_id: str = Field(pattern=r"^G-[A-Z0-9]{4,20}$")
+    """The GA4 data stream's measurement ID (G-...)."""
     url: str = GA4_URL
     """https://region1.google-analytics.com/mp/collect keeps collection in the EU."""
     event_names: dict[str, str] = {}

@@ -77,12 +77,17 @@ class MetaCapiConfig(VendorConfig):
     NEEDS = (("type",), ("timestamp",))
 
     type: Literal["meta_capi"]
+    """Meta Conversions API."""
     pixel_id: str = Field(pattern=r"^\d{5,20}$")
+    """The Meta pixel (dataset) ID."""
     api_version: str = Field(API_VERSION, pattern=r"^v\d{1,3}\.\d{1,2}$")
+    """Graph API version; Meta refuses retired versions, keep it current."""
     url: str = GRAPH_URL
+    """Graph API base URL."""
     action_source: ActionSource = "website"
     """Where the conversions happen: "website"; "app" for a destination fed by app sources."""
     test_event_code: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Sends to Events Manager's test view instead of live data."""
     event_names: dict[str, str] = {}
     """Segment event name → Meta event name, over the defaults."""
 

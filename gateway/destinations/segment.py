@@ -34,6 +34,7 @@ class SegmentConfig(VendorConfig):
     NEEDS = (("type",), ("userId", "anonymousId"))
 
     type: Literal["segment"]
+    """A Segment-compatible collector (POST /v1/batch with the write key from secret_env)."""
     url: str = SEGMENT_URL
     """API base: https://api.segment.io, https://events.eu1.segmentapis.com for the EU
     workspace region, or any Segment-compatible collector."""

@@ -83,6 +83,7 @@ class VendorConfig(DestinationConfig):
 
     url: str
     secret_env: str | None = Field(None, validate_default=True)
+    """Environment variable holding the vendor credential (required; never in the YAML)."""
 
     @field_validator("secret_env")
     @classmethod

@@ -30,10 +30,15 @@ HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 class WebhookConfig(DestinationConfig):
     type: Literal["webhook"]
+    """POSTs the projected event as JSON, signed per Standard Webhooks when secret_env is set."""
     url: str
+    """http(s) URL the payloads are POSTed to."""
     batch_size: int = Field(1, ge=1, le=1000)
+    """Events per request (1: the event itself; more: `{"batch": [{"id", "event"}, ...]}`)."""
     flush_interval: float = Field(0.0, ge=0, le=60)
+    """Seconds a worker waits after sending a part-full batch, so the next one fills."""
     headers: dict[str, str] = {}
+    """Extra request headers (no secrets: use secret_env)."""
 
     @field_validator("url")
     @classmethod

@@ -35,7 +35,10 @@ class Configured(Protocol):
     def geo(self) -> GeoLookup | None: ...
 
 
-DIST = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
+# Installed from a wheel, the built SDK ships inside the package; in a checkout (and the
+# container image) it is sdk-js/dist beside the package.
+PACKAGED = Path(__file__).resolve().parents[1] / "sdk"
+CHECKOUT = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
 FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js", "banner.min.js"}
 CACHE = "public, max-age=604800, stale-while-revalidate=86400"
 
@@ -47,8 +50,8 @@ class _Asset:
 
 
 def _load(name: str) -> _Asset | None:
-    path = DIST / name
-    if not path.is_file():
+    path = next((d / name for d in (PACKAGED, CHECKOUT) if (d / name).is_file()), None)
+    if path is None:
         return None
     body = path.read_bytes()
     return _Asset(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')

@@ -17,12 +17,14 @@ OBJECT: dict[str, Any] = {"type": "object"}
 
 class EventPlan(Strict):
     description: str = ""
+    """What the event means (for people)."""
     properties: dict[str, Any] = Field(default_factory=lambda: dict(OBJECT))
     """JSON Schema (draft 4, 6 or 7) of the event's `properties`."""
 
 
 class IdentifyPlan(Strict):
     description: str = ""
+    """What the traits are (for people)."""
     traits: dict[str, Any] = Field(default_factory=lambda: dict(OBJECT))
     """JSON Schema of an identify call's `traits`."""
 
@@ -33,14 +35,23 @@ class TrackingPlan(PlanConfig):
     dropped; a value that breaks its schema loses that property."""
 
     description: str = ""
+    """What the plan covers (for people; not enforced)."""
     unplanned_events: Unplanned = "drop"
+    """What happens to an event the plan does not declare: drop (the default) or allow."""
     unplanned_properties: Unplanned = "drop"
+    """What happens to properties or traits the schemas do not declare: drop (the default) or
+    allow."""
     violations: Violations = "drop_property"
+    """What happens when a value breaks its schema: drop_property (the default), drop_event or
+    allow."""
     events: dict[str, EventPlan] = {}
+    """Declared track events: event name → its description and properties schema."""
     identify: IdentifyPlan | None = None
+    """The traits identify calls may carry; absent: identify is not planned."""
     pages: list[str] | None = None
     """Declared page names (`""` for pages sent without one); absent: pages are not planned."""
     screens: list[str] | None = None
+    """Declared screen names; absent: screens are not planned."""
 
     def schemas(self) -> list[tuple[str, dict[str, Any]]]:
         """(where, schema) of every JSON Schema in the plan."""

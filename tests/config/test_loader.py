@@ -113,27 +113,33 @@ BROKEN = {
     ),
     # ----------------------------------------------------- unknown keys, every level
     "unknown-section-in-gateway-yaml": Broken(
-        [f'gateway.yaml: unknown section "limitz" (known sections: {KNOWN_SECTIONS})'],
+        [
+            'gateway.yaml: unknown section "limitz" (did you mean "limits"?) '
+            f"(known sections: {KNOWN_SECTIONS})"
+        ],
         settings={"gateway": {"limitz": {"max_depth": 8}}},
     ),
     "unknown-section-in-own-file": Broken(
-        [f'extra.yaml: unknown section "destination" (known sections: {KNOWN_SECTIONS})'],
+        [
+            'extra.yaml: unknown section "destination" (did you mean "destinations"?) '
+            f"(known sections: {KNOWN_SECTIONS})"
+        ],
         files={"extra.yaml": "destination:\n  - name: a\n"},
     ),
     "typo-in-gateway-section": Broken(
-        ['gateway.yaml: limits: unknown key "max_event_byte"'],
+        ['gateway.yaml: limits: unknown key "max_event_byte" (did you mean "max_event_bytes"?)'],
         settings={"gateway": {"limits": {"max_event_byte": 4096}}},
     ),
     "typo-in-storage": Broken(
-        ['gateway.yaml: storage: unknown key "pth"'],
+        ['gateway.yaml: storage: unknown key "pth" (did you mean "path"?)'],
         files={"gateway.yaml": "storage: {backend: sqlite, pth: x.db}\n"},
     ),
     "typo-in-trusted-proxies": Broken(
-        ['gateway.yaml: trusted_proxies: unknown key "network"'],
+        ['gateway.yaml: trusted_proxies: unknown key "network" (did you mean "networks"?)'],
         settings={"gateway": {"trusted_proxies": {"network": ["10.0.0.0/8"]}}},
     ),
     "typo-in-admin-token": Broken(
-        ['gateway.yaml: admin.tokens.0: unknown key "scope"'],
+        ['gateway.yaml: admin.tokens.0: unknown key "scope" (did you mean "scopes"?)'],
         settings={
             "gateway": {
                 "admin": {
@@ -145,15 +151,21 @@ BROKEN = {
         },
     ),
     "typo-in-destination-key": Broken(
-        ['destinations.yaml: destination "ads": unknown key "contry"'],
+        ['destinations.yaml: destination "ads": unknown key "contry" (did you mean "country"?)'],
         settings={"destinations": [webhook("ads", HOOK, contry="US")]},
     ),
     "typo-in-destination-events": Broken(
-        ['destinations.yaml: destination "ads": events: unknown key "type"'],
+        [
+            'destinations.yaml: destination "ads": events: unknown key "type" '
+            '(did you mean "types"?)'
+        ],
         settings={"destinations": [webhook("ads", HOOK, events={"type": ["track"]})]},
     ),
     "typo-in-source-key": Broken(
-        ['sources.yaml: source "web": unknown key "allowed_origin"'],
+        [
+            'sources.yaml: source "web": unknown key "allowed_origin" '
+            '(did you mean "allowed_origins"?)'
+        ],
         settings={
             "sources": [
                 {"id": "web", "write_key": "web-key-0001", "kind": "web", "allowed_origin": []}
@@ -161,11 +173,14 @@ BROKEN = {
         },
     ),
     "typo-in-policy": Broken(
-        ['policy.yaml: policy: unknown key "purpose"'],
+        ['policy.yaml: policy: unknown key "purpose" (did you mean "purposes"?)'],
         settings={"policy": {"purpose": {"analytics": {"default": "granted"}}}},
     ),
     "typo-in-policy-purpose": Broken(
-        ['policy.yaml: policy: purposes.analytics: unknown key "defualt"'],
+        [
+            'policy.yaml: policy: purposes.analytics: unknown key "defualt" '
+            '(did you mean "default"?)'
+        ],
         settings={"policy": {"purposes": {"analytics": {"defualt": "denied"}}}},
     ),
     "typo-in-policy-transfers": Broken(

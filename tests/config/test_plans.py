@@ -51,7 +51,8 @@ def test_every_plan_problem_in_one_pass(config_factory: Callable[..., Path]) -> 
     assert found == [
         "tracking.yaml: plan \"shop\": violations: input should be 'allow', 'drop_property' "
         "or 'drop_event'",
-        'tracking.yaml: plan "shop": events.E: unknown key "propertys"',
+        'tracking.yaml: plan "shop": events.E: unknown key "propertys" '
+        '(did you mean "properties"?)',
         'tracking.yaml: plan #3: missing required key "name"',
         'tracking.yaml: plan "shop": name is already used by another plan',
         'tracking.yaml: plan "web": event "E": properties: JSON Schema error: $ref '

@@ -132,7 +132,7 @@ def test_each_answer_follows_the_delivery_rules(
         assert row["delivered_at"] >= posted
 
     # The CLI lists the dead letters with the keys the receivers saw.
-    code, out = cli("deadletter", "list", "--config", str(config))
+    code, out = cli("deadletter", "list", "--config", str(config), "--json")
     listed = {row["destination"]: row for row in json_lines(out)}
     assert code == 0 and set(listed) == {"bad", "gone", "unsupported", "down"}
     assert all(row["idempotency_key"] == keys[name] for name, row in listed.items())
@@ -152,7 +152,7 @@ def test_each_answer_follows_the_delivery_rules(
     code, out = cli("deadletter", "drop", "--config", str(config), "--destination", "gone")
     assert (code, out.strip()) == (0, "dropped 1 dead letter(s)")
     assert [d["destination"] for d in dead_letters(config)] == ["down"]
-    assert cli("deadletter", "drop", "--config", str(config))[1].strip() == (
+    assert cli("deadletter", "drop", "--config", str(config), "--all")[1].strip() == (
         "dropped 1 dead letter(s)"
     )
     assert cli("deadletter", "list", "--config", str(config))[1] == ""

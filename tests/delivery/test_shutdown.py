@@ -29,7 +29,7 @@ def test_a_stopping_gateway_finishes_the_delivery_it_started(
     assert (
         httpx.post(gateway.url + "/v1/track", json=event, auth=(SERVER_KEY, "")).status_code == 200
     )
-    time.sleep(0.7)  # the worker has sent it; the receiver is still "thinking"
+    receiver.wait_arrived(1)  # the worker has sent it; the receiver is still "thinking"
     started = time.monotonic()
     gateway.stop()  # SIGTERM
     assert time.monotonic() - started < 12

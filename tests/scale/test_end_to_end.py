@@ -1,5 +1,5 @@
 """One end-to-end walk through a Redis-backed gateway, run unchanged against a single
-redis-server and a 3-master Redis Cluster (DESIGN.md "Storage": keys with hash tags so
+redis-server and a 3-master Redis Cluster (docs/scale-out.md: keys with hash tags so
 Redis Cluster works): events in, delivered, ledger rows, preferences put/get, the
 customer's "no" honoured (their dead letters dropped too), dedupe, dead letters and a
 deletion request from the CLI."""
@@ -102,11 +102,11 @@ def test_events_preferences_ledger_and_deletion_end_to_end(
     assert [e["messageId"] for e in hook.events()] == ["e1", "e3"]  # e1 once, e2 refused
     assert [e["messageId"] for e in events] == ["e1", "e3"]
 
-    rows = cli(config, "ledger", "--subject", "visitor-1")
+    rows = cli(config, "ledger", "--subject", "visitor-1", "--json")
     assert [(r["destination"], r["message_id"]) for r in rows] == [("hook", "e1")]
     # The withdrawal dropped visitor-1's dead letter; e3's (another subject) stays.
     wait_until(lambda: view.dead_message_ids("rejecting") == ["e3"], 10, "e3's dead letter")
-    (dead,) = cli(config, "deadletter", "list")
+    (dead,) = cli(config, "deadletter", "list", "--json")
     assert dead["destination"] == "rejecting"
 
     (deletion,) = cli(config, "dsar", "deletion", "--subject", "visitor-1")

@@ -1,4 +1,4 @@
-"""Several edge nodes and delivery workers on one Redis (DESIGN.md "Scale-out"): every
+"""Several edge nodes and delivery workers on one Redis (docs/scale-out.md): every
 accepted event is delivered at least once, duplicates come only from a killed worker, and
 the books balance."""
 
@@ -122,7 +122,9 @@ def test_a_killed_workers_entries_are_reclaimed_and_delivered_by_another(
         assert {post_event(client, fleet.edges[0].url, track(m)).status_code for m in ids} == {200}
     view = View(redis_url)
     doomed, held_ids = kill_a_worker_holding_entries(fleet, view, "slow")
-    time.sleep(1.0)  # let the receiver finish what the dead worker had sent
+    # The receiver finishes what the dead worker had sent: every request that arrived is
+    # recorded (a hung one is recorded when its hang ends).
+    wait_until(lambda: receiver.arrived == len(receiver.requests), 15, "the hung requests")
     before = len(receiver.events())
     fleet.start(workers=1)
 

@@ -38,6 +38,7 @@ class Answer:
 class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
+        self.arrived = 0  # requests whose body was read, answered or not (a hang counts)
         self._script: deque[Answer] = deque()
         self.default = Answer()
         self._lock = threading.Lock()
@@ -50,6 +51,8 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.arrived += 1
                 answer = receiver._next()
                 if answer.close:
                     self.close_connection = True
@@ -111,6 +114,14 @@ class Receiver:
                 return events
             time.sleep(0.02)
         raise AssertionError(f"receiver got {len(self.events())} events, expected {count}")
+
+    def wait_arrived(self, count: int, timeout: float = 15.0) -> None:
+        """Until `count` requests have arrived, including ones still hanging."""
+        deadline = time.monotonic() + timeout
+        while self.arrived < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.arrived} requests arrived, expected {count}")
+            time.sleep(0.01)
 
     def close(self) -> None:
         self._server.shutdown()
