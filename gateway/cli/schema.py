@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway.config.jsonschema import FILES, file_schema, write_schemas
+from gateway.schemas.jsonschema import FILES, file_schema, write_schemas
 
 
 def add(commands: Any) -> None:

@@ -37,15 +37,19 @@ class SentinelConfig(Strict):
     failover, so edges and workers follow a promotion without a restart."""
 
     master_name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The name the sentinels monitor the master under (`sentinel monitor NAME …`)."""
     nodes: list[str] = Field(min_length=1)
     """The sentinels, "host:port" each."""
     database: int = Field(0, ge=0, le=15)
+    """The database number on the master."""
     username_env: str | None = None
+    """Environment variable holding the ACL user name, if the master requires one."""
     password_env: str | None = None
     """Environment variable holding the master's and replicas' password (as in a URL)."""
     sentinel_password_env: str | None = None
     """Environment variable holding the sentinels' own password, if they require one."""
     tls: bool = False
+    """Connect to the sentinels and the master over TLS."""
 
     @field_validator("nodes")
     @classmethod

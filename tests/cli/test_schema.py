@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateway.config.jsonschema import FILES, file_schema
+from gateway.schemas.jsonschema import FILES, file_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The JSON Schema of each config file (gateway/config/jsonschema.py): the shipped configs
+"""The JSON Schema of each config file (gateway/schemas/jsonschema.py): the shipped configs
 pass it and name it in their modeline, typos fail it, every key has a description, and
 schemas/ and docs/config.md are what the models generate today."""
 
@@ -13,8 +13,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from gateway.config.jsonschema import FILES, file_schema
-from gateway.config.reference import markdown
+from gateway.schemas.jsonschema import FILES, file_schema
+from gateway.schemas.reference import markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
@@ -50,14 +50,14 @@ def test_schemas_directory_is_what_the_models_generate() -> None:
     for name in FILES:
         written = json.loads((ROOT / "schemas" / f"{name}.json").read_text(encoding="utf-8"))
         assert written == file_schema(name), (
-            f"schemas/{name}.json is stale: python -m gateway.config.jsonschema schemas"
+            f"schemas/{name}.json is stale: python -m gateway.schemas.jsonschema schemas"
         )
 
 
 def test_docs_config_md_is_what_the_models_generate() -> None:
     written = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
     assert written == markdown(), (
-        "docs/config.md is stale: python -m gateway.config.reference > docs/config.md"
+        "docs/config.md is stale: python -m gateway.schemas.reference > docs/config.md"
     )
 
 

@@ -1,5 +1,5 @@
 """docs/config.md, the reference of every config key, generated from the JSON Schema:
-`python -m gateway.config.reference > docs/config.md` (tests/config/test_reference.py
+`python -m gateway.schemas.reference > docs/config.md` (tests/schemas/test_schema.py
 fails when the file and the models differ)."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway.config.jsonschema import FILES, file_schema
+from gateway.schemas.jsonschema import FILES, file_schema
 
 REQUIRED = "x-required"  # marks, in the rows only, a key its mapping must have
 HEADER = """# Configuration reference
 
-Generated from the config models by `python -m gateway.config.reference > docs/config.md`;
+Generated from the config models by `python -m gateway.schemas.reference > docs/config.md`;
 do not edit by hand. Machine-readable: `gateway schema gateway|sources|destinations|policy`
 prints each file's JSON Schema (draft 2020-12); `schemas/` holds the same for editors (the
 shipped configs name them in a `yaml-language-server` modeline). Every `*.yaml` in the

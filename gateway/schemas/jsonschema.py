@@ -3,7 +3,7 @@
 Sections may sit in any `*.yaml` of the config directory; each schema describes the file
 that holds them by convention (`gateway.yaml`, `sources.yaml`, `destinations.yaml`,
 `policy.yaml`), which is what editors complete through the files' `yaml-language-server`
-modeline (`schemas/*.json`, written by `python -m gateway.config.jsonschema schemas`)."""
+modeline (`schemas/*.json`, written by `python -m gateway.schemas.jsonschema schemas`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from gateway.config.schema import GatewayFile, PolicyFile, SourceConfig
+from gateway.destinations.registry import CONFIG_MODELS
+from gateway.plans.model import TrackingPlan
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 FILES = ("gateway", "sources", "destinations", "policy", "plans")
@@ -46,8 +48,6 @@ def file_schema(name: str) -> dict[str, Any]:
     elif name == "destinations":
         body, defs = _destinations()
     elif name == "plans":
-        from gateway.plans.model import TrackingPlan  # the plans' own package
-
         plan, defs = _models([TrackingPlan])
         plans = {"type": "array", "items": plan[TrackingPlan], "description": PLANS}
         body = _object({"plans": plans})
@@ -102,8 +102,6 @@ def _models(
 def _destinations() -> tuple[dict[str, Any], dict[str, Any]]:
     """Each item is one adapter's model, chosen by its `type` (if/then per type, so an
     editor completes the keys of the type written)."""
-    from gateway.destinations.registry import CONFIG_MODELS  # it loads configs: not at import
-
     kinds = sorted(CONFIG_MODELS)
     refs, defs = _models([CONFIG_MODELS[k] for k in kinds])
     choices = [
