@@ -181,6 +181,8 @@ class SourceConfig(Strict):
     allowed_origins: list[str] = []
     allow_categories: list[str] = []
     banner: BannerConfig = BannerConfig()
+    child_directed: bool = False
+    """A service for children: no advertising, no advertising IDs, no third-party recipients."""
 
     @field_validator("allowed_origins")
     @classmethod
@@ -218,6 +220,18 @@ def _transform(value: object) -> object:
 Transform = Annotated[str | Rename, BeforeValidator(_transform)]
 
 
+class RecipientConfig(Strict):
+    """Who receives the data, as the external-transmission notice names them."""
+
+    name: str = Field(min_length=1, max_length=200)
+    contact: str = ""
+    privacy_policy_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+)?$")
+    opt_out_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+)?$")
+
+
+Role = Literal["processor", "third_party", "joint_use"]
+
+
 class DestinationConfig(Strict):
     """Keys every destination has; each adapter subclasses this with its own keys."""
 
@@ -233,6 +247,15 @@ class DestinationConfig(Strict):
     tcf_vendor_id: int | None = Field(None, ge=1, le=65535)
     description: str = ""
     enabled: bool = True
+    role: Role = "third_party"
+    """`processor`: processing entrusted on the company's behalf (APPI art. 27(5)(i));
+    `third_party` and `joint_use` need the subject's prior consent. No role is a third party
+    (fail closed)."""
+    responsible_party: str = ""
+    """For `joint_use`: the party responsible for managing the jointly used data."""
+    recipient: RecipientConfig | None = None
+    allow_insecure_http: bool = False
+    """Plain http to a public host (the payload crosses the internet unencrypted)."""
 
     def endpoint(self) -> str | None:
         """The URL this destination connects to, if any (checked against private networks)."""
@@ -296,3 +319,12 @@ class PolicyFile(Strict):
     honor_dnt: bool = False
     tcf: TcfConfig = TcfConfig()
     opt_out_url: str = "/privacy/preferences"
+    third_party_basis: Literal["consent", "opt_out"] = "consent"
+    """`consent`: third parties and joint users receive only what was granted by an explicit
+    signal. `opt_out`: the company runs an opt-out procedure registered with the PPC
+    (APPI art. 27(2)), so purpose defaults apply to them too."""
+    child_age: int = Field(16, ge=1, le=21)
+    """An event whose consent context gives an age under this is a child's."""
+    att_denies_advertising: bool = True
+    """ATT not authorised or limit-ad-tracking on denies the advertising purpose for the event;
+    false keeps the older behaviour (only the advertising ID is removed)."""

@@ -66,7 +66,7 @@ class PolicyEngine:
         stored: Mapping[str, Any] | None,
     ) -> Decision:
         """Mutates `event` into its sanitized form and returns the decision with its trace."""
-        consent = self.resolver.resolve(event, signals, stored)
+        consent = self.resolver.resolve(event, signals, stored, source.child_directed)
         granted = frozenset(c for c in source.allow_categories if consent.granted(c))
         original = copy.deepcopy(event) if granted else None
         removed = self._sanitize(event, consent, granted)

@@ -18,6 +18,7 @@ from gateway.privacy.preferences import (
     choosable_purposes,
     only_refusals,
     refused_destinations,
+    suppression_of,
     view,
 )
 from gateway.store.types import ConsentChange, Store
@@ -113,11 +114,15 @@ class PrivacyService:
         targets = [k for k in keys if k in existing] or list(keys)
         logged = min(targets, key=lambda k: LOG_ORDER.get(k[:2], 9))
 
+        notice = notice_version(self.config)
+
         def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange | None:
             if key != logged:
                 return None
-            shown = (_loggable(merge_preferences([before])), _loggable(merge_preferences([after])))
-            return ConsentChange(time.time(), key, *shown, source, version)
+            merged = merge_preferences([after])
+            shown = (_loggable(merge_preferences([before])), _loggable(merged))
+            basis = self.resolver.resolve({}, RequestSignals(), merged).basis()
+            return ConsentChange(time.time(), key, *shown, source, version, basis, notice)
 
         return await self.store.preferences.change(targets, change, log)
 
@@ -157,16 +162,25 @@ class PrivacyService:
 
     async def deletion(self, identifier: str) -> dict[str, Any]:
         """Preferences, pending deliveries and dedupe keys go; provision records stay, as the
-        law requires them kept (APPI art. 30), identified only by the subject key."""
+        law requires them kept (APPI art. 30), identified only by the subject key. A
+        suppression record stays too: the subject's refusals and suspensions, nothing else,
+        so the deletion does not restart what the subject had stopped."""
         keys = self.identifier_keys(identifier)
         store = self.store
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
         pending, dead = await self._forget(keys, None)
         sources = [s.id for s in self.config.sources]
         deduped = await store.erasure.forget_dedupe(sources, [r.message_id for r in records])
-        removed = await store.preferences.delete(keys)
+        held = await store.preferences.get_many(keys)
+        kept = {k: s for k, s in held.items() if suppression_of(merge_preferences([s]))}
+        if kept:
+            await self._apply(
+                list(kept), lambda state: suppression_of(merge_preferences([state])), "deletion"
+            )
+        removed = await store.preferences.delete([k for k in keys if k not in kept])
         return {
-            "preferences_deleted": removed,
+            "preferences_deleted": removed + len(kept),
+            "suppression_kept": sorted(kept),
             "pending_deleted": pending,
             "dead_letters_deleted": dead,
             "dedupe_deleted": deduped,

@@ -332,10 +332,21 @@ def test_private_destination_url_needs_allow_private_network(
 
 
 @pytest.mark.parametrize(
-    "url", ["https://hooks.example.com/in", "https://8.8.8.8/in", "http://[2606:4700::1111]/"]
+    "url", ["https://hooks.example.com/in", "https://8.8.8.8/in", "https://[2606:4700::1111]/"]
 )
 def test_public_destination_url_passes(config_factory: Callable[..., Path], url: str) -> None:
     read_config(config_factory(destinations=[webhook("hook", url, allow_private_network=False)]))
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/in", "http://[2606:4700::1111]/"])
+def test_plain_http_to_a_public_host_needs_allow_insecure_http(
+    config_factory: Callable[..., Path], url: str
+) -> None:
+    refused = config_factory(destinations=[webhook("hook", url, allow_private_network=False)])
+    (problem,) = problems_of(refused)
+    assert "plain http" in problem and "allow_insecure_http: true" in problem
+    hook = webhook("hook", url, allow_private_network=False, allow_insecure_http=True)
+    assert read_config(config_factory(destinations=[hook])).destinations[0].allow_insecure_http
 
 
 def test_checks_that_serve_would_otherwise_fail_at_start(
