@@ -110,6 +110,9 @@ class RetentionConfig(Strict):
     ledger_days: int = Field(1095, ge=1)
     consent_log_days: int = Field(1095, ge=1)
     dead_letter_days: int = Field(30, ge=1)
+    admin_log_days: int = Field(730, ge=1)
+    """The admin request log holds who asked for a disclosure, correction or deletion: the
+    policy keeps request documents "for two years after the completion of the response"."""
 
 
 class RateLimit(Strict):

@@ -21,7 +21,7 @@ from gateway.privacy.preferences import (
     suppression_of,
     view,
 )
-from gateway.store.types import ConsentChange, Store
+from gateway.store.types import ConsentChange, OutboxItem, Store
 
 # Which of a subject's keys carries its consent log: the device's, then the person's.
 LOG_ORDER = {"a_": 0, "u_": 1, "d_": 2}
@@ -146,6 +146,8 @@ class PrivacyService:
         stored = await store.preferences.get_many(keys)
         log = await store.preferences.consent_log(keys)
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
+        pending = await store.erasure.pending(keys)
+        dead = await store.erasure.dead(keys)
         return {
             "generated_at": time.time(),
             "policy_version": self.config.policy.version,
@@ -153,6 +155,21 @@ class PrivacyService:
             "preferences": stored,
             "consent_log": [c.as_dict() for c in log],
             "provision_records": [r.as_dict() for r in records],
+            "pending": [_held(item, "pending") for item in pending],
+            "dead_lettered": [_held(item, "dead_lettered") for item in dead],
+            "recipients": self._recipients(),
+        }
+
+    def _recipients(self) -> dict[str, dict[str, Any]]:
+        """Who each destination named in the records is: name, role, country."""
+        return {
+            d.name: {
+                "name": d.recipient.name if d.recipient else d.name,
+                "role": d.role,
+                "country": d.country,
+                "contact": d.recipient.contact if d.recipient else "",
+            }
+            for d in self.config.destinations
         }
 
     async def correction(self, identifier: str, update: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +216,20 @@ class PrivacyService:
             "pending_deleted": pending,
             "dead_letters_deleted": dead,
         }
+
+
+def _held(item: OutboxItem, state: str) -> dict[str, Any]:
+    """A payload the gateway holds for the subject and has not provided (yet)."""
+    return {
+        "state": state,
+        "destination": item.destination,
+        "message_id": item.message_id,
+        "queued_at": item.created_at,
+        "country": item.meta.get("country"),
+        "purposes": item.meta.get("purposes", []),
+        "categories": item.meta.get("categories", []),
+        "payload": item.payload,
+    }
 
 
 def _loggable(state: dict[str, Any]) -> dict[str, Any]:

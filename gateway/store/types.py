@@ -193,6 +193,14 @@ class Erasure(Protocol):
         """Delete the dedupe markers of these messages (their ids are the subject's)."""
         ...
 
+    async def pending(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        """A subject's not-yet-delivered entries (for a disclosure: held, to be provided)."""
+        ...
+
+    async def dead(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        """A subject's dead letters (held, and an operator may still replay them)."""
+        ...
+
 
 class DedupeUpkeep(Protocol):
     async def purge(self, now: float) -> int:
@@ -289,5 +297,9 @@ class Store(Protocol):
     async def log_admin_action(self, entry: dict[str, Any]) -> None: ...
 
     async def admin_log(self, limit: int) -> list[dict[str, Any]]: ...
+
+    async def purge_admin_log(self, before: float) -> int:
+        """Drop admin-log entries older than `before` (retention.admin_log_days)."""
+        ...
 
     async def aclose(self) -> None: ...

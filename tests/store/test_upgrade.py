@@ -95,7 +95,7 @@ def test_a_0_1_0_store_is_migrated_and_keeps_everything(
 ) -> None:
     stack, backend = upgraded
     facts = manifest(backend)
-    assert set(schema_version(stack, backend)) == {1}
+    assert set(schema_version(stack, backend)) == {2}
 
     # Pending payloads are delivered, each once: the retrying one and the never-tried ones.
     stack.settle()
