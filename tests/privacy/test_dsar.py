@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from gateway.cli import main
-from tests.privacy.stack import POLICY_VERSION, Stack, new_id
+from tests.privacy.stack import POLICY_VERSION, Stack, anon_key, new_id
 
 ALL = {"stats", "stats2", "ads"}
 
@@ -112,6 +112,7 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "preferences_deleted": 1,
+        "suppression_kept": [anon_key(anon)],  # the ad-ID refusal outlives the deletion
         "pending_deleted": 6,
         "dead_letters_deleted": 0,
         "dedupe_deleted": 1,
@@ -124,10 +125,10 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
         assert stack.reached(message_id) == set()
 
     state = stack.consent(token).json()
-    assert state["advertising_id"] is True
+    assert state["advertising_id"] is False
     assert set(state["decided_by"].values()) == {"default"}
     disclosure = stack.admin("disclosure", anon).json()
-    assert disclosure["preferences"] == {}
+    assert disclosure["preferences"] == {anon_key(anon): {"advertising_id": False}}
     assert records(disclosure) == {(delivered, d) for d in ALL}  # provision records stay
 
 
