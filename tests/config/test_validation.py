@@ -378,3 +378,16 @@ def test_checks_that_serve_would_otherwise_fail_at_start(
     policy_only.mkdir()
     (policy_only / "policy.yaml").write_text("policy: {extra_key_names: {gps: [foo]}}\n")
     assert any("extra_key_names.gps" in p for p in problems_of(policy_only))
+
+
+def test_joint_use_names_the_responsible_party(config_factory: Callable[..., Path]) -> None:
+    hook = webhook("hook", "https://hooks.example.com/in", role="joint_use")
+    (problem,) = problems_of(config_factory(destinations=[hook]))
+    assert problem == (
+        'destinations.yaml: destination "hook": role joint_use needs responsible_party '
+        "(who manages the jointly used data)"
+    )
+    named = webhook(
+        "hook", "https://hooks.example.com/in", role="joint_use", responsible_party="HQ"
+    )
+    assert read_config(config_factory(destinations=[named])).destinations[0].role == "joint_use"
