@@ -197,7 +197,7 @@ class PrivacyService:
         removed = await store.preferences.delete([k for k in keys if k not in kept])
         return {
             "preferences_deleted": removed + len(kept),
-            "suppression_kept": sorted(kept),
+            "suppression_kept": len(kept),
             "pending_deleted": pending,
             "dead_letters_deleted": dead,
             "dedupe_deleted": deduped,
