@@ -264,6 +264,11 @@ class DestinationConfig(Strict):
         """The URL this destination connects to, if any (checked against private networks)."""
         return None
 
+    def notice_key(self) -> str:
+        """The recipient as a choice knows it: a new name, country or purpose is a new
+        recipient, to be asked about again."""
+        return f"{self.name}|{self.country}|{'+'.join(sorted(self.purposes))}"
+
 
 # ---------------------------------------------------------------- policy.yaml
 class PurposeConfig(Strict):
@@ -322,6 +327,11 @@ class PolicyFile(Strict):
     honor_dnt: bool = False
     tcf: TcfConfig = TcfConfig()
     opt_out_url: str = "/privacy/preferences"
+    privacy_policy_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+|/[^\s\"'<>]*)?$")
+    """The company's privacy policy, linked from the notice and the preference page."""
+    contact_desk: str = "Phone 0120-924721 (9:00-18:00, except Sundays, holidays and New Year)"
+    contact_desk_ja: str = "電話：0120-924721（9〜18時 日祝・年末年始除く）"
+    """The policy's inquiry desk ("Contact Us"), shown on the notice and the preference page."""
     third_party_basis: Literal["consent", "opt_out"] = "consent"
     """`consent`: third parties and joint users receive only what was granted by an explicit
     signal. `opt_out`: the company runs an opt-out procedure registered with the PPC

@@ -112,6 +112,9 @@ class Consent:
     problems: tuple[str, ...] = ()
     child: bool = False
     """The event is a child's (a child-directed source, or the event says so)."""
+    reviewed: frozenset[str] | None = None
+    """The recipients (DestinationConfig.notice_key) the subject's stored grants were made
+    for; None when no stored grant is relied on."""
 
     def granted(self, purpose: str) -> bool:
         decision = self.purposes.get(purpose)
@@ -222,6 +225,7 @@ class ConsentResolver:
             tcf=tcf,
             problems=tuple(problems),
             child=child,
+            reviewed=_reviewed(stored),
         )
 
     def _decide(
@@ -350,6 +354,13 @@ class ConsentResolver:
         if request.dnt and self.policy.honor_dnt:
             signal.deny("advertising", "Do Not Track")
         return signal
+
+
+def _reviewed(stored: Mapping[str, Any]) -> frozenset[str] | None:
+    seen = stored.get("seen")
+    if isinstance(seen, dict):
+        return frozenset(str(r) for r in seen.get("recipients", []))
+    return None
 
 
 def _device_tracking(reason: str | None) -> _Signal:

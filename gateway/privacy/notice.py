@@ -40,6 +40,21 @@ def notice_entries(config: Config) -> list[dict[str, Any]]:
     ]
 
 
+def notice_about(config: Config, lang: str) -> dict[str, Any]:
+    """What the customer-facing pages say besides the recipients: the policy's purpose
+    descriptions (instead of fixed labels), its privacy-policy link and its contact desk."""
+    policy = config.policy
+    descriptions = {
+        name: (p.description_ja if lang == "ja" else p.description)
+        for name, p in policy.purposes.items()
+    }
+    return {
+        "descriptions": {k: v for k, v in descriptions.items() if v},
+        "policy_url": policy.privacy_policy_url,
+        "contact": policy.contact_desk_ja if lang == "ja" else policy.contact_desk,
+    }
+
+
 def notice_purposes(config: Config) -> list[str]:
     """Every purpose a visitor can be asked about: the policy's, and one per category a
     source may collect (allow_categories), in a stable order."""

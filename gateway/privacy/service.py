@@ -67,7 +67,29 @@ class PrivacyService:
         shown = view(consent, state, self.purposes, self.vendors, version)
         shown["gpc"] = gpc
         shown["notice_version"] = notice_version(self.config)
+        shown["new"] = self.unseen(state)
+        shown["review_required"] = bool(shown["new"]["purposes"] or shown["new"]["recipients"])
         return shown
+
+    def notice_seen(self) -> dict[str, list[str]]:
+        """What a choice made now is made against: the choosable purposes and the recipients
+        that need consent (policy, "Changes to this document")."""
+        recipients = [
+            d.notice_key() for d in self.config.destinations if d.enabled and d.role != "processor"
+        ]
+        return {"purposes": sorted(self.purposes), "recipients": sorted(recipients)}
+
+    def unseen(self, state: dict[str, Any]) -> dict[str, list[str]]:
+        """Purposes and recipients (by name) added since the subject's stored grants were
+        made: they are asked again. A subject without a stored grant has nothing to review."""
+        seen = state.get("seen")
+        if not isinstance(seen, dict):
+            return {"purposes": [], "recipients": []}
+        now = self.notice_seen()
+        keys = set(now["recipients"]) - set(seen.get("recipients", []))
+        names = [d.name for d in self.config.destinations if d.enabled and d.notice_key() in keys]
+        purposes = [p for p in now["purposes"] if p not in seen.get("purposes", [])]
+        return {"purposes": purposes, "recipients": names}
 
     async def update(
         self,
@@ -94,8 +116,11 @@ class PrivacyService:
         """Apply a change to the state under each of `keys` (atomically in the store, so
         concurrent changes keep each other's choices), log it, and drop not-yet-delivered
         payloads it no longer allows."""
+        seen = self.notice_seen()
         results = await self._apply(
-            keys, lambda state: apply_update(merge_preferences([state]), update), source
+            keys,
+            lambda state: {**apply_update(merge_preferences([state]), update), "seen": seen},
+            source,
         )
         after = merge_preferences(a for _, a in results.values())
         refused = refused_destinations(after, self._needs)

@@ -25,6 +25,7 @@ VerdictCode = Literal[
     "vendor_refused",
     "tcf_vendor",
     "no_prior_consent",
+    "review_required",
     "child",
     "event_filter",
     "nothing_allowed",
@@ -168,6 +169,13 @@ class Router:
                     f'purpose "{purpose}" has no prior consent (basis {basis}); '
                     f"{config.role} recipients need an explicit grant",
                 )
+        stored = any(consent.purposes[p].signal == "preferences" for p in config.purposes)
+        reviewed = consent.reviewed
+        if stored and reviewed is not None and config.notice_key() not in reviewed:
+            return (
+                "review_required",
+                "the subject's stored choice predates this recipient; it waits for their choice",
+            )
         return None
 
 

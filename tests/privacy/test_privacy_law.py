@@ -6,121 +6,29 @@ Meta's Conversions API is a receiver speaking its HTTP."""
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.privacy.stack import (
-    ADMIN_TOKENS,
-    DELIVERY,
-    EXPLAINER,
-    FIELDS,
-    KEY_ENV,
-    KEY_VALUE,
-    Stack,
-    anon_key,
-    new_id,
+from tests.privacy.law import (
+    EXPLICIT,
+    IDFA,
+    KIDS_KEY,
+    PARTNER,
+    LawStack,
+    start_law_stack,
+    stop_law_stack,
 )
-from tests.support.configs import APP_KEY, default_sources, webhook, write_config
-from tests.support.processes import GatewayProcess
-from tests.support.receiver import Receiver
-
-KIDS_KEY = "test-kids-key-0001"
-META_ENV = "GW_PRIVACY_LAW_META_TOKEN"
-IDFA = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
-RECEIVERS = ("stats", "ads", "partner", "meta")
-EXPLICIT = {"consent": {"categoryPreferences": {"analytics": True, "advertising": True}}}
-PARTNER = {
-    "name": "Partner Ads K.K.",
-    "contact": "privacy@partner.example",
-    "privacy_policy_url": "https://partner.example/privacy",
-    "opt_out_url": "https://partner.example/opt-out",
-}
-
-
-def write_law_config(directory: Path, receivers: dict[str, Receiver]) -> Path:
-    ad_fields = [*FIELDS, "timestamp", "context.device.advertisingId", "context.traits.email"]
-    destinations = [
-        webhook("stats", receivers["stats"].url, fields=[*FIELDS, "context.device.**"]),
-        webhook("ads", receivers["ads"].url, purposes=["advertising"], country="US",
-                fields=ad_fields, transforms={"context.traits.email": "sha256"}),
-        webhook("partner", receivers["partner"].url, purposes=["advertising"], country="US",
-                fields=FIELDS, role="third_party", recipient=PARTNER),
-        {"name": "meta", "type": "meta_capi", "pixel_id": "1234567890",
-         "url": receivers["meta"].url, "country": "US", "purposes": ["advertising"],
-         "role": "processor", "fields": ad_fields, "secret_env": META_ENV,
-         "allow_private_network": True},
-    ]  # fmt: skip
-    admin = {
-        "tokens": [
-            {"name": name, "sha256": hashlib.sha256(token.encode()).hexdigest(), "scopes": scopes}
-            for name, (token, scopes) in ADMIN_TOKENS.items()
-        ]
-    }
-    sources = [
-        *default_sources(),
-        {"id": "kids", "write_key": KIDS_KEY, "kind": "ios", "child_directed": True},
-    ]
-    return write_config(
-        directory,
-        destinations=destinations,
-        sources=sources,
-        gateway={"admin": admin, "secrets": {"key_env": KEY_ENV}, "delivery": DELIVERY},
-        policy={"version": "2026-12-privacy-law"},
-    )
-
-
-class LawStack(Stack):
-    def post(self, body: dict[str, Any], key: str = APP_KEY) -> str:
-        message_id = new_id("msg")
-        event = {"type": "track", "event": "Order Completed", "messageId": message_id,
-                 "timestamp": "2026-12-07T06:00:00Z", **body}  # fmt: skip
-        response = self.http.post(self.url + "/v1/track", json=event, auth=(key, ""))
-        assert response.status_code == 200, response.text
-        return message_id
-
-    def got(self, destination: str, message_id: str) -> bool:
-        if destination == "meta":
-            data = [d for body in self.receivers["meta"].events() for d in body.get("data", [])]
-            return any(d.get("event_id") == message_id for d in data)
-        return super().got(destination, message_id)
-
-    def settle(self) -> None:
-        """A control event every destination takes (explicit grants), delivered everywhere:
-        what was enqueued before it has gone out."""
-        control = self.post({"anonymousId": new_id("control"), "context": EXPLICIT})
-        for name in self.receivers:
-            self.wait_delivered(name, control)
-        time.sleep(0.3)
-
-    def payload(self, destination: str, message_id: str) -> dict[str, Any]:
-        return next(
-            e for e in self.receivers[destination].events() if e.get("messageId") == message_id
-        )
-
-    def records(self, subject: str) -> dict[tuple[str, str], dict[str, Any]]:
-        disclosure = self.admin("disclosure", subject).json()
-        return {(r["message_id"], r["destination"]): r for r in disclosure["provision_records"]}
+from tests.privacy.stack import EXPLAINER, anon_key, new_id
+from tests.support.configs import APP_KEY
 
 
 @pytest.fixture(scope="module")
 def law(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LawStack]:
-    receivers = {name: Receiver() for name in RECEIVERS}
-    config_dir = write_law_config(tmp_path_factory.mktemp("law") / "config", receivers)
-    env = {KEY_ENV: KEY_VALUE, META_ENV: "meta-test-token"}
-    stack = LawStack(GatewayProcess(config_dir, env=env), receivers, config_dir)
-    try:
-        stack.gateway.start()
-        yield stack
-    finally:
-        stack.http.close()
-        stack.gateway.stop()
-        for receiver in receivers.values():
-            receiver.close()
+    stack = start_law_stack(tmp_path_factory.mktemp("law") / "config")
+    yield stack
+    stop_law_stack(stack)
 
 
 @pytest.fixture
@@ -295,7 +203,7 @@ def test_an_event_marked_as_a_childs_gets_no_advertising(
     adult = stack.post({"anonymousId": new_id("adult"), "context": {"consent": adult_consent}})
     stack.settle()
     assert stack.reached(child) == {"stats"}
-    assert stack.reached(adult) == set(RECEIVERS)
+    assert stack.reached(adult) == {"stats", "ads", "partner", "meta"}
 
 
 # ------------------------------------------------------------- 9. disclosure of what is held
