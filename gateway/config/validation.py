@@ -174,7 +174,10 @@ def _endpoint(destination: View) -> Iterator[str]:
         return
     host = parsed.host
     problem = address_problem(host) if host else None
-    if not problem and parsed.scheme == "http" and not destination.flag("allow_insecure_http"):
+    # Vendor adapters' own models already require https; a webhook may be plain http.
+    webhook = destination.text("type") == "webhook"
+    plain = webhook and parsed.scheme == "http" and not destination.flag("allow_insecure_http")
+    if not problem and plain:
         yield (
             f'url host "{host}" is public and the url is plain http (payloads would cross the '
             "internet unencrypted); use https, or set allow_insecure_http: true to accept that"

@@ -132,6 +132,14 @@ def _footer(lang: str, about: Mapping[str, Any]) -> str:
     return "<footer>" + "".join(parts) + "</footer>"
 
 
+def _who(lang: str, who: Mapping[str, Any]) -> str:
+    """A recipient's role and country, as the notice states them."""
+    if not who:
+        return ""
+    country = COUNTRIES[lang].get(who.get("country", ""), who.get("country", ""))
+    return f"{TEXT[lang]['role_' + who.get('role', 'third_party')]} · {escape(country)}"
+
+
 def _new(lang: str, is_new: bool) -> str:
     return f' <strong class="new">{TEXT[lang]["new"]}</strong>' if is_new else ""
 
@@ -177,9 +185,12 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str, about: Mapping[str, An
     if state["vendors"]:
         parts.append(f'<fieldset><legend>{text["vendors"]}</legend>'
                      f'<p class="hint">{text["vendors_help"]}</p>')  # fmt: skip
+        recipients = state.get("recipients", {})
         for vendor, allowed in state["vendors"].items():
-            label = escape(vendor) + _new(lang, vendor in new["recipients"])
-            parts.append(_radio_pair(f"vendor.{vendor}", label, allowed, lang))
+            who = recipients.get(vendor, {})
+            label = escape(who.get("name", vendor)) + _new(lang, vendor in new["recipients"])
+            hint = _who(lang, who)
+            parts.append(_radio_pair(f"vendor.{vendor}", label, allowed, lang, hint))
         parts.append("</fieldset>")
     # The first submit button is the form's default (Enter in a field): Save, not Allow all.
     parts.append(

@@ -68,6 +68,7 @@ class PrivacyService:
         shown["gpc"] = gpc
         shown["notice_version"] = notice_version(self.config)
         shown["new"] = self.unseen(state)
+        shown["recipients"] = self._recipients()
         shown["review_required"] = bool(shown["new"]["purposes"] or shown["new"]["recipients"])
         return shown
 

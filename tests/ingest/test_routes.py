@@ -289,7 +289,7 @@ def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) 
     from tests.ingest.helpers import TestClient
     from tests.support.configs import SERVER_KEY, write_config
 
-    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP", "role": "processor",
            "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
 
@@ -355,7 +355,7 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
         return judge(self, event, *args)
 
     monkeypatch.setattr(Pipeline, "process", faulty)
-    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP", "role": "processor",
            "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
     ok = {"type": "track", "event": "fine", "messageId": "m-ok", "anonymousId": "a"}
