@@ -289,8 +289,8 @@ def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) 
     from tests.ingest.helpers import TestClient
     from tests.support.configs import SERVER_KEY, write_config
 
-    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP", "role": "processor",
-           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+           "role": "processor", "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
 
     batch = {
@@ -355,8 +355,8 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
         return judge(self, event, *args)
 
     monkeypatch.setattr(Pipeline, "process", faulty)
-    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP", "role": "processor",
-           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+    out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
+           "role": "processor", "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
     ok = {"type": "track", "event": "fine", "messageId": "m-ok", "anonymousId": "a"}
     boom = {"type": "track", "event": "boom", "messageId": "m-boom", "anonymousId": "a"}
