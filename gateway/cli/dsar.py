@@ -13,6 +13,8 @@ import orjson
 
 from gateway.cli.loading import config_arg, load_or_exit, started
 from gateway.errors import Refused
+from gateway.privacy.disclosure import disclosure_page
+from gateway.privacy.page import new_nonce
 from gateway.privacy.requests import ACTIONS, run_request
 
 
@@ -26,6 +28,11 @@ def add(commands: Any) -> None:
         help='for correction: JSON like {"purposes": {"advertising": false}}',
     )
     dsar.add_argument("--operator", default=getpass.getuser(), help="who runs the request (logged)")
+    dsar.add_argument(
+        "--html",
+        choices=("ja", "en"),
+        help="disclosure: the customer's copy as an HTML page in this language",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,5 +62,8 @@ async def _run(args: argparse.Namespace) -> int:
                 "subject_key": service.identifier_keys(args.subject)[0],
             }
         )
+    if args.html and args.action == "disclosure":
+        sys.stdout.write(disclosure_page(args.html, result, new_nonce()) + "\n")
+        return 0
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0

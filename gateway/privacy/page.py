@@ -65,6 +65,11 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+def html_page(lang: str, title: str, body: str, nonce: str) -> str:
+    """A page in the customer-facing style, without script (the disclosure)."""
+    return _page(lang, title, body, nonce)
+
+
 def _page(lang: str, title: str, body: str, nonce: str, script: bool = False) -> str:
     js = f'<script nonce="{nonce}">{SCRIPT}</script>' if script else ""
     return (

@@ -7,6 +7,7 @@ nothing of theirs until they choose again."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.privacy.law import LawStack, start_law_stack, stop_law_stack
-from tests.privacy.stack import new_id
+from tests.privacy.law import EXPLICIT, LawStack, start_law_stack, stop_law_stack
+from tests.privacy.stack import OFFICE, new_id
 from tests.support.configs import WEB_KEY
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +31,7 @@ SEND = """async ([writeKey, anonymousId]) => {
                                              messageId}]})});
   return [r.status, messageId];
 }"""
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 CONSENT = """async () => (await fetch('/v1/consent', {credentials: 'same-origin'})).json()"""
 
 pytestmark = [
@@ -145,5 +147,50 @@ async def test_a_new_third_party_is_asked_about_and_gets_nothing_until_chosen(
             assert "partner2" in law.reached(chosen)
         finally:
             law.reconfigure(extra=False)
+    finally:
+        await page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+async def test_a_disclosure_reads_as_a_page_for_the_customer(
+    law: LawStack, browser: Any, lang: str
+) -> None:
+    anon = new_id("reader")
+    token = law.token_for(anon)
+    law.consent(token, {"purposes": {"advertising": True}})
+    law.post({"anonymousId": anon, "context": EXPLICIT})
+    law.settle()
+    law.wait_recorded(anon, 4 + 1)  # the token's own event reached stats, ads, meta too
+    law.outage("stats")
+    retries = law.metric("gateway_deliveries_total", destination="stats", outcome="retry")
+    law.post({"anonymousId": anon})
+    law.wait_retries("stats", retries)
+    answer = law.http.post(
+        law.url + "/admin/dsar/disclosure",
+        params={"format": "html", "lang": lang},
+        json={"subject": anon},
+        headers={"authorization": f"Bearer {OFFICE}"},
+    )
+    law.recover()
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    assert "script-src 'nonce-" in answer.headers["content-security-policy"]
+    assert anon not in answer.text and "a_" not in answer.text  # no identifiers, no keys
+    page = await new_page(browser, "ja-JP" if lang == "ja" else "en-US")
+    try:
+        await page.set_content(answer.text)
+        text = await page.inner_text("main")
+        times = await page.locator("time").all_inner_texts()
+        assert times and all(ISO.fullmatch(t) for t in times)
+        expected = {
+            "ja": ("Partner Ads K.K.", "第三者（ご同意がある場合のみ）",
+                   "同意バナーでのお客様の選択", "お客様の選択", "送信待ち", "アメリカ合衆国"),
+            "en": ("Partner Ads K.K.", "Third party (only with your consent)",
+                   "your choice on the consent banner",
+                   "our default (no choice made; you can refuse)", "waiting to be sent",
+                   "United States"),
+        }[lang]  # fmt: skip
+        for words in expected:
+            assert words in text, words
+        await screenshot(page, f"disclosure-{lang}.png")
     finally:
         await page.context.close()
