@@ -158,7 +158,7 @@ def _records(lang: str, records: list[Mapping[str, Any]], recipients: Mapping[st
         [f"<time>{iso(r.get('delivered_at'))}</time>", _recipient(lang, r, recipients),
          "<br>".join(_purpose(lang, p) for p in r.get("purposes", [])),
          "<br>".join(escape(CATEGORIES[lang].get(c, c)) for c in r.get("categories", [])),
-         _basis(lang, r.get("basis", {}))]
+         _basis(lang, {p: b for p, b in r.get("basis", {}).items() if p in r.get("purposes", [])})]
         for r in records
     ]  # fmt: skip
     heads = (
