@@ -58,8 +58,11 @@ def test_disclosure_contains_exactly_the_subjects_records(stack: Stack) -> None:
 
     disclosure = stack.admin("disclosure", user).json()
     assert [c["after"]["vendors"] for c in disclosure["consent_log"]] == [{"stats2": False}]
+    # The choice, and what it was made against (the notice's purposes; no recipient here
+    # needs consent: all are processors).
+    seen = {"purposes": ["advertising", "analytics"], "recipients": []}
     assert list(disclosure["preferences"].values()) == [
-        {"purposes": {}, "vendors": {"stats2": False}}
+        {"purposes": {}, "vendors": {"stats2": False}, "seen": seen}
     ]
     ads = next(r for r in disclosure["provision_records"] if r["message_id"] == with_ad_id[0]
                and r["destination"] == "ads")  # fmt: skip
