@@ -115,7 +115,7 @@ def merge_preferences(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for flag in ("suspend_use", "suspend_provision"):
             if state.get(flag) is True:
                 merged[flag] = True
-    if seen:
+    if seen and _grants(merged):
         merged["seen"] = _common_notice(seen)
     return merged
 
