@@ -193,9 +193,12 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str, about: Mapping[str, An
         recipients = state.get("recipients", {})
         for vendor, allowed in state["vendors"].items():
             who = recipients.get(vendor, {})
-            label = escape(who.get("name", vendor)) + _new(lang, vendor in new["recipients"])
+            is_new = vendor in new["recipients"]
+            label = escape(who.get("name", vendor)) + _new(lang, is_new)
             hint = _who(lang, who)
-            parts.append(_radio_pair(f"vendor.{vendor}", label, allowed, lang, hint))
+            # A new recipient gets nothing until the person chooses: no pre-ticked "Allow".
+            on = allowed and not is_new
+            parts.append(_radio_pair(f"vendor.{vendor}", label, on, lang, hint))
         parts.append("</fieldset>")
     # The first submit button is the form's default (Enter in a field): Save, not Allow all.
     parts.append(

@@ -137,6 +137,9 @@ async def test_a_new_third_party_is_asked_about_and_gets_nothing_until_chosen(
             new_rows = vendors.locator("strong.new")
             assert await new_rows.count() == 1
             assert "Second Partner Inc." in await new_rows.locator("xpath=..").inner_text()
+            assert await page.is_checked(
+                'input[name="vendor.partner2"][value="off"]'
+            )  # not pre-ticked
             await screenshot(page, "preferences-review-en.png")
 
             await page.get_by_role("button", name="Allow all").click()
