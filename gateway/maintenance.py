@@ -37,6 +37,7 @@ async def purge_once(runtime: Kept, now: float | None = None) -> dict[str, int]:
         "consent_log": await store.preferences.purge_log(now - retention.consent_log_days * DAY),
         "dead_letters": await store.dead_letters.purge(now - retention.dead_letter_days * DAY),
         "dedupe": await store.dedupe.purge(now),
+        "admin_log": await store.purge_admin_log(now - retention.admin_log_days * DAY),
     }
 
 

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from gateway.config.loader import Config
 from gateway.destinations.base import Destination
-from gateway.destinations.registry import HttpClients, build_destinations, read_config
+from gateway.destinations.registry import (
+    HttpClients,
+    build_destinations,
+    read_config,
+    wire_fields,
+)
 from gateway.enrich.enricher import Enricher
 from gateway.enrich.geo import GeoLookup, MaxMindGeo
 from gateway.enrich.useragent import UserAgentParser
@@ -94,7 +99,7 @@ def build_runtime(config: Config, resources: Resources) -> Runtime:
     keys = SubjectKeys(hmac.new(resources.key, b"subject-key-v1", hashlib.sha256).digest())
     destinations = build_destinations(config, resources.http)
     formatters = {name: d.format for name, d in destinations.items()}
-    pipeline = Pipeline(config, enricher, keys, formatters)
+    pipeline = Pipeline(config, enricher, keys, formatters, wire_fields(config))
     store = resources.store
     gateway = config.gateway
     return Runtime(

@@ -119,3 +119,36 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err.splitlines() == [
         "gateway: the following arguments are required: COMMAND (see gateway --help)"
     ]
+
+
+def test_check_warns_of_departures_from_the_company_policy_and_strict_fails(
+    config_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Narrowed forbidden categories, transfers beyond the policy's countries, a new purpose
+    granted by default, plain http to a public host: warnings, errors with --strict."""
+    hook = webhook("hook", "http://hooks.example.com/in", allow_private_network=False,
+                   allow_insecure_http=True)  # fmt: skip
+    directory = config_factory(
+        destinations=[hook],
+        policy={
+            "forbidden_categories": ["contacts", "message_content", "media"],
+            "transfers": {"home_country": "JP", "allowed_countries": ["US", "CN"]},
+            "purposes": {
+                "service": {"default": "granted"},
+                "analytics": {"default": "granted"},
+                "advertising": {"default": "granted"},
+                "profiling": {"default": "granted"},
+            },
+        },
+    )
+    assert main(["check", "--config", str(directory)]) == 0
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 4 and all(w.startswith("warning: ") for w in warnings)
+    said = "\n".join(warnings)
+    for words in ("no longer lists location", "adds CN", '"profiling" is new', "plain http"):
+        assert words in said
+    assert main(["check", "--strict", "--config", str(directory)]) == 1
+    assert "4 warning(s) fail the check (--strict)" in capsys.readouterr().err
+    quiet = config_factory(destinations=[webhook("hook", "http://127.0.0.1:9/in")])
+    assert main(["check", "--strict", "--config", str(quiet)]) == 0
+

@@ -136,9 +136,11 @@ def test_ledger_records_match_deliveries_and_are_queryable_by_subject(
         "idempotency_key",
         "policy_version",
         "consent",
+        "basis",
     }
     assert first["delivered_at"].endswith("Z")
     assert first["consent"]["analytics"] is True
+    assert first["basis"]["analytics"] == "purpose_default"
 
     def subject(*args: str) -> list[str]:
         code, out = cli("ledger", "--config", str(config), "--json", *args)

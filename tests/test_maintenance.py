@@ -37,7 +37,9 @@ async def test_retention_purges_only_what_is_past_its_period(tmp_path: Path) -> 
             change = ConsentChange(at, "a_1", {}, {"advertising": False}, "api", "v1")
             await store.preferences.put(["a_1"], {"advertising_id": False}, change)
         purged = await purge_once(runtime, now)
-        assert purged == {"ledger": 1, "consent_log": 1, "dead_letters": 0, "dedupe": 0}
+        assert purged == {
+            "ledger": 1, "consent_log": 1, "dead_letters": 0, "dedupe": 0, "admin_log": 0,
+        }  # fmt: skip
         assert [r.message_id for r in await store.ledger.query()] == ["new"]
         assert len(await store.preferences.consent_log(["a_1"])) == 1
     finally:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.admin.auth import authorize
@@ -14,6 +14,8 @@ from gateway.config.loader import Config
 from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable, TooLarge
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
+from gateway.privacy.disclosure import disclosure_page
+from gateway.privacy.page import csp, new_nonce
 from gateway.privacy.requests import ACTIONS, run_request
 from gateway.privacy.service import PrivacyService
 from gateway.store.types import Store
@@ -91,6 +93,13 @@ async def admin_dsar(request: Request, office: Office) -> Response:
     await office.store.log_admin_action(
         {"action": action, "token": who, "subject_key": service.identifier_keys(identifier)[0]}
     )
+    lang = request.query_params.get("lang")
+    if action == "disclosure" and request.query_params.get("format") == "html":
+        # The customer's copy: what the office sends them (policy: "We will respond to you by
+        # mail or by electronic means").
+        nonce = new_nonce()
+        page = disclosure_page("en" if lang == "en" else "ja", result, nonce)
+        return HTMLResponse(page, headers={"content-security-policy": csp(nonce)})
     return JSONResponse(result)
 
 

@@ -1,5 +1,6 @@
 """`gateway check`: validate the config directory in one pass, then warn about a config
-that loads but cannot do its job."""
+that loads but cannot do its job, and about departures from the company policy (with
+--strict, warnings fail the check)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from typing import Any
 from gateway.cli.loading import config_arg, load_or_exit
 from gateway.cli.usage import fail
 from gateway.config.loader import Config
+from gateway.config.safeguards import departures
 
 
 def add(commands: Any) -> None:
     check = commands.add_parser("check", help="validate the config directory")
     config_arg(check)
-    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="warnings (departures from the company policy among them) fail the check",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,11 +30,15 @@ def run(args: argparse.Namespace) -> int:
     if directory.is_dir() and not [*directory.glob("*.yaml"), *directory.glob("*.yml")]:
         return fail("check", f"{directory}: no *.yaml files: nothing is configured", 1)
     config = load_or_exit(args.config)
-    found = warnings(config)
-    for warning in found:
-        print(f"warning: {warning}", file=sys.stderr)
     print(config.summary())
-    return 1 if found and args.strict else 0
+    found = warnings(config) + departures(config)
+    label = "error" if args.strict else "warning"
+    for warning in found:
+        print(f"{label}: {warning}", file=sys.stderr)
+    if found and args.strict:
+        print(f"{len(found)} warning(s) fail the check (--strict)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def warnings(config: Config) -> list[str]:

@@ -15,6 +15,8 @@ from gateway.cli.loading import config_arg, load_or_exit, started
 from gateway.cli.times import iso_times
 from gateway.cli.usage import UsageError
 from gateway.errors import Refused
+from gateway.privacy.disclosure import disclosure_page
+from gateway.privacy.page import new_nonce
 from gateway.privacy.requests import ACTIONS, run_request
 
 
@@ -30,6 +32,11 @@ def add(commands: Any) -> None:
     dsar.add_argument("--operator", default=getpass.getuser(), help="who runs the request (logged)")
     dsar.add_argument(
         "--json", action="store_true", help="compact JSON on one line (default: indented)"
+    )
+    dsar.add_argument(
+        "--html",
+        choices=("ja", "en"),
+        help="disclosure: the customer's copy as an HTML page in this language",
     )
 
 
@@ -59,6 +66,9 @@ async def _run(args: argparse.Namespace) -> int:
                 "subject_key": service.identifier_keys(args.subject)[0],
             }
         )
+    if args.html and args.action == "disclosure":
+        sys.stdout.write(disclosure_page(args.html, result, new_nonce()) + "\n")
+        return 0
     # Times as ISO-8601 UTC, like every other command (the HTTP twin keeps epoch seconds).
     option = 0 if args.json else orjson.OPT_INDENT_2
     sys.stdout.write(orjson.dumps(iso_times(result), option=option).decode() + "\n")

@@ -189,6 +189,9 @@ class RetentionConfig(Strict):
     """Consent-change records kept this long."""
     dead_letter_days: int = Field(30, ge=1)
     """Dead letters kept this long before they are purged."""
+    admin_log_days: int = Field(730, ge=1)
+    """The admin request log holds who asked for a disclosure, correction or deletion: the
+    policy keeps request documents "for two years after the completion of the response"."""
 
 
 class RateLimit(Strict):
@@ -301,6 +304,8 @@ class SourceConfig(Strict):
     """The consent banner the browser SDK shows for this source (web sources)."""
     tracking_plan: str | None = None
     """The name of the plan (plans:) this source's events must follow; none: no plan."""
+    child_directed: bool = False
+    """A service for children: no advertising, no advertising IDs, no third-party recipients."""
 
     @field_validator("allowed_origins")
     @classmethod
@@ -374,6 +379,22 @@ Transform = Annotated[
 ]
 
 
+class RecipientConfig(Strict):
+    """Who receives the data, as the external-transmission notice names them."""
+
+    name: str = Field(min_length=1, max_length=200)
+    """The recipient's name as the notice and the disclosure show it (a company, not a tool)."""
+    contact: str = ""
+    """Where a person can ask the recipient about their data (an address, email or phone)."""
+    privacy_policy_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+)?$")
+    """The recipient's own privacy policy (https)."""
+    opt_out_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+)?$")
+    """Where a person can opt out with the recipient directly (https)."""
+
+
+Role = Literal["processor", "third_party", "joint_use"]
+
+
 class DestinationConfig(Strict):
     """Keys every destination has; each adapter subclasses this with its own keys."""
 
@@ -407,10 +428,26 @@ class DestinationConfig(Strict):
     enabled: bool = True
     """false keeps the destination in the config but sends it nothing (and drops it from the
     notice)."""
+    role: Role = "third_party"
+    """`processor`: processing entrusted on the company's behalf (APPI art. 27(5)(i));
+    `third_party` and `joint_use` need the subject's prior consent. No role is a third party
+    (fail closed)."""
+    responsible_party: str = ""
+    """For `joint_use`: the party responsible for managing the jointly used data."""
+    recipient: RecipientConfig | None = None
+    """Who receives the data, named on the external-transmission notice, the preference page
+    and disclosures (default: the destination's name)."""
+    allow_insecure_http: bool = False
+    """Plain http to a public host (the payload crosses the internet unencrypted)."""
 
     def endpoint(self) -> str | None:
         """The URL this destination connects to, if any (checked against private networks)."""
         return None
+
+    def notice_key(self) -> str:
+        """The recipient as a choice knows it: a new name, country or purpose is a new
+        recipient, to be asked about again."""
+        return f"{self.name}|{self.country}|{'+'.join(sorted(self.purposes))}"
 
 
 # ---------------------------------------------------------------- policy.yaml
@@ -499,3 +536,19 @@ class PolicyFile(Strict):
     """IAB TCF v2.2 purposes that grant each of our purposes."""
     opt_out_url: str = "/privacy/preferences"
     """Where customers change their choices, named on the external-transmission notice."""
+    privacy_policy_url: str = Field("", pattern=r"^(https://[^\s\"'<>]+|/[^\s\"'<>]*)?$")
+    """The company's privacy policy, linked from the notice and the preference page."""
+    contact_desk: str = "Phone 0120-924721 (9:00-18:00, except Sundays, holidays and New Year)"
+    """The company's desk for personal-information inquiries, shown on the notice and the
+    pages (English; `contact_desk_ja` in Japanese)."""
+    contact_desk_ja: str = "電話：0120-924721（9〜18時 日祝・年末年始除く）"
+    """The policy's inquiry desk ("Contact Us"), shown on the notice and the preference page."""
+    third_party_basis: Literal["consent", "opt_out"] = "consent"
+    """`consent`: third parties and joint users receive only what was granted by an explicit
+    signal. `opt_out`: the company runs an opt-out procedure registered with the PPC
+    (APPI art. 27(2)), so purpose defaults apply to them too."""
+    child_age: int = Field(16, ge=1, le=21)
+    """An event whose consent context gives an age under this is a child's."""
+    att_denies_advertising: bool = True
+    """ATT not authorised or limit-ad-tracking on denies the advertising purpose for the event;
+    false keeps the older behaviour (only the advertising ID is removed)."""

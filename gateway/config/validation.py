@@ -139,6 +139,8 @@ def _destination(config: Config, destination: View, categories: set[str]) -> Ite
     if secret_env and not os.environ.get(secret_env):
         yield f'secret_env "{secret_env}" is not set in the environment'
     yield from _endpoint(destination)
+    if destination.text("role") == "joint_use" and not destination.text("responsible_party"):
+        yield "role joint_use needs responsible_party (who manages the jointly used data)"
 
 
 def fields_pattern_problem(pattern: str, allowed_categories: set[str]) -> str | None:
@@ -181,10 +183,19 @@ def _endpoint(destination: View) -> Iterator[str]:
     if url is None or destination.flag("allow_private_network"):
         return
     try:
-        host = httpx.URL(url).host
+        parsed = httpx.URL(url)
     except httpx.InvalidURL:
         return
+    host = parsed.host
     problem = address_problem(host) if host else None
+    # Vendor adapters' own models already require https; a webhook may be plain http.
+    webhook = destination.text("type") == "webhook"
+    plain = webhook and parsed.scheme == "http" and not destination.flag("allow_insecure_http")
+    if not problem and plain:
+        yield (
+            f'url host "{host}" is public and the url is plain http (payloads would cross the '
+            "internet unencrypted); use https, or set allow_insecure_http: true to accept that"
+        )
     if problem:
         yield (
             f'url host "{host}" is {problem}; set allow_private_network: true to allow it '

@@ -55,6 +55,7 @@ def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
         idempotency_key=item.idempotency_key,
         policy_version=meta["policy_version"],
         consent=dict(meta["consent"]),
+        basis=dict(meta.get("basis", {})),
     )
 
 

@@ -41,6 +41,11 @@ from gateway.errors import RetryableDelivery
 
 GA4_URL = "https://www.google-analytics.com/mp/collect"
 HEADERS = {"content-type": "application/json"}
+# The event fields `format` can put on the wire (the ledger's categories come from these).
+READS = (
+    "type", "event", "name", "timestamp", "userId", "anonymousId", "context.traits", "traits",
+    "context.page", "properties",
+)  # fmt: skip
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EVENT_NAME = re.compile(r"^[^\W\d_]\w{0,39}$")
 MAX_EVENTS, MAX_PARAMS, MAX_ITEMS, MAX_USER_PROPERTIES = 25, 25, 200, 25

@@ -59,6 +59,13 @@ DEFAULT_EVENT_NAMES = {
 # Standard events about one product: without value/total/revenue, it is worth price × quantity.
 PRODUCT_EVENTS = frozenset({"AddToCart", "ViewContent", "AddToWishlist"})
 VALUE_KEYS = ("value", "total", "revenue")
+# The event fields `format` can put on the wire: the ledger's categories come from these (a
+# rule may name an advertising ID; Meta's user_data carries none).
+READS = (
+    "type", "event", "timestamp", "messageId", "userId", "anonymousId", "context.page.url",
+    "context.traits", "traits", "context.ip", "context.userAgent", "context.fbp",
+    "context.fbc", "properties",
+)  # fmt: skip
 # user_data key ← trait keys (first present wins; `address.*` looked up in traits.address).
 TRAIT_KEYS = {
     "fn": ("firstName", "first_name"),

@@ -12,6 +12,7 @@ import httpx
 
 from gateway.config.loader import Config, load_config
 from gateway.config.schema import DestinationConfig
+from gateway.destinations import ga4, meta_capi
 from gateway.destinations.base import Destination
 from gateway.destinations.file import FileConfig, FileDestination
 from gateway.destinations.ga4 import Ga4Config, Ga4Destination
@@ -108,6 +109,13 @@ DESTINATION_TYPES: dict[str, DestinationType] = {
     "file": DestinationType(FileConfig, _file),
 }
 CONFIG_MODELS = {name: kind.model for name, kind in DESTINATION_TYPES.items()}
+# The event fields a vendor's wire format can carry; the other types send what they receive.
+WIRE_FIELDS: dict[str, tuple[str, ...]] = {"ga4": ga4.READS, "meta_capi": meta_capi.READS}
+
+
+def wire_fields(config: Config) -> dict[str, tuple[str, ...]]:
+    """Per destination name, the fields its adapter can send (vendor adapters only)."""
+    return {d.name: WIRE_FIELDS[d.type] for d in config.destinations if d.type in WIRE_FIELDS}
 
 
 def read_config(directory: str | Path) -> Config:

@@ -44,12 +44,13 @@ class Pipeline:
         enricher: Enricher,
         keys: SubjectKeys,
         formatters: Mapping[str, Formatter],
+        reads: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.config = config
         self.enricher = enricher
         self.keys = keys
         self.engine = PolicyEngine(config.policy, config.sources)
-        self.router = Router(config.destinations, formatters, config.policy)
+        self.router = Router(config.destinations, formatters, config.policy, reads)
         self.plans = PlanBook(config.plans, config.sources)
         self._countries = {d.name: d.country for d in config.destinations}
         self._purposes = {d.name: tuple(d.purposes) for d in config.destinations}
@@ -83,6 +84,7 @@ class Pipeline:
         event = outcome.decision.event
         message_id = str(event.get("messageId"))
         stamp = outcome.decision.consent.stamp()
+        basis = outcome.decision.consent.basis()
         return [
             OutboxItem(
                 destination=verdict.destination,
@@ -94,6 +96,7 @@ class Pipeline:
                 meta=Provenance(
                     policy_version=self.config.policy.version,
                     consent=stamp,
+                    basis=basis,
                     purposes=list(self._purposes[verdict.destination]),
                     categories=list(verdict.categories),
                     country=self._countries[verdict.destination],

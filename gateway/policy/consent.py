@@ -2,7 +2,8 @@
 
 Precedence (DESIGN "Policy", policy section 4 "Customer-controlled settings"): suspension of
 use → stored customer preferences → per-event CMP category preferences → IAB TCF string →
-Google Consent Mode → Sec-GPC / DNT → jurisdiction defaults → purpose defaults.
+Google Consent Mode → Sec-GPC / DNT → the device's tracking setting (ATT, limit ad tracking)
+→ a child's event → jurisdiction defaults → purpose defaults.
 
 An explicit denial from any signal wins over every grant ("the customer's no always wins");
 without a denial, the strongest explicit grant decides; without either, the defaults do.
@@ -19,6 +20,7 @@ from typing import Any
 
 from gateway.config.schema import PolicyFile
 from gateway.policy.tcf import TCFError, TCString, decode
+from gateway.policy.tracking import is_child, tracking_refusal
 
 TCF_KEYS = ("tcf", "tcString", "tcfString", "gdpr_consent", "gdprConsent")
 # TCF special feature 1, "Use precise geolocation data": the TCF's word on GPS location, for a
@@ -53,14 +55,47 @@ class RequestSignals:
     dnt: bool = False
 
 
+# The basis of a purpose decision, as the ledger and the consent log state it: which kind of
+# signal decided. A grant on an EXPLICIT basis is the subject's own prior consent (policy,
+# "Matters concerning provision to third parties"); a default is not.
+BASIS = {
+    "preferences": "explicit_choice",
+    "categoryPreferences": "cmp",
+    "tcf": "tcf",
+    "consent_mode": "consent_mode",
+    "gpc": "gpc",
+    "dnt": "dnt",
+    "att": "device_tracking_setting",
+    "child": "child",
+    "suspension": "suspension",
+    "default": "purpose_default",
+}
+EXPLICIT = frozenset({"explicit_choice", "cmp", "tcf", "consent_mode"})
+
+
+def basis_of(signal: str) -> str:
+    if signal.startswith("jurisdiction:"):
+        return "jurisdiction_default"
+    return BASIS.get(signal, "purpose_default")
+
+
 @dataclass(frozen=True, slots=True)
 class PurposeDecision:
     granted: bool
     signal: str
     detail: str = ""
 
+    @property
+    def basis(self) -> str:
+        return basis_of(self.signal)
+
+    @property
+    def explicit(self) -> bool:
+        """Granted by the subject's own signal, not by a default."""
+        return self.granted and self.basis in EXPLICIT
+
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"granted": self.granted, "signal": self.signal}
+        out: dict[str, Any] = {"granted": self.granted, "signal": self.signal, "basis": self.basis}
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -75,13 +110,26 @@ class Consent:
     vendor_refusals: frozenset[str] = frozenset()
     tcf: TCString | None = None
     problems: tuple[str, ...] = ()
+    child: bool = False
+    """The event is a child's (a child-directed source, or the event says so)."""
+    reviewed: frozenset[str] | None = None
+    """The recipients (DestinationConfig.notice_key) the subject's stored grants were made
+    for; None when no stored grant is relied on."""
 
     def granted(self, purpose: str) -> bool:
         decision = self.purposes.get(purpose)
         return decision is not None and decision.granted
 
+    def explicitly_granted(self, purpose: str) -> bool:
+        decision = self.purposes.get(purpose)
+        return decision is not None and decision.explicit
+
     def stamp(self) -> dict[str, bool]:
         return {name: d.granted for name, d in self.purposes.items()}
+
+    def basis(self) -> dict[str, str]:
+        """Per purpose, the kind of signal that decided it (BASIS)."""
+        return {name: d.basis for name, d in self.purposes.items()}
 
 
 @dataclass
@@ -111,25 +159,30 @@ class ConsentResolver:
         self._cmp = {k.lower(): v for k, v in policy.cmp_categories.items()}
         self._by_country = {c: j for j in policy.jurisdictions for c in j.countries}
         self._by_name = {j.name: j for j in policy.jurisdictions}
-        self._plain: dict[tuple[str | None, bool, bool], Consent] = {}
+        self._plain: dict[tuple[str | None, bool, bool, str | None, bool], Consent] = {}
 
     def resolve(
         self,
         event: dict[str, Any],
         request: RequestSignals,
         stored: Mapping[str, Any] | None,
+        child_directed: bool = False,
     ) -> Consent:
         stored = stored or {}
         consent_field = _consent_field(event)
+        tracking = tracking_refusal(event) if self.policy.att_denies_advertising else None
         if not consent_field and all(v is None or v == {} for v in stored.values()):
-            # No signal but the request's and the visitor's country: most events. The
-            # answer depends on nothing else, so it is computed once per combination.
-            key = (_geo_country(event), request.gpc, request.dnt)
+            # No signal but the request's, the device's tracking setting and the visitor's
+            # country: most events. The answer depends on nothing else, so it is computed
+            # once per combination.
+            key = (_geo_country(event), request.gpc, request.dnt, tracking, child_directed)
             cached = self._plain.get(key)
             if cached is None:
-                cached = self._plain[key] = self._resolve(event, request, stored, consent_field)
+                cached = self._plain[key] = self._resolve(
+                    event, request, stored, consent_field, tracking, child_directed
+                )
             return cached
-        return self._resolve(event, request, stored, consent_field)
+        return self._resolve(event, request, stored, consent_field, tracking, child_directed)
 
     def _resolve(
         self,
@@ -137,15 +190,20 @@ class ConsentResolver:
         request: RequestSignals,
         stored: Mapping[str, Any],
         consent_field: Mapping[str, Any],
+        tracking: str | None,
+        child_directed: bool,
     ) -> Consent:
         problems: list[str] = []
         tcf, tcf_signal = self._tcf(consent_field, problems)
+        child = child_directed or is_child(consent_field, self.policy.child_age)
         signals = [
             self._stored(stored),
             self._categories_signal(consent_field, problems),
             tcf_signal,
             self._consent_mode(consent_field, problems),
             self._privacy_headers(request, consent_field),
+            _device_tracking(tracking),
+            _child(child, child_directed),
         ]
         suspended_use = stored.get("suspend_use") is True
         decisions = {
@@ -166,6 +224,8 @@ class ConsentResolver:
             vendor_refusals=refusals,
             tcf=tcf,
             problems=tuple(problems),
+            child=child,
+            reviewed=_reviewed(stored),
         )
 
     def _decide(
@@ -294,6 +354,34 @@ class ConsentResolver:
         if request.dnt and self.policy.honor_dnt:
             signal.deny("advertising", "Do Not Track")
         return signal
+
+
+def _reviewed(stored: Mapping[str, Any]) -> frozenset[str] | None:
+    seen = stored.get("seen")
+    if isinstance(seen, dict):
+        return frozenset(str(r) for r in seen.get("recipients", []))
+    return None
+
+
+def _device_tracking(reason: str | None) -> _Signal:
+    """Apple counts sharing device or user data with ad networks for targeted advertising or
+    measurement as tracking: ATT not authorised, or limit-ad-tracking on, refuses the
+    advertising purpose for the event, not only its advertising ID (policy section 4: the
+    customer chooses whether advertising identifiers may be collected). An event that says
+    nothing about tracking refuses nothing."""
+    signal = _Signal("att")
+    if reason is not None:
+        signal.deny("advertising", reason)
+    return signal
+
+
+def _child(child: bool, child_directed: bool) -> _Signal:
+    """A child's event gets no advertising (the policy's "sound upbringing of children";
+    COPPA and the app stores' kids rules for child-directed services)."""
+    signal = _Signal("child")
+    if child:
+        signal.deny("advertising", "child-directed source" if child_directed else "a child's event")
+    return signal
 
 
 def _decode_tcf(raw: Any) -> TCString:

@@ -66,7 +66,7 @@ class PolicyEngine:
         stored: Mapping[str, Any] | None,
     ) -> Decision:
         """Mutates `event` into its sanitized form and returns the decision with its trace."""
-        consent = self.resolver.resolve(event, signals, stored)
+        consent = self.resolver.resolve(event, signals, stored, source.child_directed)
         granted = frozenset(c for c in source.allow_categories if consent.granted(c))
         original = copy.deepcopy(event) if granted else None
         removed = self._sanitize(event, consent, granted)
@@ -99,7 +99,10 @@ def merge_preferences(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """One state from the preferences stored under a subject's several keys (user ID,
     anonymous ID, advertising ID): a refusal under any key wins."""
     merged: dict[str, Any] = {"purposes": {}, "vendors": {}}
+    seen: list[Any] = []
     for state in states:
+        if _grants(state):
+            seen.append(state.get("seen"))
         for section in ("purposes", "vendors"):
             values = state.get(section)
             if isinstance(values, dict):
@@ -112,4 +115,25 @@ def merge_preferences(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for flag in ("suspend_use", "suspend_provision"):
             if state.get(flag) is True:
                 merged[flag] = True
+    if seen and _grants(merged):
+        merged["seen"] = _common_notice(seen)
     return merged
+
+
+def _grants(state: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(state.get(s), dict) and True in state[s].values()
+        for s in ("purposes", "vendors")
+    )
+
+
+def _common_notice(seen: list[Any]) -> dict[str, list[str]]:
+    """What every key holding a grant was shown when the choice was made (a key with a
+    grant but no record of what it saw — stored before the notice was recorded — saw
+    nothing: its grants cover no recipient that needs consent until the subject chooses
+    again)."""
+    parts: dict[str, set[str]] = {}
+    for section in ("purposes", "recipients"):
+        sets = [set(s.get(section, [])) if isinstance(s, dict) else set() for s in seen]
+        parts[section] = set.intersection(*sets)
+    return {k: sorted(v) for k, v in parts.items()}

@@ -14,6 +14,7 @@ from gateway.config.loader import Config
 from gateway.policy.datacategories import categories_of_patterns
 
 NOTICE_VERSION_PREFIX = "n1-"
+_TRANSFORM_WORDS = {"sha256": "hashed", "truncate_ip": "truncated", "drop": "dropped"}
 
 
 def notice_entries(config: Config) -> list[dict[str, Any]]:
@@ -27,10 +28,31 @@ def notice_entries(config: Config) -> list[dict[str, Any]]:
             "categories": list(categories_of_patterns(d.fields)),
             "events": {"types": list(d.events.types), "names": list(d.events.names)},
             "opt_out": opt_out,
+            "role": d.role,
+            "responsible_party": d.responsible_party,
+            "recipient": d.recipient.model_dump() if d.recipient else None,
+            "transforms": sorted(
+                {_TRANSFORM_WORDS.get(str(t), "renamed") for t in d.transforms.values()}
+            ),
         }
         for d in config.destinations
         if d.enabled
     ]
+
+
+def notice_about(config: Config, lang: str) -> dict[str, Any]:
+    """What the customer-facing pages say besides the recipients: the policy's purpose
+    descriptions (instead of fixed labels), its privacy-policy link and its contact desk."""
+    policy = config.policy
+    descriptions = {
+        name: (p.description_ja if lang == "ja" else p.description)
+        for name, p in policy.purposes.items()
+    }
+    return {
+        "descriptions": {k: v for k, v in descriptions.items() if v},
+        "policy_url": policy.privacy_policy_url,
+        "contact": policy.contact_desk_ja if lang == "ja" else policy.contact_desk,
+    }
 
 
 def notice_purposes(config: Config) -> list[str]:
@@ -43,15 +65,15 @@ def notice_purposes(config: Config) -> list[str]:
 
 def notice_content(config: Config) -> dict[str, Any]:
     """What a choice is made against (policy: advance notice and consent when purposes or
-    third-party provision change): the purposes, and each recipient with its country and
-    purposes. Destinations have no `role` yet, so every enabled one counts as a third party
-    (fail closed). Descriptions, fields and the order of the YAML are left out: editing them
-    must not ask everyone again."""
+    third-party provision change): the purposes, and each third-party or joint-use recipient
+    with its country and purposes. Processors (outsourcing) need no consent and are left out,
+    as are descriptions, fields and the order of the YAML: editing them must not ask
+    everyone again."""
     recipients = sorted(
         (
-            {"name": d.name, "country": d.country, "purposes": sorted(d.purposes)}
+            {"name": d.name, "country": d.country, "purposes": sorted(d.purposes), "role": d.role}
             for d in config.destinations
-            if d.enabled
+            if d.enabled and d.role != "processor"
         ),
         key=lambda r: str(r["name"]),
     )

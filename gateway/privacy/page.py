@@ -22,7 +22,8 @@ vertical-align:-.15rem;margin-right:.35rem}.hint{color:#4a4a4a;font-size:.9rem;m
 button{font:inherit;padding:.6rem 1.1rem;border-radius:6px;border:2px solid #0b4f8a;
 background:#fff;color:#0b4f8a;cursor:pointer}button.primary{background:#0b4f8a;color:#fff}
 :focus-visible{outline:3px solid #b35900;outline-offset:2px}
-#status{min-height:1.6rem;font-weight:600;color:#1e5e20}.warning{color:#8a1c1c}
+#status{min-height:1.6rem;font-weight:600;color:#1e5e20}.new{color:#8a1c1c}
+.review{border-left:4px solid #8a1c1c;padding:.25rem .75rem}.warning{color:#8a1c1c}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #767676;padding:.4rem;
 text-align:left;vertical-align:top}a{color:#0b4f8a}
 """
@@ -64,6 +65,11 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+def html_page(lang: str, title: str, body: str, nonce: str) -> str:
+    """A page in the customer-facing style, without script (the disclosure)."""
+    return _page(lang, title, body, nonce)
+
+
 def _page(lang: str, title: str, body: str, nonce: str, script: bool = False) -> str:
     js = f'<script nonce="{nonce}">{SCRIPT}</script>' if script else ""
     return (
@@ -100,17 +106,47 @@ def preference_page(
     nonce: str,
     message: str = "",
     warning: bool = False,
+    about: Mapping[str, Any] | None = None,
 ) -> str:
     text = TEXT[lang]
     head = f"{_switch(lang, '/privacy/preferences')}<h1>{text['title']}</h1><p>{text['intro']}</p>"
     status_class = ' class="warning"' if warning else ""
     status = f'<div id="status" role="status" aria-live="polite"{status_class}>{message}</div>'
     notice = f'<p><a href="/privacy/external-transmission?lang={lang}">{text["notice"]}</a></p>'
+    footer = _footer(lang, about or {})
     if state is None or csrf is None:
-        body = f"{head}{status}<p>{text['no_subject']}</p>{notice}"
+        body = f"{head}{status}<p>{text['no_subject']}</p>{notice}{footer}"
         return _page(lang, text["title"], body, nonce)
-    body = head + status + _form(lang, state, csrf) + notice
+    review = (
+        f'<p class="review" role="note">{text["review"]}</p>'
+        if state.get("review_required")
+        else ""
+    )
+    body = head + review + status + _form(lang, state, csrf, about or {}) + notice + footer
     return _page(lang, text["title"], body, nonce, script=True)
+
+
+def _footer(lang: str, about: Mapping[str, Any]) -> str:
+    """The children's rule, the company's policy and its contact desk."""
+    text = TEXT[lang]
+    parts = [f'<p class="hint" data-children>{text["children"]}</p>']
+    if about.get("policy_url"):
+        parts.append(f'<p><a href="{escape(about["policy_url"])}">{text["company_policy"]}</a></p>')
+    if about.get("contact"):
+        parts.append(f"<p>{text['contact']}: {escape(about['contact'])}</p>")
+    return "<footer>" + "".join(parts) + "</footer>"
+
+
+def _who(lang: str, who: Mapping[str, Any]) -> str:
+    """A recipient's role and country, as the notice states them."""
+    if not who:
+        return ""
+    country = COUNTRIES[lang].get(who.get("country", ""), who.get("country", ""))
+    return f"{TEXT[lang]['role_' + who.get('role', 'third_party')]} · {escape(country)}"
+
+
+def _new(lang: str, is_new: bool) -> str:
+    return f' <strong class="new">{TEXT[lang]["new"]}</strong>' if is_new else ""
 
 
 def unavailable_page(lang: str, nonce: str) -> str:
@@ -120,8 +156,10 @@ def unavailable_page(lang: str, nonce: str) -> str:
     return _page(lang, text["title"], f"<h1>{text['title']}</h1>{status}", nonce)
 
 
-def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
+def _form(lang: str, state: Mapping[str, Any], csrf: str, about: Mapping[str, Any]) -> str:
     text = TEXT[lang]
+    new = state.get("new") or {"purposes": [], "recipients": []}
+    descriptions = about.get("descriptions", {})
     parts = [
         f'<form id="prefs" method="post" action="/privacy/preferences" '
         f'data-saved="{escape(text["saved"])}">',
@@ -135,9 +173,13 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
     parts.append(f'<fieldset><legend>{text["purposes"]}</legend><p class="hint">'
                  f'{text["service_note"]}</p>')  # fmt: skip
     for purpose, granted in state["purposes"].items():
-        label = escape(PURPOSES[lang].get(purpose, purpose))
+        label = escape(PURPOSES[lang].get(purpose, purpose)) + _new(
+            lang, purpose in new["purposes"]
+        )
         decided = escape(str(state["decided_by"].get(purpose, "")))
         hint = f'{text["decided_by"]}: <span data-decided="{escape(purpose)}">{decided}</span>'
+        if descriptions.get(purpose):
+            hint = f"{escape(descriptions[purpose])}<br>{hint}"
         parts.append(_radio_pair(f"purpose.{purpose}", label, granted, lang, hint))
     parts.append("</fieldset>")
     parts.append(
@@ -148,8 +190,15 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
     if state["vendors"]:
         parts.append(f'<fieldset><legend>{text["vendors"]}</legend>'
                      f'<p class="hint">{text["vendors_help"]}</p>')  # fmt: skip
+        recipients = state.get("recipients", {})
         for vendor, allowed in state["vendors"].items():
-            parts.append(_radio_pair(f"vendor.{vendor}", escape(vendor), allowed, lang))
+            who = recipients.get(vendor, {})
+            is_new = vendor in new["recipients"]
+            label = escape(who.get("name", vendor)) + _new(lang, is_new)
+            hint = _who(lang, who)
+            # A new recipient gets nothing until the person chooses: no pre-ticked "Allow".
+            on = allowed and not is_new
+            parts.append(_radio_pair(f"vendor.{vendor}", label, on, lang, hint))
         parts.append("</fieldset>")
     # The first submit button is the form's default (Enter in a field): Save, not Allow all.
     parts.append(
@@ -162,27 +211,56 @@ def _form(lang: str, state: Mapping[str, Any], csrf: str) -> str:
     return "".join(parts)
 
 
-def notice_page(lang: str, entries: list[dict[str, Any]], nonce: str) -> str:
+def notice_page(
+    lang: str,
+    entries: list[dict[str, Any]],
+    nonce: str,
+    about: Mapping[str, Any] | None = None,
+) -> str:
     text = TEXT[lang]
-    rows = "".join(_notice_row(lang, entry) for entry in entries)
+    about = about or {}
+    rows = "".join(_notice_row(lang, entry, about.get("descriptions", {})) for entry in entries)
+    heads = ("name", "role", "country", "purposes", "categories", "transforms")
+    header = "".join(f'<th scope="col">{text[h]}</th>' for h in heads)
     body = (
         f"{_switch(lang, '/privacy/external-transmission')}<h1>{text['notice_title']}</h1>"
-        f'<p>{text["notice_intro"]}</p><table><thead><tr><th scope="col">{text["name"]}</th>'
-        f'<th scope="col">{text["country"]}</th><th scope="col">{text["purposes"]}</th>'
-        f'<th scope="col">{text["categories"]}</th></tr></thead><tbody>{rows}</tbody></table>'
+        f"<p>{text['notice_intro']}</p><table><thead><tr>{header}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
         f'<p><a href="/privacy/preferences?lang={lang}">{text["opt_out"]}</a></p>'
+        f"{_footer(lang, about)}"
     )
     return _page(lang, text["notice_title"], body, nonce)
 
 
-def _notice_row(lang: str, entry: dict[str, Any]) -> str:
+RECIPIENT_LINKS = (("privacy_policy_url", "recipient_policy"), ("opt_out_url", "recipient_opt_out"))
+
+
+def _notice_row(lang: str, entry: dict[str, Any], descriptions: Mapping[str, str]) -> str:
+    text = TEXT[lang]
     country = COUNTRIES[lang].get(entry["country"], entry["country"])
-    purposes = "<br>".join(escape(PURPOSES[lang].get(p, p)) for p in entry["purposes"])
+    purposes = "<br>".join(
+        escape(descriptions.get(p) or PURPOSES[lang].get(p, p)) for p in entry["purposes"]
+    )
     categories = "<br>".join(escape(CATEGORIES[lang].get(c, c)) for c in entry["categories"])
+    recipient = entry.get("recipient") or {}
+    name = escape(recipient.get("name") or entry["name"])
     description = (
         f"<br><small>{escape(entry['description'])}</small>" if entry["description"] else ""
     )
+    links = "".join(
+        f'<br><a href="{escape(recipient[key])}">{text[label]}</a>'
+        for key, label in RECIPIENT_LINKS
+        if recipient.get(key)
+    )
+    contact = (
+        f"<br><small>{escape(recipient['contact'])}</small>" if recipient.get("contact") else ""
+    )
+    role = text[f"role_{entry.get('role', 'third_party')}"]
+    if entry.get("responsible_party"):
+        role += f"<br><small>{text['responsible']}: {escape(entry['responsible_party'])}</small>"
+    transforms = "<br>".join(text[f"transform_{t}"] for t in entry.get("transforms", []))
     return (
-        f'<tr><th scope="row">{escape(entry["name"])}{description}</th>'
-        f"<td>{escape(country)}</td><td>{purposes}</td><td>{categories}</td></tr>"
+        f'<tr data-recipient="{escape(entry["name"])}"><th scope="row">{name}{description}'
+        f"{contact}{links}</th><td>{role}</td><td>{escape(country)}</td><td>{purposes}</td>"
+        f"<td>{categories}</td><td>{transforms}</td></tr>"
     )

@@ -70,6 +70,17 @@ def only_refusals(update: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def suppression_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a deletion keeps: the subject's refusals and suspensions, nothing else. Deleting
+    them would make the subject fall back to the defaults and restart the very tracking they
+    refused (policy section 4; APPI art. 35: a request to stop use must keep working)."""
+    kept = only_refusals(state)
+    for flag in ("suspend_use", "suspend_provision"):
+        if state.get(flag) is True:
+            kept[flag] = True
+    return kept
+
+
 def view(
     consent: Consent,
     state: Mapping[str, Any],

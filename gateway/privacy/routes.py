@@ -17,7 +17,7 @@ from gateway.enrich.geo import GeoLookup
 from gateway.errors import Forbidden, Refused, StoreUnavailable, Unauthorized
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.device import new_device
-from gateway.privacy.notice import notice_entries
+from gateway.privacy.notice import notice_about, notice_entries
 from gateway.privacy.page import (
     csp,
     new_nonce,
@@ -207,7 +207,9 @@ async def _render_preferences(
             return _unavailable(lang)
         csrf = runtime.tokens.form_token(subject)
     nonce = new_nonce()
-    html = preference_page(lang, state, csrf, nonce, message, warning)
+    html = preference_page(
+        lang, state, csrf, nonce, message, warning, notice_about(runtime.config, lang)
+    )
     status = 200 if not warning else 403
     response = HTMLResponse(html, status, headers=_page_headers(nonce))
     for cookie in cookies:
@@ -286,7 +288,8 @@ async def external_transmission(request: Request) -> Response:
         )
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     nonce = new_nonce()
-    return HTMLResponse(notice_page(lang, entries, nonce), headers=_page_headers(nonce))
+    about = notice_about(runtime.config, lang)
+    return HTMLResponse(notice_page(lang, entries, nonce, about), headers=_page_headers(nonce))
 
 
 def routes() -> list[BaseRoute]:

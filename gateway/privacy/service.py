@@ -18,9 +18,10 @@ from gateway.privacy.preferences import (
     choosable_purposes,
     only_refusals,
     refused_destinations,
+    suppression_of,
     view,
 )
-from gateway.store.types import ConsentChange, Store
+from gateway.store.types import ConsentChange, OutboxItem, Store
 
 # Which of a subject's keys carries its consent log: the device's, then the person's.
 LOG_ORDER = {"a_": 0, "u_": 1, "d_": 2}
@@ -66,7 +67,30 @@ class PrivacyService:
         shown = view(consent, state, self.purposes, self.vendors, version)
         shown["gpc"] = gpc
         shown["notice_version"] = notice_version(self.config)
+        shown["new"] = self.unseen(state)
+        shown["recipients"] = self._recipients()
+        shown["review_required"] = bool(shown["new"]["purposes"] or shown["new"]["recipients"])
         return shown
+
+    def notice_seen(self) -> dict[str, list[str]]:
+        """What a choice made now is made against: the choosable purposes and the recipients
+        that need consent (policy, "Changes to this document")."""
+        recipients = [
+            d.notice_key() for d in self.config.destinations if d.enabled and d.role != "processor"
+        ]
+        return {"purposes": sorted(self.purposes), "recipients": sorted(recipients)}
+
+    def unseen(self, state: dict[str, Any]) -> dict[str, list[str]]:
+        """Purposes and recipients (by name) added since the subject's stored grants were
+        made: they are asked again. A subject without a stored grant has nothing to review."""
+        seen = state.get("seen")
+        if not isinstance(seen, dict):
+            return {"purposes": [], "recipients": []}
+        now = self.notice_seen()
+        keys = set(now["recipients"]) - set(seen.get("recipients", []))
+        names = [d.name for d in self.config.destinations if d.enabled and d.notice_key() in keys]
+        purposes = [p for p in now["purposes"] if p not in seen.get("purposes", [])]
+        return {"purposes": purposes, "recipients": names}
 
     async def update(
         self,
@@ -93,8 +117,11 @@ class PrivacyService:
         """Apply a change to the state under each of `keys` (atomically in the store, so
         concurrent changes keep each other's choices), log it, and drop not-yet-delivered
         payloads it no longer allows."""
+        seen = self.notice_seen()
         results = await self._apply(
-            keys, lambda state: apply_update(merge_preferences([state]), update), source
+            keys,
+            lambda state: {**apply_update(merge_preferences([state]), update), "seen": seen},
+            source,
         )
         after = merge_preferences(a for _, a in results.values())
         refused = refused_destinations(after, self._needs)
@@ -113,11 +140,15 @@ class PrivacyService:
         targets = [k for k in keys if k in existing] or list(keys)
         logged = min(targets, key=lambda k: LOG_ORDER.get(k[:2], 9))
 
+        notice = notice_version(self.config)
+
         def log(key: str, before: dict[str, Any], after: dict[str, Any]) -> ConsentChange | None:
             if key != logged:
                 return None
-            shown = (_loggable(merge_preferences([before])), _loggable(merge_preferences([after])))
-            return ConsentChange(time.time(), key, *shown, source, version)
+            merged = merge_preferences([after])
+            shown = (_loggable(merge_preferences([before])), _loggable(merged))
+            basis = self.resolver.resolve({}, RequestSignals(), merged).basis()
+            return ConsentChange(time.time(), key, *shown, source, version, basis, notice)
 
         return await self.store.preferences.change(targets, change, log)
 
@@ -141,6 +172,8 @@ class PrivacyService:
         stored = await store.preferences.get_many(keys)
         log = await store.preferences.consent_log(keys)
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
+        pending = await store.erasure.pending(keys)
+        dead = await store.erasure.dead(keys)
         return {
             "generated_at": time.time(),
             "policy_version": self.config.policy.version,
@@ -148,6 +181,21 @@ class PrivacyService:
             "preferences": stored,
             "consent_log": [c.as_dict() for c in log],
             "provision_records": [r.as_dict() for r in records],
+            "pending": [_held(item, "pending") for item in pending],
+            "dead_lettered": [_held(item, "dead_lettered") for item in dead],
+            "recipients": self._recipients(),
+        }
+
+    def _recipients(self) -> dict[str, dict[str, Any]]:
+        """Who each destination named in the records is: name, role, country."""
+        return {
+            d.name: {
+                "name": d.recipient.name if d.recipient else d.name,
+                "role": d.role,
+                "country": d.country,
+                "contact": d.recipient.contact if d.recipient else "",
+            }
+            for d in self.config.destinations
         }
 
     async def correction(self, identifier: str, update: dict[str, Any]) -> dict[str, Any]:
@@ -157,16 +205,25 @@ class PrivacyService:
 
     async def deletion(self, identifier: str) -> dict[str, Any]:
         """Preferences, pending deliveries and dedupe keys go; provision records stay, as the
-        law requires them kept (APPI art. 30), identified only by the subject key."""
+        law requires them kept (APPI art. 30), identified only by the subject key. A
+        suppression record stays too: the subject's refusals and suspensions, nothing else,
+        so the deletion does not restart what the subject had stopped."""
         keys = self.identifier_keys(identifier)
         store = self.store
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
         pending, dead = await self._forget(keys, None)
         sources = [s.id for s in self.config.sources]
         deduped = await store.erasure.forget_dedupe(sources, [r.message_id for r in records])
-        removed = await store.preferences.delete(keys)
+        held = await store.preferences.get_many(keys)
+        kept = {k: s for k, s in held.items() if suppression_of(merge_preferences([s]))}
+        if kept:
+            await self._apply(
+                list(kept), lambda state: suppression_of(merge_preferences([state])), "deletion"
+            )
+        removed = await store.preferences.delete([k for k in keys if k not in kept])
         return {
-            "preferences_deleted": removed,
+            "preferences_deleted": removed + len(kept),
+            "suppression_kept": len(kept),
             "pending_deleted": pending,
             "dead_letters_deleted": dead,
             "dedupe_deleted": deduped,
@@ -185,6 +242,20 @@ class PrivacyService:
             "pending_deleted": pending,
             "dead_letters_deleted": dead,
         }
+
+
+def _held(item: OutboxItem, state: str) -> dict[str, Any]:
+    """A payload the gateway holds for the subject and has not provided (yet)."""
+    return {
+        "state": state,
+        "destination": item.destination,
+        "message_id": item.message_id,
+        "queued_at": item.created_at,
+        "country": item.meta.get("country"),
+        "purposes": item.meta.get("purposes", []),
+        "categories": item.meta.get("categories", []),
+        "payload": item.payload,
+    }
 
 
 def _loggable(state: dict[str, Any]) -> dict[str, Any]:

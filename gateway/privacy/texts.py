@@ -44,6 +44,30 @@ TEXT: dict[str, dict[str, str]] = {
         "country": "Country",
         "categories": "Information sent",
         "opt_out": "You can refuse on the privacy choices page",
+        "review": (
+            "Something has changed since you last chose: new purposes or recipients are "
+            "marked. Nothing of yours goes to a new recipient until you choose."
+        ),
+        "new": "New",
+        "role": "Role",
+        "role_processor": "Processes for us (outsourcing)",
+        "role_third_party": "Third party (only with your consent)",
+        "role_joint_use": "Joint use (only with your consent)",
+        "responsible": "Responsible for the data",
+        "transforms": "Before sending",
+        "transform_hashed": "hashed",
+        "transform_truncated": "truncated",
+        "transform_dropped": "removed",
+        "transform_renamed": "renamed",
+        "recipient_policy": "Its privacy policy",
+        "recipient_opt_out": "Its opt-out",
+        "company_policy": "Our privacy policy",
+        "contact": "Personal information inquiry desk",
+        "children": (
+            "Children: for services for children, and whenever we know the user is a child, "
+            "no information is used for advertising, no advertising identifier is sent and "
+            "nothing goes to third parties."
+        ),
     },
     "ja": {
         "title": "プライバシーの設定",
@@ -87,6 +111,29 @@ TEXT: dict[str, dict[str, str]] = {
         "country": "国",
         "categories": "送信される情報",
         "opt_out": "プライバシーの設定ページから拒否できます",
+        "review": (
+            "前回の設定以降に変更があります。新しい利用目的・送信先に印を付けています。"
+            "設定いただくまで、新しい送信先へお客様の情報は送信しません。"
+        ),
+        "new": "新規",
+        "role": "立場",
+        "role_processor": "委託先（当社の業務を処理）",
+        "role_third_party": "第三者（ご同意がある場合のみ）",
+        "role_joint_use": "共同利用（ご同意がある場合のみ）",
+        "responsible": "管理責任者",
+        "transforms": "送信前の加工",
+        "transform_hashed": "ハッシュ化",
+        "transform_truncated": "一部削除",
+        "transform_dropped": "削除",
+        "transform_renamed": "名称変更",
+        "recipient_policy": "送信先のプライバシーポリシー",
+        "recipient_opt_out": "送信先でのオプトアウト",
+        "company_policy": "当社の個人情報保護方針",
+        "contact": "個人情報に関するお客様ご相談窓口",
+        "children": (
+            "お子さまの情報について：お子さま向けのサービス、およびお子さまのご利用と分かる場合は、"
+            "広告目的に利用せず、広告識別子を送信せず、第三者へ提供しません。"
+        ),
     },
 }
 

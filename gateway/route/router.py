@@ -24,6 +24,9 @@ VerdictCode = Literal[
     "purpose_not_granted",
     "vendor_refused",
     "tcf_vendor",
+    "no_prior_consent",
+    "review_required",
+    "child",
     "event_filter",
     "nothing_allowed",
 ]
@@ -97,10 +100,15 @@ class Router:
         destinations: Sequence[DestinationConfig],
         formatters: Mapping[str, Formatter],
         policy: PolicyFile,
+        reads: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`reads`: per destination, the event fields its adapter's wire format carries
+        (absent: all of them); the ledger's categories are those of what was sent."""
         self._rules = [
             _Rule(d, formatters.get(d.name, _identity), policy) for d in destinations if d.enabled
         ]
+        self._opt_out_registered = policy.third_party_basis == "opt_out"
+        self._reads = {name: Projection(list(paths)) for name, paths in (reads or {}).items()}
 
     @property
     def destinations(self) -> list[DestinationConfig]:
@@ -123,7 +131,11 @@ class Router:
 
     def _verdict(self, rule: _Rule, event: dict[str, Any], consent: Consent) -> Verdict:
         name = rule.config.name
-        refusal = _consent_refusal(rule.config, consent) or rule.matches(event)
+        refusal = (
+            _consent_refusal(rule.config, consent)
+            or self._recipient_refusal(rule.config, consent)
+            or rule.matches(event)
+        )
         if refusal:
             return Verdict(name, False, *refusal)
         projected = rule.projection.apply(event)
@@ -134,7 +146,37 @@ class Router:
                 name, False, "nothing_allowed", "no allowed field is present in this event"
             )
         payload = rule.format(projected)
-        return Verdict(name, True, "sent", "sent", payload, categories_of_payload(projected))
+        reads = self._reads.get(name)
+        sent = reads.apply(projected) if reads is not None else projected
+        return Verdict(name, True, "sent", "sent", payload, categories_of_payload(sent))
+
+    def _recipient_refusal(self, config: DestinationConfig, consent: Consent) -> Refusal | None:
+        """Policy, "Matters concerning provision to third parties": no provision to a third
+        party without the subject's prior consent. A processor (outsourcing, APPI art.
+        27(5)(i)) is not a third party; a joint user is, for this purpose."""
+        if config.role == "processor":
+            return None
+        if consent.child:
+            return "child", f"a child's data goes to no {config.role} recipient"
+        if self._opt_out_registered:
+            return None
+        for purpose in config.purposes:
+            if not consent.explicitly_granted(purpose):
+                decision = consent.purposes.get(purpose)
+                basis = decision.basis if decision else "undeclared"
+                return (
+                    "no_prior_consent",
+                    f'purpose "{purpose}" has no prior consent (basis {basis}); '
+                    f"{config.role} recipients need an explicit grant",
+                )
+        stored = any(consent.purposes[p].signal == "preferences" for p in config.purposes)
+        reviewed = consent.reviewed
+        if stored and reviewed is not None and config.notice_key() not in reviewed:
+            return (
+                "review_required",
+                "the subject's stored choice predates this recipient; it waits for their choice",
+            )
+        return None
 
 
 def _consent_refusal(config: DestinationConfig, consent: Consent) -> Refusal | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 
 class Provenance(TypedDict):
@@ -16,6 +16,8 @@ class Provenance(TypedDict):
 
     policy_version: str
     consent: dict[str, Any]
+    basis: NotRequired[dict[str, str]]
+    """Per purpose, the kind of signal that decided it (absent in entries queued by 0.1.0)."""
     purposes: list[str]
     categories: list[str]
     country: str
@@ -68,6 +70,9 @@ class ProvisionRecord:
     idempotency_key: str
     policy_version: str
     consent: dict[str, Any] = field(default_factory=dict)
+    basis: dict[str, str] = field(default_factory=dict)
+    """Per purpose, the kind of signal that decided it (policy.consent.BASIS); empty in
+    records written before it was kept."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +86,7 @@ class ProvisionRecord:
             "idempotency_key": self.idempotency_key,
             "policy_version": self.policy_version,
             "consent": self.consent,
+            "basis": self.basis,
         }
 
 
@@ -109,6 +115,10 @@ class ConsentChange:
     after: dict[str, Any]
     source: str
     policy_version: str
+    basis: dict[str, str] = field(default_factory=dict)
+    """Per purpose, the basis of the decision after the change (policy.consent.BASIS)."""
+    notice_version: str = ""
+    """The external-transmission notice the subject was shown (privacy.notice)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +128,8 @@ class ConsentChange:
             "after": self.after,
             "source": self.source,
             "policy_version": self.policy_version,
+            "basis": self.basis,
+            "notice_version": self.notice_version,
         }
 
 
@@ -179,6 +191,14 @@ class Erasure(Protocol):
 
     async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int:
         """Delete the dedupe markers of these messages (their ids are the subject's)."""
+        ...
+
+    async def pending(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        """A subject's not-yet-delivered entries (for a disclosure: held, to be provided)."""
+        ...
+
+    async def dead(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        """A subject's dead letters (held, and an operator may still replay them)."""
         ...
 
 
@@ -288,5 +308,9 @@ class Store(Protocol):
     async def log_admin_action(self, entry: dict[str, Any]) -> None: ...
 
     async def admin_log(self, limit: int) -> list[dict[str, Any]]: ...
+
+    async def purge_admin_log(self, before: float) -> int:
+        """Drop admin-log entries older than `before` (retention.admin_log_days)."""
+        ...
 
     async def aclose(self) -> None: ...

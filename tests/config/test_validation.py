@@ -380,10 +380,21 @@ def test_private_destination_url_needs_allow_private_network(
 
 
 @pytest.mark.parametrize(
-    "url", ["https://hooks.example.com/in", "https://8.8.8.8/in", "http://[2606:4700::1111]/"]
+    "url", ["https://hooks.example.com/in", "https://8.8.8.8/in", "https://[2606:4700::1111]/"]
 )
 def test_public_destination_url_passes(config_factory: Callable[..., Path], url: str) -> None:
     read_config(config_factory(destinations=[webhook("hook", url, allow_private_network=False)]))
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/in", "http://[2606:4700::1111]/"])
+def test_plain_http_to_a_public_host_needs_allow_insecure_http(
+    config_factory: Callable[..., Path], url: str
+) -> None:
+    refused = config_factory(destinations=[webhook("hook", url, allow_private_network=False)])
+    (problem,) = problems_of(refused)
+    assert "plain http" in problem and "allow_insecure_http: true" in problem
+    hook = webhook("hook", url, allow_private_network=False, allow_insecure_http=True)
+    assert read_config(config_factory(destinations=[hook])).destinations[0].allow_insecure_http
 
 
 def test_checks_that_serve_would_otherwise_fail_at_start(
@@ -415,3 +426,16 @@ def test_checks_that_serve_would_otherwise_fail_at_start(
     policy_only.mkdir()
     (policy_only / "policy.yaml").write_text("policy: {extra_key_names: {gps: [foo]}}\n")
     assert any("extra_key_names.gps" in p for p in problems_of(policy_only))
+
+
+def test_joint_use_names_the_responsible_party(config_factory: Callable[..., Path]) -> None:
+    hook = webhook("hook", "https://hooks.example.com/in", role="joint_use")
+    (problem,) = problems_of(config_factory(destinations=[hook]))
+    assert problem == (
+        'destinations.yaml: destination "hook": role joint_use needs responsible_party '
+        "(who manages the jointly used data)"
+    )
+    named = webhook(
+        "hook", "https://hooks.example.com/in", role="joint_use", responsible_party="HQ"
+    )
+    assert read_config(config_factory(destinations=[named])).destinations[0].role == "joint_use"

@@ -47,6 +47,7 @@ async def fill(database: Path, count: int) -> None:
                         meta={
                             "policy_version": "p",
                             "country": "JP",
+                            "role": "processor",
                             "purposes": ["analytics"],
                             "categories": ["browsing_history"],
                             "consent": {"analytics": True},

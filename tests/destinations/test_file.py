@@ -20,6 +20,7 @@ def config(path: str) -> FileConfig:
             "type": "file",
             "path": path,
             "country": "JP",
+            "role": "processor",
             "purposes": ["analytics"],
             "fields": ["event"],
         }

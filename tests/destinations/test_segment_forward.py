@@ -32,6 +32,7 @@ def segment_config(url: str = "https://api.segment.io", **extra: Any) -> Segment
         "type": "segment",
         "url": url,
         "country": "US",
+        "role": "processor",
         "purposes": ["analytics"],
         "fields": ["type", "event", "userId", "anonymousId", "messageId", "properties.plan"],
         "secret_env": "SEGMENT_TEST_KEY",

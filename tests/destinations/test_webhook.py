@@ -52,6 +52,7 @@ def config(url: str, **extra: Any) -> WebhookConfig:
         "type": "webhook",
         "url": url,
         "country": "JP",
+        "role": "processor",
         "purposes": ["analytics"],
         "fields": ["event"],
         "allow_private_network": True,

@@ -80,6 +80,7 @@ def stack_config(site_origin: str, analytics_url: str, ads_url: str, feed: Path)
             "country": "JP",
             "purposes": ["analytics"],
             "fields": FEED_FIELDS,
+            "role": "processor",
         },
     ]
     return {

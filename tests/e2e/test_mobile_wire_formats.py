@@ -96,30 +96,31 @@ def kotlin_body(events: list[dict[str, Any]]) -> Iterator[bytes]:
 
 def test_analytics_swift_batches_with_att_states(stack: Stack) -> None:
     tag = run_id()
-    cases = {
-        "authorized": IDFA,  # the IDFA may go to advertising destinations
-        "denied": None,  # the IDFV copied into advertisingId goes too
-        "notDetermined": None,
-        "restricted": None,
-    }
+    # Only an authorised event goes to advertising destinations (with its IDFA); ATT not
+    # authorised refuses the advertising purpose for the event, and analytics gets it
+    # without the ID.
+    cases = {"authorized": IDFA, "denied": None, "notDetermined": None, "restricted": None}
     events = [event(f"{tag}-{att}", "analytics-swift", swift_device(att), "iOS") for att in cases]
     headers = {"content-type": "application/json; charset=utf-8", "user-agent": "analytics-ios/1.7"}
     response = httpx.post(stack.url + "/v1/b", content=swift_body(events), headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["gateway-subject"].startswith("v1.")
 
-    got = {e["messageId"]: e for e in wait_for(stack.ads, by_tag(tag), len(cases))}
-    for att, ad_id in cases.items():
-        received = got[f"analytics-swift-{tag}-{att}"]
-        assert received.get("context", {}).get("device", {}).get("advertisingId") == ad_id, att
-        assert disallowed_paths(received, ADS_FIELDS) == []
+    analytics = wait_for(stack.analytics, by_tag(tag), len(cases))
+    (ads,) = wait_for(stack.ads, by_tag(tag), 1)
+    assert ads["messageId"] == f"analytics-swift-{tag}-authorized"
+    assert ads["context"]["device"]["advertisingId"] == IDFA
+    assert disallowed_paths(ads, ADS_FIELDS) == []
+    for received in analytics:
+        if not received["messageId"].endswith("-authorized"):
+            assert IDFA not in json.dumps(received)
 
 
 def test_analytics_kotlin_gzip_chunked_batches_with_ad_tracking_states(stack: Stack) -> None:
     tag = run_id()
     cases = {
         "enabled": (AAID, True, AAID),
-        "limit-ad-tracking": (None, False, None),
+        "limit-ad-tracking": (None, False, None),  # refuses advertising: reaches analytics only
         "deleted-id": (ZEROS, True, None),  # Android 12+ after the user deletes the ID
     }
     events = [
@@ -142,9 +143,12 @@ def test_analytics_kotlin_gzip_chunked_batches_with_ad_tracking_states(stack: St
     assert sent["transfer-encoding"] == "chunked" and "content-length" not in sent
     assert "authorization" not in sent
 
-    got = {e["messageId"]: e for e in wait_for(stack.ads, by_tag(tag), len(cases))}
     analytics = wait_for(stack.analytics, by_tag(tag), len(cases))
+    got = {e["messageId"]: e for e in wait_for(stack.ads, by_tag(tag), len(cases) - 1)}
+    assert f"analytics-kotlin-{tag}-limit-ad-tracking" not in got
     for name, (_, _, kept) in cases.items():
+        if name == "limit-ad-tracking":
+            continue
         received = got[f"analytics-kotlin-{tag}-{name}"]
         assert received.get("context", {}).get("device", {}).get("advertisingId") == kept, name
     assert all("location" not in e.get("context", {}) for e in analytics)

@@ -290,7 +290,8 @@ def test_a_batch_that_repeats_a_message_id_keeps_the_first_copy(tmp_path: Path) 
     from tests.support.configs import SERVER_KEY, write_config
 
     out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
-           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+           "role": "processor", "purposes": ["analytics"],
+           "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
 
     batch = {
@@ -356,7 +357,8 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
 
     monkeypatch.setattr(Pipeline, "process", faulty)
     out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
-           "purposes": ["analytics"], "fields": ["event", "messageId"]}  # fmt: skip
+           "role": "processor", "purposes": ["analytics"],
+           "fields": ["event", "messageId"]}  # fmt: skip
     directory = write_config(tmp_path / "c", destinations=[out])
     ok = {"type": "track", "event": "fine", "messageId": "m-ok", "anonymousId": "a"}
     boom = {"type": "track", "event": "boom", "messageId": "m-boom", "anonymousId": "a"}

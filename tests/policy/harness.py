@@ -75,7 +75,7 @@ def destinations() -> list[dict[str, Any]]:
 def _hook(name: str, country: str, purposes: list[str], fields: list[str], **extra: Any) -> Any:
     url = f"https://{name}.example.net/events"
     return {"name": name, "type": "webhook", "url": url, "country": country,
-            "purposes": purposes, "fields": fields, **extra}  # fmt: skip
+            "purposes": purposes, "fields": fields, "role": "processor", **extra}  # fmt: skip
 
 
 DESTINATIONS = tuple(d["name"] for d in destinations())

@@ -46,7 +46,8 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 def _file(name: str, purposes: list[str]) -> dict[str, Any]:
     return {"name": name, "type": "file", "path": f"{name}.jsonl", "country": "JP",
-            "purposes": purposes, "fields": ["event", "properties.**"]}  # fmt: skip
+            "role": "processor", "purposes": purposes,
+            "fields": ["event", "properties.**"]}  # fmt: skip
 
 
 def payloads(runtime: Runtime, grants: dict[str, bool]) -> dict[str, Any]:

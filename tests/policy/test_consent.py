@@ -310,11 +310,17 @@ def test_trace_names_every_purpose_with_its_deciding_signal(harness: Harness) ->
     )  # fmt: skip
     trace = run.outcome.trace()
     assert trace["purposes"] == {
-        "service": {"granted": True, "signal": "default"},
-        "analytics": {"granted": False, "signal": "tcf", "detail": "unreadable TCF string"},
+        "service": {"granted": True, "signal": "default", "basis": "purpose_default"},
+        "analytics": {
+            "granted": False,
+            "signal": "tcf",
+            "basis": "tcf",
+            "detail": "unreadable TCF string",
+        },
         "advertising": {
             "granted": False,
             "signal": "categoryPreferences",
+            "basis": "cmp",
             "detail": "category C0004",
         },
     }
@@ -355,7 +361,8 @@ def test_an_unreadable_tc_string_refuses_a_tcf_vendor_whatever_its_purposes() ->
     no string had been sent (fail closed)."""
     crm = WebhookConfig.model_validate(
         {"name": "crm", "type": "webhook", "url": "https://crm.example.net/e", "country": "JP",
-         "purposes": ["service"], "fields": ["type", "event"], "tcf_vendor_id": 755}
+         "purposes": ["service"], "fields": ["type", "event"], "tcf_vendor_id": 755,
+         "role": "processor"}
     )  # fmt: skip
     router = Router([crm], {}, POLICY)
     outcomes = {}

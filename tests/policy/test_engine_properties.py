@@ -421,8 +421,9 @@ def test_removals_and_refusals_are_counted(client: TestClient) -> None:
     assert delta(removed, category="advertising_id", rule="ad_tracking_disabled") == 1
     refused = "gateway_events_not_forwarded_total"
     assert delta(refused, destination="ads", reason="tcf_vendor") == 1
-    assert delta(refused, destination="ads", reason="purpose_not_granted") == 1
-    assert delta(refused, destination="social", reason="purpose_not_granted") == 1
+    # GPC, and the page's limit-ad-tracking (adTrackingEnabled false) refuse advertising
+    assert delta(refused, destination="ads", reason="purpose_not_granted") == 2
+    assert delta(refused, destination="social", reason="purpose_not_granted") == 2
     assert delta(refused, destination="analytics", reason="purpose_not_granted") == 0
     total_removed = sum(v for (n, _), v in after.items() if n == removed)
     assert total_removed - sum(v for (n, _), v in before.items() if n == removed) == 6

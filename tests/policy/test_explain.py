@@ -189,9 +189,19 @@ def test_json_output_is_the_trace(cli: dict[str, Result]) -> None:
     (trace,) = document["events"]
     assert [(r["path"], r["category"], r["rule"]) for r in trace["removed"]] == REMOVED
     assert trace["purposes"] == {
-        "service": {"granted": True, "signal": "default"},
-        "analytics": {"granted": True, "signal": "categoryPreferences", "detail": "category C0002"},
-        "advertising": {"granted": False, "signal": "gpc", "detail": "Global Privacy Control"},
+        "service": {"granted": True, "signal": "default", "basis": "purpose_default"},
+        "analytics": {
+            "granted": True,
+            "signal": "categoryPreferences",
+            "basis": "cmp",
+            "detail": "category C0002",
+        },
+        "advertising": {
+            "granted": False,
+            "signal": "gpc",
+            "basis": "gpc",
+            "detail": "Global Privacy Control",
+        },
     }
     verdicts = {d["destination"]: d for d in trace["destinations"]}
     assert [verdicts[n]["send"] for n in ("analytics", "ads", "social", "support")] == [
@@ -224,6 +234,7 @@ def test_batch_from_stdin_reads_stored_preferences_and_suspensions(
     assert refuser["purposes"]["analytics"] == {
         "granted": False,
         "signal": "preferences",
+        "basis": "explicit_choice",
         "detail": "stored customer preference",
     }
     assert suspended["dropped"] == "use suspended for this subject"

@@ -103,7 +103,9 @@ def destinations(receivers: dict[str, Receiver], extra: bool = False) -> list[di
         webhook("ads", receivers["ads"].url, purposes=["advertising"], country="US", fields=FIELDS),
     ]
     if extra:  # a new third-party recipient: the notice version changes
-        listed.append(webhook("crm", receivers["stats"].url, fields=FIELDS, country="AU"))
+        listed.append(
+            webhook("crm", receivers["stats"].url, fields=FIELDS, country="AU", role="third_party")
+        )
     return listed
 
 

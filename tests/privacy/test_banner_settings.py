@@ -27,8 +27,8 @@ def config(tmp_path: Path, name: str, destinations: list[dict[str, Any]], **poli
 
 def two() -> list[dict[str, Any]]:
     return [
-        webhook("stats", URL, description="Usage statistics"),
-        webhook("ads", URL, purposes=["advertising"], country="US"),
+        webhook("stats", URL, description="Usage statistics", role="third_party"),
+        webhook("ads", URL, purposes=["advertising"], country="US", role="third_party"),
     ]
 
 
@@ -56,7 +56,7 @@ def test_the_notice_version_changes_with_purposes_and_recipients(
     base = notice_version(config(tmp_path, "a", two()))
     destinations, policy = two(), {}
     if change == "new recipient":
-        destinations.append(webhook("crm", URL))
+        destinations.append(webhook("crm", URL, role="third_party"))
     elif change == "recipient gains a purpose":
         destinations[0]["purposes"] = ["analytics", "advertising"]
     elif change == "recipient moves country":

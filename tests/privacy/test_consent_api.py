@@ -27,6 +27,12 @@ def test_partial_updates_leave_omitted_keys_unchanged(stack: Stack) -> None:
         "policy_version": POLICY_VERSION,
         "gpc": False,
         "notice_version": notice_version(read_config(stack.config_dir)),
+        "new": {"purposes": [], "recipients": []},
+        "review_required": False,
+        "recipients": {
+            name: {"name": name, "role": "processor", "country": country, "contact": ""}
+            for name, country in (("stats", "JP"), ("stats2", "JP"), ("ads", "US"))
+        },
     }
 
     steps: list[dict[str, Any]] = [

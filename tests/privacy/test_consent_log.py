@@ -73,7 +73,10 @@ def test_the_log_holds_choices_only(stack: Stack) -> None:
     token = stack.token_for(anon)
     assert stack.consent(token, {"purposes": {"advertising": False}}).status_code == 200
     (entry,) = stack.admin("disclosure", anon).json()["consent_log"]
-    assert set(entry) == {"at", "subject_key", "before", "after", "source", "policy_version"}
+    assert set(entry) == {
+        "at", "subject_key", "before", "after", "source", "policy_version", "basis",
+        "notice_version",
+    }  # fmt: skip
     assert anon not in entry["subject_key"]
     assert set(entry["after"]) <= {
         "purposes", "vendors", "advertising_id", "suspend_use", "suspend_provision",

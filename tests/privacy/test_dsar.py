@@ -14,7 +14,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.cli.times import iso_times
-from tests.privacy.stack import POLICY_VERSION, Stack, new_id
+from tests.privacy.stack import POLICY_VERSION, Stack, anon_key, new_id
 
 ALL = {"stats", "stats2", "ads"}
 
@@ -59,8 +59,11 @@ def test_disclosure_contains_exactly_the_subjects_records(stack: Stack) -> None:
 
     disclosure = stack.admin("disclosure", user).json()
     assert [c["after"]["vendors"] for c in disclosure["consent_log"]] == [{"stats2": False}]
+    # The choice, and what it was made against (the notice's purposes; no recipient here
+    # needs consent: all are processors).
+    seen = {"purposes": ["advertising", "analytics"], "recipients": []}
     assert list(disclosure["preferences"].values()) == [
-        {"purposes": {}, "vendors": {"stats2": False}}
+        {"purposes": {}, "vendors": {"stats2": False}, "seen": seen}
     ]
     ads = next(r for r in disclosure["provision_records"] if r["message_id"] == with_ad_id[0]
                and r["destination"] == "ads")  # fmt: skip
@@ -113,6 +116,7 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "preferences_deleted": 1,
+        "suppression_kept": 1,  # the ad-ID refusal outlives the deletion
         "pending_deleted": 6,
         "dead_letters_deleted": 0,
         "dedupe_deleted": 1,
@@ -125,10 +129,10 @@ def test_deletion_removes_pending_deliveries_and_preferences_but_keeps_the_ledge
         assert stack.reached(message_id) == set()
 
     state = stack.consent(token).json()
-    assert state["advertising_id"] is True
+    assert state["advertising_id"] is False
     assert set(state["decided_by"].values()) == {"default"}
     disclosure = stack.admin("disclosure", anon).json()
-    assert disclosure["preferences"] == {}
+    assert disclosure["preferences"] == {anon_key(anon): {"advertising_id": False}}
     assert records(disclosure) == {(delivered, d) for d in ALL}  # provision records stay
 
 
@@ -313,7 +317,8 @@ def test_cli_twins_give_the_same_results_as_the_endpoints(
     assert disclosure_shape(by_cli, firsts[cli]) == disclosure_shape(over_http, firsts[web])
     assert len(by_cli["consent_log"]) == 5
     both("deletion")
-    assert stack.admin("disclosure", cli).json()["preferences"] == {}
+    kept = stack.admin("disclosure", cli).json()["preferences"]  # the refusal, nothing else
+    assert kept and all(v == {"purposes": {"advertising": False}} for v in kept.values())
 
     log = stack.admin_log(200)
     cli_actions = [e["action"] for e in log if e["token"] == "cli:privacy-desk"][::-1]

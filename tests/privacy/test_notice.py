@@ -25,11 +25,12 @@ NOTICE = "/privacy/external-transmission"
 RELOADER = "reload-token-0001"
 JA_WORDS = (
     "stats2", "Usage statistics", "日本", "アメリカ合衆国", "サービスの効果検証・改善",
-    "閲覧履歴に基づく広告", "広告識別子（IDFA・AAID）", "識別子（ユーザーID",
+    "商品・サービスの広告・ご案内", "広告識別子（IDFA・AAID）", "識別子（ユーザーID",
 )  # fmt: skip
 EN_WORDS = (
     "Japan", "United States", "Measuring and improving our services",
-    "Advertising based on your browsing", "Advertising identifier (IDFA, AAID)",
+    "Advertising and information about products based on your browsing",
+    "Advertising identifier (IDFA, AAID)",
 )  # fmt: skip
 
 

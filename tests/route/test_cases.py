@@ -48,6 +48,7 @@ def destination(rule: dict[str, Any]) -> WebhookConfig:
         "url": "https://collector.example.net/events",
         "country": "JP",
         "purposes": ["analytics"],
+        "role": "processor",
         **rule,
     }
     return WebhookConfig.model_validate(config)

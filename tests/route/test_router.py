@@ -28,6 +28,7 @@ def rule(name: str, **extra: Any) -> WebhookConfig:
         "country": "US",
         "purposes": ["analytics"],
         "fields": ["event"],
+        "role": "processor",
         **extra,
     }
     return WebhookConfig.model_validate(config)

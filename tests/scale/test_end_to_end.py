@@ -111,7 +111,10 @@ def test_events_preferences_ledger_and_deletion_end_to_end(
 
     (deletion,) = cli(config, "dsar", "deletion", "--subject", "visitor-1")
     assert deletion["preferences_deleted"] >= 1, deletion
+    assert deletion["suppression_kept"] >= 1, deletion
     with httpx.Client() as client:
         read = client.get(gateway.url + "/v1/consent", headers={"gateway-subject": token})
     assert read.status_code == 200
-    assert read.json()["purposes"]["analytics"] is True  # back to the default
+    # The refusal outlives the deletion (a suppression record): tracking does not restart.
+    assert read.json()["purposes"]["analytics"] is False
+    assert read.json()["decided_by"]["analytics"] == "preferences"

@@ -36,7 +36,7 @@ def sqlite_chain(halfway: Path | None = None) -> tuple[sqlite_migrations.SqliteM
             _pause(halfway, done, len(ids))
             conn.execute("INSERT INTO ledger_copy SELECT * FROM ledger WHERE id = ?", (ledger_id,))
 
-    return (*sqlite_migrations.MAIN, Migration(2, "copy the ledger, row by row", copy_ledger))
+    return (*sqlite_migrations.MAIN, Migration(3, "copy the ledger, row by row", copy_ledger))
 
 
 def redis_chain(halfway: Path | None = None) -> tuple[redis_migrations.RedisMigration, ...]:
@@ -52,7 +52,7 @@ def redis_chain(halfway: Path | None = None) -> tuple[redis_migrations.RedisMigr
                 pipe.sadd(store.key("test", "done"), record_id)
                 await pipe.execute()
 
-    return (*redis_migrations.MIGRATIONS, Migration(2, "count each record", count_records))
+    return (*redis_migrations.MIGRATIONS, Migration(3, "count each record", count_records))
 
 
 async def redis_upgrade(url: str, prefix: str, halfway: Path | None) -> None:

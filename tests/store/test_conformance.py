@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -381,3 +382,49 @@ async def test_the_gateway_key_is_a_file_on_sqlite_and_must_be_shared_on_redis(
     key = await store.get_or_create_key()
     assert len(key) == 32
     assert await store.get_or_create_key() == key
+
+
+# ------------------------------------------------------------- records hygiene (issue 18)
+async def test_admin_log_entries_older_than_the_cutoff_are_purged(store: Store) -> None:
+    for n in range(3):
+        await store.log_admin_action({"action": "disclosure", "n": n})
+    cutoff = time.time()
+    time.sleep(0.01)
+    await store.log_admin_action({"action": "deletion", "n": 3})
+    assert await store.purge_admin_log(cutoff) == 3
+    assert [e["n"] for e in await store.admin_log(10)] == [3]
+    assert await store.purge_admin_log(cutoff) == 0
+
+
+async def test_a_subjects_pending_and_dead_entries_can_be_listed(store: Store) -> None:
+    mine, theirs, dying = (
+        item("m1", subject="a_me"),
+        item("t1", subject="a_them"),
+        item("m2", subject="a_me"),
+    )
+    await store.outbox.enqueue([mine, theirs, dying])
+    (claimed,) = [c for c in await store.outbox.claim("hook", 10, 30) if c.item.message_id == "m2"]
+    await store.outbox.dead_letter(claimed, "fatal")
+    assert [i.message_id for i in await store.erasure.pending(["a_me", "u_me"])] == ["m1"]
+    assert [i.message_id for i in await store.erasure.dead(["a_me"])] == ["m2"]
+    assert await store.erasure.dead(["a_nobody"]) == []
+
+
+async def test_provision_records_keep_the_basis_of_each_purpose(store: Store) -> None:
+    entry = item("b1")
+    await store.outbox.enqueue([entry])
+    (claimed,) = await store.outbox.claim("hook", 10, 30)
+    basis = {"analytics": "purpose_default", "advertising": "cmp"}
+    with_basis = dataclasses.replace(record(entry, time.time()), basis=basis)
+    await store.outbox.delivered([claimed], [with_basis])
+    (found,) = await store.ledger.query(subject_keys=["a_1"])
+    assert found.basis == basis and found.as_dict()["basis"] == basis
+
+
+async def test_consent_log_entries_keep_their_basis_and_notice_version(store: Store) -> None:
+    basis = {"advertising": "explicit_choice", "analytics": "purpose_default"}
+    change = ConsentChange(time.time(), "a_log", {}, {"purposes": {"advertising": True}},
+                           "api", "v1", basis, "n1-0123456789abcdef")  # fmt: skip
+    await store.preferences.put(["a_log"], change.after, change)
+    (entry,) = await store.preferences.consent_log(["a_log"])
+    assert entry == change

@@ -77,7 +77,7 @@ def test_sqlite_newer_than_the_code_is_refused_naming_both_versions(tmp_path: Pa
     with pytest.raises(StoreTooNew) as refused:
         SqliteStore(path)
     assert str(refused.value) == (
-        "gateway.db is at store schema version 7, but this gateway knows versions up to 1: "
+        "gateway.db is at store schema version 7, but this gateway knows versions up to 2: "
         "run the release that wrote it, or restore the backup taken before it ran"
     )
     assert user_version(path) == 7
@@ -99,17 +99,17 @@ async def test_redis_newer_than_the_code_is_refused_naming_both_versions(
     with pytest.raises(StoreTooNew) as refused:
         await RedisStore.connect(redis_storage(dump_server))
     assert 'Redis store (prefix "gw010") is at store schema version 4' in str(refused.value)
-    assert "knows versions up to 1" in str(refused.value)
+    assert "knows versions up to 2" in str(refused.value)
 
 
 def test_serve_refuses_to_start_on_a_newer_store(tmp_path: Path) -> None:
     config_dir = write_config(tmp_path / "config")
     sqlite_migrations.upgrade(config_dir / "gateway.db", sqlite_migrations.MAIN)
-    set_user_version(config_dir / "gateway.db", 2)
+    set_user_version(config_dir / "gateway.db", 3)
     process = GatewayProcess(config_dir)
     with pytest.raises(RuntimeError, match="exited early"):
         process.start()
-    assert "is at store schema version 2, but this gateway knows versions up to 1" in (
+    assert "is at store schema version 3, but this gateway knows versions up to 2" in (
         process.log()
     )
 
@@ -123,7 +123,7 @@ def test_sqlite_nodes_starting_at_once_migrate_once(tmp_path: Path) -> None:
         conn.execute("INSERT INTO runs VALUES (?)", (time.time(),))
         time.sleep(0.2)  # long enough for the others to arrive meanwhile
 
-    chain = (*sqlite_migrations.MAIN, Migration(2, "count", count_run))
+    chain = (*sqlite_migrations.MAIN, Migration(3, "count", count_run))
     ran: list[int] = []
     start = threading.Barrier(4)
 
@@ -136,8 +136,8 @@ def test_sqlite_nodes_starting_at_once_migrate_once(tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(ran) == [1, 2]
-    assert user_version(path) == 2
+    assert sorted(ran) == [1, 2, 3]
+    assert user_version(path) == 3
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
     conn.close()
@@ -148,12 +148,12 @@ async def test_redis_nodes_starting_at_once_migrate_once(dump_server: RedisServe
         await store.client.incr(store.key("test", "runs"))
         await asyncio.sleep(0.3)
 
-    chain = (*redis_migrations.MIGRATIONS, Migration(2, "count", count_run))
+    chain = (*redis_migrations.MIGRATIONS, Migration(3, "count", count_run))
     nodes = [await RedisStore.connect(redis_storage(dump_server), migrate=False) for _ in range(4)]
     try:
         ran = await asyncio.gather(*(redis_migrations.upgrade(n, chain) for n in nodes))
-        assert sorted(m.version for r in ran for m in r) == [1, 2]
-        assert await redis_migrations.version(nodes[0]) == 2
+        assert sorted(m.version for r in ran for m in r) == [1, 2, 3]
+        assert await redis_migrations.version(nodes[0]) == 3
         assert int(await nodes[0].client.get("{gw010}:test:runs")) == 1
         assert await nodes[0].client.exists("{gw010}:migrating") == 0
     finally:
@@ -171,7 +171,7 @@ async def test_redis_lock_outlives_its_expiry_while_its_holder_works(
         await store.client.incr(store.key("test", "runs"))
         await asyncio.sleep(1.5)
 
-    chain = (*redis_migrations.MIGRATIONS, Migration(2, "slow", slow_count))
+    chain = (*redis_migrations.MIGRATIONS, Migration(3, "slow", slow_count))
     first, second = [
         await RedisStore.connect(redis_storage(dump_server), migrate=False) for _ in range(2)
     ]
@@ -179,7 +179,7 @@ async def test_redis_lock_outlives_its_expiry_while_its_holder_works(
         holder = asyncio.create_task(redis_migrations.upgrade(first, chain, lock_seconds=0.3))
         await asyncio.sleep(0.6)  # two expiries later, the holder still works
         late = await redis_migrations.upgrade(second, chain, lock_seconds=0.3)
-        assert [m.version for m in await holder] == [1, 2]
+        assert [m.version for m in await holder] == [1, 2, 3]
         assert late == []
         assert int(await first.client.get("{gw010}:test:runs")) == 1
     finally:
@@ -208,7 +208,7 @@ def test_sqlite_migration_killed_halfway_finishes_on_the_next_start(tmp_path: Pa
     halfway = tmp_path / "halfway"
     killed_halfway(["sqlite", str(path), str(halfway)], halfway)
 
-    assert user_version(path) == 1  # migration 1 committed, 2 rolled back whole
+    assert user_version(path) == 2  # migrations 1 and 2 committed, 3 rolled back whole
     conn = sqlite3.connect(path)
     assert (
         conn.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_copy'").fetchall() == []
@@ -216,7 +216,7 @@ def test_sqlite_migration_killed_halfway_finishes_on_the_next_start(tmp_path: Pa
     conn.close()
 
     ran = sqlite_migrations.upgrade(path, migration_steps.sqlite_chain())
-    assert [m.version for m in ran] == [2]
+    assert [m.version for m in ran] == [3]
     conn = sqlite3.connect(path)
     ledger = conn.execute("SELECT * FROM ledger ORDER BY id").fetchall()
     assert conn.execute("SELECT * FROM ledger_copy ORDER BY id").fetchall() == ledger
@@ -232,14 +232,14 @@ async def test_redis_migration_killed_halfway_finishes_on_the_next_start(
 
     client = redis_010.client
     records = await client.hlen("{gw010}:ledger:rec")
-    assert await redis_migrations.version(redis_010) == 1
+    assert await redis_migrations.version(redis_010) == 2
     assert 0 < await client.scard("{gw010}:test:done") < records
     assert await client.exists("{gw010}:migrating") == 1  # the dead node's lock, expiring
 
     chain = migration_steps.redis_chain()
     ran = await redis_migrations.upgrade(redis_010, chain, lock_seconds=1.0)
-    assert [m.version for m in ran] == [2]
-    assert await redis_migrations.version(redis_010) == 2
+    assert [m.version for m in ran] == [3]
+    assert await redis_migrations.version(redis_010) == 3
     copies = await client.hgetall("{gw010}:test:copies")
     assert len(copies) == records == 21
     assert set(copies.values()) == {b"1"}  # resumed, not redone
@@ -256,13 +256,14 @@ def test_migrate_check_lists_then_migrate_runs_sqlite(
     args = ["migrate", "--config", str(config_dir)]
     assert main([*args, "--check"]) == 1
     listed = capsys.readouterr().out
-    assert f"{path}: schema version 0, this gateway's is 1" in listed
+    assert f"{path}: schema version 0, this gateway's is 2" in listed
     assert "  1: create the 0.1.0 tables if missing; stamp version 1" in listed
+    assert "  2: ledger records state the basis of each purpose" in listed
     assert user_version(path) == 0  # --check changes nothing
 
     assert main(args) == 0
     assert "nothing to migrate" in capsys.readouterr().out
-    assert user_version(path) == user_version(path.with_name("gateway.prefs.db")) == 1
+    assert user_version(path) == user_version(path.with_name("gateway.prefs.db")) == 2
     assert main([*args, "--check"]) == 0
 
 
@@ -283,11 +284,11 @@ def test_migrate_check_on_redis_and_a_refusal(
     assert main(args) == 0
     assert main([*args, "--check"]) == 0
     client = redis.Redis(port=dump_server.port)
-    assert client.get("{gw010}:schema") == b"1"
+    assert client.get("{gw010}:schema") == b"2"
     client.set("{gw010}:schema", 9)
     client.close()
     assert main([*args, "--check"]) == 2
-    assert "version 9, but this gateway knows versions up to 1" in capsys.readouterr().err
+    assert "version 9, but this gateway knows versions up to 2" in capsys.readouterr().err
 
 
 def test_the_fixtures_are_what_0_1_0_wrote() -> None:

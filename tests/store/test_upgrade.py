@@ -95,7 +95,7 @@ def test_a_0_1_0_store_is_migrated_and_keeps_everything(
 ) -> None:
     stack, backend = upgraded
     facts = manifest(backend)
-    assert set(schema_version(stack, backend)) == {1}
+    assert set(schema_version(stack, backend)) == {2}
 
     # Pending payloads are delivered, each once: the retrying one and the never-tried ones.
     stack.settle()
@@ -112,6 +112,7 @@ def test_a_0_1_0_store_is_migrated_and_keeps_everything(
         (m, d) for m in facts["delivered"]["message_ids"] for d in DESTINATIONS
     )
     assert all(r["consent"] and r["policy_version"] and r["country"] for r in records)
+    assert all(r["basis"] == {} for r in records)  # 0.1.0 recorded no basis: none is invented
     deleted = stack.admin("disclosure", facts["deleted"]["subject"]).json()
     assert len(deleted["provision_records"]) == 3 and deleted["preferences"] == {}
 
@@ -126,6 +127,13 @@ def test_a_0_1_0_store_is_migrated_and_keeps_everything(
     stack.settle()
     assert stack.reached(refused) == {"ads"}
     assert stack.reached(suspended) == set()
+    # What is delivered after the upgrade states its basis; the old log entries read back.
+    before = len(bob["provision_records"])
+    stack.wait_recorded(facts["refused"]["subject"], before + 1)
+    bob = stack.admin("disclosure", facts["refused"]["subject"]).json()
+    (new,) = [r for r in bob["provision_records"] if r["message_id"] == refused]
+    assert new["basis"]["advertising"] == "purpose_default"
+    assert [e["basis"] for e in bob["consent_log"]] == [{}, {}]
 
     # Dead letters can be replayed, and reach the destination once.
     dead = facts["dead"]

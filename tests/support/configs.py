@@ -30,6 +30,7 @@ def webhook(name: str, url: str, **extra: Any) -> dict[str, Any]:
         "purposes": ["analytics"],
         "fields": ["type", "event", "messageId", "properties.**", "context.page.path"],
         "allow_private_network": True,
+        "role": "processor",
     }
     destination.update(extra)
     return destination

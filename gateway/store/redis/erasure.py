@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gateway.store.redis.entries import GROUP, decode_item, queues
+from gateway.store.types import OutboxItem
 
 if TYPE_CHECKING:
     from gateway.store.redis.store import RedisStore
@@ -71,6 +72,28 @@ class RedisErasure:
                 pipe.zrem(self._s.key("born", name), *(items[m].idempotency_key for m in doomed))
                 await self._s.call(pipe.execute())
         return len(doomed)
+
+    async def pending(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        wanted = set(subject_keys)
+        found: dict[str, OutboxItem] = {}
+        for name in await queues(self._s, "out"):
+            members = await self._s.call(self._s.client.zrange(self._s.key("retry", name), 0, -1))
+            rows = await self._s.call(self._s.client.xrange(self._s.key("out", name)))
+            datas = [*members, *(fields[b"d"] for _, fields in rows if fields)]
+            for data in datas:
+                item = decode_item(data)[0]
+                if wanted & set(item.subject_keys):
+                    found.setdefault(item.idempotency_key, item)
+        return list(found.values())
+
+    async def dead(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        wanted = set(subject_keys)
+        found: list[OutboxItem] = []
+        for name in await queues(self._s, "dead"):
+            rows = await self._s.call(self._s.client.xrange(self._s.key("dead", name)))
+            items = [decode_item(fields[b"d"])[0] for _, fields in rows if fields]
+            found += [item for item in items if wanted & set(item.subject_keys)]
+        return found
 
     async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int:
         keys = [self._s.key("dd", s, m) for s in source_ids for m in message_ids]

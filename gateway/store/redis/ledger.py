@@ -101,4 +101,5 @@ def _record(raw: dict[str, Any]) -> ProvisionRecord:
         idempotency_key=raw["idempotency_key"],
         policy_version=raw["policy_version"],
         consent=raw.get("consent", {}),
+        basis=raw.get("basis", {}),
     )

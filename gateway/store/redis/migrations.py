@@ -57,8 +57,20 @@ async def _adopt_010(store: RedisStore) -> None:
     """The 0.1.0 layout is version 1 as it is: nothing to rewrite."""
 
 
+async def _basis(store: RedisStore) -> None:
+    """Ledger records and consent-log entries are JSON documents: from version 2 they carry
+    `basis` (and log entries `notice_version`); older documents are read with both empty, so
+    nothing is rewritten. The version marks that this store's writers record them."""
+
+
 MIGRATIONS: tuple[RedisMigration, ...] = (
     Migration(1, "adopt the 0.1.0 key layout as version 1 (nothing to rewrite)", _adopt_010),
+    Migration(
+        2,
+        "ledger records and consent-log entries state the basis of each purpose (read-time "
+        "default for older ones; nothing to rewrite)",
+        _basis,
+    ),
 )
 
 

@@ -103,7 +103,8 @@ class RedisPreferences:
                 changes.append(
                     ConsentChange(
                         raw["at"], raw["subject_key"], raw["before"], raw["after"],
-                        raw["source"], raw["policy_version"],
+                        raw["source"], raw["policy_version"], raw.get("basis", {}),
+                        raw.get("notice_version", ""),
                     )
                 )  # fmt: skip
         changes.sort(key=lambda c: c.at)

@@ -176,6 +176,20 @@ class RedisStore:
         rows = await self.call(self.client.lrange(self.key("admin"), -limit, -1))
         return [orjson.loads(r) for r in reversed(rows)]
 
+    async def purge_admin_log(self, before: float) -> int:
+        """Entries are appended in time order: drop the leading ones older than `before`."""
+        key = self.key("admin")
+        old = 0
+        while True:
+            rows = await self.call(self.client.lrange(key, old, old + 499))
+            stale = [r for r in rows if float(orjson.loads(r).get("at", 0)) < before]
+            old += len(stale)
+            if len(stale) < len(rows) or not rows:
+                break
+        if old:
+            await self.call(self.client.ltrim(key, old, -1))
+        return old
+
     async def aclose(self) -> None:
         if isinstance(self.client, Redis):
             await self.client.aclose(close_connection_pool=True)

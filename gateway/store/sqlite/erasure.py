@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gateway.store.sqlite.rows import marks
+from gateway.store.sqlite.rows import ITEM_COLUMNS, item_of, marks
+from gateway.store.types import OutboxItem
 
 if TYPE_CHECKING:
     from gateway.store.sqlite.store import SqliteStore
@@ -43,6 +44,25 @@ class SqliteErasure:
             return total
 
         return await self._store.write(op)
+
+    async def pending(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        return self._held("outbox", subject_keys)
+
+    async def dead(self, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        return self._held("dead_letter", subject_keys)
+
+    def _held(self, table: str, subject_keys: Sequence[str]) -> list[OutboxItem]:
+        found: dict[str, OutboxItem] = {}
+        for key in subject_keys:
+            rows = self._store.read(
+                f"SELECT {ITEM_COLUMNS} FROM {table} "
+                "WHERE instr(' ' || subject_keys || ' ', ?) > 0 ORDER BY id",
+                [f" {key} "],
+            )
+            for row in rows:
+                item = item_of(row)
+                found.setdefault(item.idempotency_key, item)
+        return list(found.values())
 
     async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int:
         if not message_ids:

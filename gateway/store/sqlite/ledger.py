@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 def insert_record(conn: sqlite3.Connection, record: ProvisionRecord) -> None:
     ledger_id = conn.execute(
         "INSERT INTO ledger (delivered_at, destination, country, purposes, categories, "
-        "subject_key, subject_keys, message_id, idempotency_key, policy_version, consent) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "subject_key, subject_keys, message_id, idempotency_key, policy_version, consent, basis) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.delivered_at,
             record.destination,
@@ -33,6 +33,7 @@ def insert_record(conn: sqlite3.Connection, record: ProvisionRecord) -> None:
             record.idempotency_key,
             record.policy_version,
             orjson.dumps(record.consent),
+            orjson.dumps(record.basis),
         ),
     ).lastrowid
     conn.executemany(
@@ -54,6 +55,7 @@ def _record(row: Sequence[Any]) -> ProvisionRecord:
         idempotency_key=row[8],
         policy_version=row[9],
         consent=orjson.loads(row[10]),
+        basis=orjson.loads(row[11]),
     )
 
 
@@ -89,7 +91,7 @@ class SqliteLedger:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._store.read(
             "SELECT delivered_at, destination, country, purposes, categories, subject_key, "
-            "subject_keys, message_id, idempotency_key, policy_version, consent "
+            "subject_keys, message_id, idempotency_key, policy_version, consent, basis "
             f"FROM ledger{where} ORDER BY delivered_at, id LIMIT ?",
             [*params, limit],
         )

@@ -122,12 +122,27 @@ def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
+# Version 2: provision records and consent-log entries state the basis of each purpose
+# decision (explicit choice, CMP, TCF, Consent Mode, or a default); consent-log entries the
+# notice version the subject saw. Rows written before carry none ("{}", "").
+MAIN_V2 = "ALTER TABLE ledger ADD COLUMN basis BLOB NOT NULL DEFAULT '{}'"
+PREFERENCES_V2 = """
+ALTER TABLE consent_log ADD COLUMN basis BLOB NOT NULL DEFAULT '{}';
+ALTER TABLE consent_log ADD COLUMN notice_version TEXT NOT NULL DEFAULT ''
+"""
+
 MAIN: tuple[SqliteMigration, ...] = (
     Migration(1, "create the 0.1.0 tables if missing; stamp version 1", _statements(MAIN_V1)),
+    Migration(2, "ledger records state the basis of each purpose", _statements(MAIN_V2)),
 )
 PREFERENCES: tuple[SqliteMigration, ...] = (
     Migration(
         1, "create the 0.1.0 tables if missing; stamp version 1", _statements(PREFERENCES_V1)
+    ),
+    Migration(
+        2,
+        "consent-log entries state the basis of each purpose and the notice version",
+        _statements(PREFERENCES_V2),
     ),
 )
 

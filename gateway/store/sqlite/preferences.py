@@ -122,12 +122,22 @@ class SqlitePreferences:
         if not subject_keys:
             return []
         rows = self._read(
-            "SELECT at, subject_key, before, after, source, policy_version FROM consent_log "
+            "SELECT at, subject_key, before, after, source, policy_version, basis, "
+            "notice_version FROM consent_log "
             f"WHERE subject_key IN ({_marks(subject_keys)}) ORDER BY at, id",
             list(subject_keys),
         )
         return [
-            ConsentChange(r[0], r[1], orjson.loads(r[2]), orjson.loads(r[3]), r[4], r[5])
+            ConsentChange(
+                at=r[0],
+                subject_key=r[1],
+                before=orjson.loads(r[2]),
+                after=orjson.loads(r[3]),
+                source=r[4],
+                policy_version=r[5],
+                basis=orjson.loads(r[6]),
+                notice_version=r[7],
+            )
             for r in rows
         ]
 
@@ -153,8 +163,8 @@ def _upsert(conn: sqlite3.Connection, keys: Sequence[str], state: bytes, at: flo
 
 def _append(conn: sqlite3.Connection, change: ConsentChange) -> None:
     conn.execute(
-        "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO consent_log (at, subject_key, before, after, source, policy_version, "
+        "basis, notice_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             change.at,
             change.subject_key,
@@ -162,5 +172,7 @@ def _append(conn: sqlite3.Connection, change: ConsentChange) -> None:
             orjson.dumps(change.after),
             change.source,
             change.policy_version,
+            orjson.dumps(change.basis),
+            change.notice_version,
         ),
     )

@@ -127,6 +127,13 @@ class SqliteStore:
         rows = self.read("SELECT entry FROM admin_log ORDER BY id DESC LIMIT ?", (limit,))
         return [orjson.loads(r[0]) for r in rows]
 
+    async def purge_admin_log(self, before: float) -> int:
+        return int(
+            await self.write(
+                lambda conn: conn.execute("DELETE FROM admin_log WHERE at < ?", (before,)).rowcount
+            )
+        )
+
     async def aclose(self) -> None:
         await asyncio.to_thread(self._writer.close)
         self._reader.close()
