@@ -44,4 +44,4 @@ bench: install system-deps
 
 clean:
 	find gateway -name '*.so' -delete; rm -f *__mypyc.*.so
-	rm -rf $(VENV) build data .mypy_cache .ruff_cache .pytest_cache sdk-js/node_modules sdk-js/dist
+	rm -rf $(VENV) .mypyc data .mypy_cache .ruff_cache .pytest_cache sdk-js/node_modules sdk-js/dist

@@ -15,7 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "build" / "mypyc"
+BUILD = ROOT / ".mypyc"
 STAMP = BUILD / "stamp"
 
 
@@ -69,6 +69,8 @@ def main() -> int:
         done = subprocess.run(command, cwd=work, stdout=out, stderr=out, check=False)  # noqa: S603
     for shared in work.glob("*__mypyc.*.so"):
         shutil.copy2(shared, ROOT / shared.name)
+    # The link would make packaging tools see gateway/ inside an ignored folder.
+    shutil.rmtree(work)
     if done.returncode != 0:
         remove(paths)
         print(f"compiled modules: mypyc failed (exit {done.returncode}); see {log}")
