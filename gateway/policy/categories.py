@@ -29,6 +29,8 @@ from gateway.policy.contacts import (
     contact_list,
 )
 from gateway.policy.coordinates import COORDINATES, Shape
+from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.sweep import Sweeper
 from gateway.policy.keys import (
     AXES,
     BODY,
@@ -129,11 +131,13 @@ class Scrubber:
         extra_key_names: Mapping[str, Iterable[str]] = {},
         sensitive_query_params: Iterable[str] = (),
         trusted_paths: Iterable[str] = ("context.geo",),
+        ips: IpTruncator | None = None,
     ) -> None:
         self._keys = KeyClassifier(extra_key_names, key_data)
         self._trie = build_trie(KNOWN_PATHS, trusted_paths)
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
+        self._sweeper = Sweeper(render, ips)  # recognisers by what a value is (forbidden/)
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
@@ -144,6 +148,8 @@ class Scrubber:
         if type(event) is dict:
             scan = _Scan(allowed, out, named=self._name_context(event))
             self._dict(event, None, self._trie, scan, 0, 0)
+            found = self._sweeper.sweep(event, allowed)
+            out += [Removal(f.path, f.category, f.rule) for f in found]
         return out
 
     def _name_context(self, event: dict[str, Any]) -> int:

@@ -21,8 +21,6 @@ def fold(text: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(
-        c
-        for c in decomposed
-        if c in _KANA_MARKS or unicodedata.category(c) not in ("Cf", "Mn")
+        c for c in decomposed if c in _KANA_MARKS or unicodedata.category(c) not in ("Cf", "Mn")
     )
     return unicodedata.normalize("NFKC", kept).translate(_LOOKALIKES)

@@ -22,8 +22,13 @@ class Recogniser:
     category: str  # one of words.CATEGORIES
     prefilter: Callable[[str], bool]
     judge: Callable[[str], str | None]
+    hints: frozenset[str] = frozenset()
+    """When set, the value is judged only under a key with one of these words: a shape too
+    common among IDs to be told apart alone (a geohash is also a plausible user ID)."""
 
-    def __call__(self, text: str) -> str | None:
+    def __call__(self, text: str, words: frozenset[str] = frozenset()) -> str | None:
+        if self.hints and self.hints.isdisjoint(words):
+            return None
         if not self.prefilter(text):
             return None
         rule = self.judge(text)

@@ -35,7 +35,8 @@ def envelope(n: int, name: str, properties: dict[str, Any]) -> dict[str, Any]:
         context["network"] = {"wifi": True, "carrier": "docomo", "cellular": False}
     else:
         context["page"] = {"path": "/lesson", "referrer": "https://www.google.com/", "search": "",
-                           "title": "レッスン | Example", "url": "https://www.example.jp/lesson"}  # fmt: skip
+                           "title": "レッスン | Example",
+                           "url": "https://www.example.jp/lesson"}  # fmt: skip
         context["userAgent"] = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                                 "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36")  # fmt: skip
     return {
@@ -76,8 +77,9 @@ def ordinary() -> list[dict[str, Any]]:
             name, props = template(os_.Vary(k))
             event = envelope(len(out), name, props)
             if k == 3:  # the user's own traits are ordinary personal data, not contacts
-                event["context"]["traits"] = {"email": "parent.k@example.jp", "phone": "090-8765-4321",
-                                              "name": "Kenji Ito"}  # fmt: skip
+                event["context"]["traits"] = {
+                    "email": "parent.k@example.jp", "phone": "090-8765-4321", "name": "Kenji Ito",
+                }  # fmt: skip
             out.append({"id": f"{template.__name__}/{k}", "family": "ordinary",
                         "split": "held" if template.__name__ in os_.HELD_OUT else "dev",
                         "event": event})  # fmt: skip

@@ -94,7 +94,10 @@ def main() -> None:
     for (family, split), (hit, total) in sorted(caught.items()):
         print(f"recall   {family:15} {split:5} {hit:4}/{total:<4} {100 * hit / total:6.1f}%")
     for split, (same, total) in sorted(kept.items()):
-        print(f"kept     {'ordinary values':15} {split:5} {same:4}/{total:<4} {100 * same / total:6.2f}%")
+        print(
+            f"kept     {'ordinary values':15} {split:5} {same:4}/{total:<4} "
+            f"{100 * same / total:6.2f}%"
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+"""The one table of recognisers. Adding a shape is one entry here plus its cases in the
+corpus; `sweep.py` is the only caller, `gateway explain` prints each entry's name and rule."""
+
+from __future__ import annotations
+
+from gateway.policy.forbidden.detectors import contacts, location, media, messages
+from gateway.policy.forbidden.recogniser import CollectionJudge, Recogniser, RecordJudge
+from gateway.policy.words import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
+
+STRINGS: tuple[Recogniser, ...] = (
+    Recogniser("location.polyline", LOCATION, location.polyline_prefilter, location.polyline),
+    Recogniser(
+        "location.geohash",
+        LOCATION,
+        location.geohash_prefilter,
+        location.geohash,
+        location.CELL_HINTS,
+    ),
+    Recogniser("location.h3", LOCATION, location.h3_prefilter, location.h3),
+    Recogniser("location.quadkey", LOCATION, location.quadkey_prefilter, location.quadkey),
+    Recogniser("location.grid", LOCATION, location.grid_prefilter, location.grid),
+    Recogniser("location.wkt", LOCATION, location.wkt_prefilter, location.wkt),
+    Recogniser("location.wkb", LOCATION, location.wkb_prefilter, location.wkb),
+    Recogniser("media.notation", MEDIA, media.notation_prefilter, media.notation),
+    Recogniser("messages.text", MESSAGE_CONTENT, messages.text_prefilter, messages.message_text),
+    Recogniser("contacts.text", CONTACTS, contacts.points_prefilter, contacts.text_book),
+)
+RECORDS: tuple[RecordJudge, ...] = (
+    RecordJudge("location.mercator", LOCATION, location.mercator_record),
+    RecordJudge("messages.platform", MESSAGE_CONTENT, messages.platform_message),
+    RecordJudge("messages.notification", MESSAGE_CONTENT, messages.notification),
+    RecordJudge("contacts.keyed", CONTACTS, contacts.keyed_book),
+)
+COLLECTIONS: tuple[CollectionJudge, ...] = (
+    CollectionJudge("contacts.records", CONTACTS, contacts.record_book),
+    CollectionJudge("messages.conversation", MESSAGE_CONTENT, messages.conversation),
+)

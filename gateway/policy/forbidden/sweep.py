@@ -1,0 +1,271 @@
+"""The walk that calls the registry: every string, dict and list of an event, at any depth.
+
+It runs after the key-and-shape scan of `categories.Scrubber`, on what that scan left. A
+string is judged as written, then (once) decoded: percent-encoding, base64, gzip, a JSON or
+Python structure inside it (walked like the event), a URL's query parameters (each judged
+as a value; a forbidden parameter goes, the rest of the URL stays). Every full IP address is
+truncated per policy wherever it stands. Strings found clean are remembered (hashes only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+import orjson
+
+from gateway.policy.embedded import decode_text, parse, starts_structure
+from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.normalise import fold
+from gateway.policy.forbidden.registry import COLLECTIONS, RECORDS, STRINGS
+
+Words = frozenset[str]
+_NO_WORDS: Words = frozenset()
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+")
+HINTED = tuple(r for r in STRINGS if r.hints)
+
+IP_CATEGORY = "ip_address"
+IP_RULE = "identifiers.ip:full_address_truncated"
+CLEAN_CACHE_SIZE = 16_384
+MAX_NESTING = 3
+_HTTP = ("http://", "https://")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One removal (or rewrite): path, category, rule; never the value."""
+
+    path: str
+    category: str
+    rule: str
+
+
+Path = tuple[Any, str | int] | None  # a linked chain of keys, rendered only when reported
+Render = Callable[[Path, str | int], str]
+
+
+class Sweeper:
+    def __init__(self, render: Render, ips: IpTruncator | None) -> None:
+        self._render = render
+        self._ips = ips
+        self._clean: dict[frozenset[str], set[int]] = {}
+
+    def sweep(self, event: dict[str, Any], allowed: frozenset[str]) -> list[Found]:
+        out: list[Found] = []
+        self._dict(event, None, allowed, out, 0)
+        return out
+
+    # -- strings
+    def judge(
+        self, text: str, allowed: frozenset[str], nesting: int = 0, words: Words = _NO_WORDS
+    ) -> tuple[str, str] | None:
+        """(category, rule) when `text` is forbidden data, as written or decoded once.
+        `words`: of the key it stands under, for recognisers that need a hint."""
+        clean = self._clean.get(allowed)
+        key = hash(text)
+        if clean is not None and key in clean:
+            return None
+        found = self._judge(text, allowed, nesting, words)
+        if found is None and nesting == 0 and not any(r.prefilter(text) for r in HINTED):
+            self._remember(allowed, key)  # a hinted shape's verdict depends on its key
+        return found
+
+    def _judge(
+        self, text: str, allowed: frozenset[str], nesting: int, words: Words
+    ) -> tuple[str, str] | None:
+        for recogniser in STRINGS:
+            if recogniser.category in allowed:
+                continue
+            rule = recogniser(text, words)
+            if rule is not None:
+                return recogniser.category, rule
+        if nesting >= MAX_NESTING or len(text) < 8:
+            return None
+        if text[0] == "{" and "\n" in text and (rows := _ndjson(text)) is not None:
+            found_rows: list[Found] = []
+            self._container(rows, None, "", allowed, found_rows, nesting + 1)
+            if found_rows:
+                return found_rows[0].category, "ndjson:" + found_rows[0].rule
+        if text[0] in "{[eW" and starts_structure(text):
+            inner = parse(text)
+            if isinstance(inner, dict | list):
+                found: list[Found] = []
+                self._container(inner, None, "", allowed, found, nesting + 1)
+                return (found[0].category, "embedded:" + found[0].rule) if found else None
+        decoded = decode_text(text)
+        if decoded is not None and decoded != text:
+            inner_found = self._judge(decoded, allowed, nesting + 1, words)
+            if inner_found is not None:
+                return inner_found[0], "decoded:" + inner_found[1]
+        return None
+
+    def _string(
+        self,
+        text: str,
+        path: Path,
+        key: str | int,
+        allowed: frozenset[str],
+        out: list[Found],
+        nesting: int,
+    ) -> Any:
+        """The string's fate: _DROP, a rewrite, or _KEEP."""
+        if len(text) < 7:
+            return _KEEP
+        result: Any = _KEEP
+        if self._ips is not None and (short := self._ips.rewrite(text)) is not None:
+            out.append(Found(self._render(path, key), IP_CATEGORY, IP_RULE))
+            text = result = short
+        if text[:8].lower().startswith(_HTTP) and "?" in text:
+            rewritten = self._url(text, path, key, allowed, out, nesting)
+            return rewritten if rewritten is not None else result
+        named = key if type(key) is str or path is None else path[1]  # a list item: its list's
+        found = self.judge(text, allowed, nesting, key_words(named))
+        if found is None:
+            return result
+        out.append(Found(self._render(path, key), found[0], found[1]))
+        return _DROP
+
+    def _url(
+        self,
+        url: str,
+        path: Path,
+        key: str | int,
+        allowed: frozenset[str],
+        out: list[Found],
+        nesting: int,
+    ) -> str | None:
+        """The URL without parameters judged forbidden, or None when none is."""
+        base, _, query = url.partition("?")
+        query, hash_mark, fragment = query.partition("#")
+        kept, dropped = [], []
+        for part in query.split("&"):
+            name, _, value = part.partition("=")
+            if len(value) >= 7:
+                found = self.judge(unquote_plus(value), allowed, nesting + 1, key_words(name))
+                if found is not None:
+                    dropped.append((name, found))
+                    continue
+            kept.append(part)
+        if not dropped:
+            return None
+        where = self._render(path, key)
+        out.extend(Found(f"{where}?{name}", cat, rule) for name, (cat, rule) in dropped)
+        return base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
+
+    def _remember(self, allowed: frozenset[str], key: int) -> None:
+        clean = self._clean.get(allowed)
+        if clean is None:
+            if len(self._clean) >= 16:
+                return
+            clean = self._clean[allowed] = set()
+        elif len(clean) >= CLEAN_CACHE_SIZE:
+            clean.clear()
+        clean.add(key)
+
+    # -- containers
+    def _container(
+        self,
+        value: Any,
+        path: Path,
+        key: str | int,
+        allowed: frozenset[str],
+        out: list[Found],
+        nesting: int,
+    ) -> bool:
+        """Walk a dict or list; True when it is forbidden as a whole (the caller drops it)."""
+        inner = (path, key) if key != "" or path is not None else None
+        if type(value) is dict:
+            return self._dict(value, inner, allowed, out, nesting)
+        return self._list(value, inner, allowed, out, nesting)
+
+    def _dict(
+        self,
+        obj: dict[str, Any],
+        path: Path,
+        allowed: frozenset[str],
+        out: list[Found],
+        nesting: int,
+    ) -> bool:
+        changes: list[tuple[str, Any]] = []
+        for key, value in obj.items():
+            kind = type(value)
+            if kind is str:
+                fate = self._string(value, path, key, allowed, out, nesting)
+                if fate is not _KEEP:
+                    changes.append((key, fate))
+            elif (
+                (kind is dict or kind is list)
+                and value
+                and self._container(value, path, key, allowed, out, nesting)
+            ):
+                changes.append((key, _DROP))
+        for key, fate in changes:
+            if fate is _DROP:
+                del obj[key]
+            else:
+                obj[key] = fate
+        if path is None and nesting == 0:
+            return False  # the event itself
+        for judge in RECORDS:
+            if judge.category not in allowed and (rule := judge(obj)) is not None:
+                out.append(Found(self._render(*path) if path else "", judge.category, rule))
+                return True
+        return False
+
+    def _list(
+        self, items: list[Any], path: Path, allowed: frozenset[str], out: list[Found], nesting: int
+    ) -> bool:
+        drops: set[int] = set()
+        for index, item in enumerate(items):
+            kind = type(item)
+            if kind is str:
+                fate = self._string(item, path, index, allowed, out, nesting)
+                if fate is _DROP:
+                    drops.add(index)
+                elif fate is not _KEEP:
+                    items[index] = fate
+            elif (
+                (kind is dict or kind is list)
+                and item
+                and self._container(item, path, index, allowed, out, nesting)
+            ):
+                drops.add(index)
+        if drops:
+            items[:] = [item for index, item in enumerate(items) if index not in drops]
+        if path is None and nesting == 0:
+            return False
+        for judge in COLLECTIONS:
+            if judge.category not in allowed and (rule := judge(items)) is not None:
+                out.append(Found(self._render(*path) if path else "", judge.category, rule))
+                return True
+        return False
+
+
+@lru_cache(maxsize=4096)
+def key_words(key: str | int) -> Words:
+    """The lower-case words of a key, normalised (`storeArea`, `store_area` → store, area)."""
+    if type(key) is int:
+        return _NO_WORDS
+    text = fold(str(key))
+    return frozenset(w.lower() for w in _WORDS.findall(text))
+
+
+def _ndjson(text: str) -> list[Any] | None:
+    """Newline-delimited JSON records, when every line is one."""
+    rows = []
+    for line in text.splitlines()[:1000]:
+        if not line.strip():
+            continue
+        try:
+            rows.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            return None
+    return rows if len(rows) >= 2 else None
+
+
+_KEEP: Any = object()
+_DROP: Any = object()
