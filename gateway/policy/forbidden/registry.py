@@ -20,6 +20,7 @@ STRINGS: tuple[Recogniser, ...] = (
     Recogniser("location.quadkey", LOCATION, location.quadkey_prefilter, location.quadkey),
     Recogniser("location.grid", LOCATION, location.grid_prefilter, location.grid),
     Recogniser("location.wkt", LOCATION, location.wkt_prefilter, location.wkt),
+    Recogniser("location.pair", LOCATION, location.pair_prefilter, location.pair),
     Recogniser("location.wkb", LOCATION, location.wkb_prefilter, location.wkb),
     Recogniser("media.notation", MEDIA, media.notation_prefilter, media.notation),
     Recogniser("messages.text", MESSAGE_CONTENT, messages.text_prefilter, messages.message_text),

@@ -22,6 +22,8 @@ from gateway.policy.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.normalise import fold
 from gateway.policy.forbidden.registry import COLLECTIONS, RECORDS, STRINGS
+from gateway.policy.texts import TOO_DEEP, opens_a_level
+from gateway.policy.words import CATEGORIES
 
 Words = frozenset[str]
 _NO_WORDS: Words = frozenset()
@@ -32,6 +34,7 @@ IP_CATEGORY = "ip_address"
 IP_RULE = "identifiers.ip:full_address_truncated"
 CLEAN_CACHE_SIZE = 16_384
 MAX_NESTING = 3
+MIN_DECODED = 12  # as embedded.MIN_BASE64_TEXT: shorter base64 holds under 9 bytes
 _HTTP = ("http://", "https://")
 
 
@@ -77,14 +80,26 @@ class Sweeper:
     def _judge(
         self, text: str, allowed: frozenset[str], nesting: int, words: Words
     ) -> tuple[str, str] | None:
-        for recogniser in STRINGS:
-            if recogniser.category in allowed:
-                continue
-            rule = recogniser(text, words)
-            if rule is not None:
-                return recogniser.category, rule
-        if nesting >= MAX_NESTING or len(text) < 8:
-            return None
+        found = _recognise(text, allowed, words)
+        if found is not None or len(text) < 8:
+            return found
+        if nesting > MAX_NESTING:  # fail closed: what would need another level is removed
+            if allowed.issuperset(CATEGORIES) or not opens_a_level(text):
+                return None
+            decoded = decode_text(text)  # plain text one decoding away is still judged
+            if decoded is None or opens_a_level(decoded):
+                return TOO_DEEP
+            return _recognise(decoded, allowed, words)
+        if text[:8].lower().startswith(_HTTP) and "?" in text:  # a URL found decoded
+            for part in text.partition("?")[2].partition("#")[0].split("&"):
+                name, _, value = part.partition("=")
+                if len(value) >= 7 and (
+                    found_param := self.judge(
+                        unquote_plus(value), allowed, nesting + 1, key_words(name)
+                    )
+                ):
+                    return found_param[0], "url_param:" + found_param[1]
+            return None  # a URL is judged by its parameters, never decoded whole
         if text[0] == "{" and "\n" in text and (rows := _ndjson(text)) is not None:
             found_rows: list[Found] = []
             self._container(rows, None, "", allowed, found_rows, nesting + 1)
@@ -96,6 +111,8 @@ class Sweeper:
                 found: list[Found] = []
                 self._container(inner, None, "", allowed, found, nesting + 1)
                 return (found[0].category, "embedded:" + found[0].rule) if found else None
+        if len(text) < MIN_DECODED and "%" not in text and text[0] != '"':
+            return None  # short base64 is an ID's; the key-and-shape scan judges it decoded
         decoded = decode_text(text)
         if decoded is not None and decoded != text:
             inner_found = self._judge(decoded, allowed, nesting + 1, words)
@@ -115,16 +132,24 @@ class Sweeper:
         """The string's fate: _DROP, a rewrite, or _KEEP."""
         if len(text) < 7:
             return _KEEP
+        fingerprint = hash(text)
+        clean = self._clean.get(allowed)
+        if clean is not None and fingerprint in clean:
+            return _KEEP
         result: Any = _KEEP
         if self._ips is not None and (short := self._ips.rewrite(text)) is not None:
             out.append(Found(self._render(path, key), IP_CATEGORY, IP_RULE))
             text = result = short
         if text[:8].lower().startswith(_HTTP) and "?" in text:
             rewritten = self._url(text, path, key, allowed, out, nesting)
+            if rewritten is None and result is _KEEP and nesting == 0:
+                self._remember(allowed, fingerprint)
             return rewritten if rewritten is not None else result
         named = key if type(key) is str or path is None else path[1]  # a list item: its list's
-        found = self.judge(text, allowed, nesting, key_words(named))
+        found = self._judge(text, allowed, nesting, key_words(named))
         if found is None:
+            if nesting == 0 and result is _KEEP and not any(r.prefilter(text) for r in HINTED):
+                self._remember(allowed, fingerprint)  # a hinted shape's verdict needs its key
             return result
         out.append(Found(self._render(path, key), found[0], found[1]))
         return _DROP
@@ -243,6 +268,20 @@ class Sweeper:
                 out.append(Found(self._render(*path) if path else "", judge.category, rule))
                 return True
         return False
+
+
+def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, str] | None:
+    """The first registered recogniser that condemns `text` (Recogniser.__call__, inlined:
+    this loop is the hot path)."""
+    for recogniser in STRINGS:
+        if not recogniser.prefilter(text) or recogniser.category in allowed:
+            continue
+        if recogniser.hints and recogniser.hints.isdisjoint(words):
+            continue
+        rule = recogniser.judge(text)
+        if rule is not None:
+            return recogniser.category, f"{recogniser.name}:{rule}"
+    return None
 
 
 @lru_cache(maxsize=4096)

@@ -42,6 +42,12 @@ CELL_HINTS = frozenset({
     "gh", "geohash", "hash", "cell", "area", "tile", "grid", "geo", "loc", "location",
     "position", "pos", "place", "zone", "spot", "where", "region", "near", "ジオハッシュ",
 })  # fmt: skip
+# A decimal pair joined by a separator other than the comma/space/slash the key-and-shape scan
+# reads: Bing's `cp=35.681236~139.767125`, `35.681236_139.767125`. Five decimals at least (a
+# metre): a price list's pipes (`29.9900|105.0000`) stay.
+_PAIR = re.compile(
+    r"(?<![\w.])([-+]?\d{1,2}\.\d{5,})\s*[~_:]\s*([-+]?\d{1,3}\.\d{5,})(?![\w.])", re.ASCII
+)
 MERCATOR_CODES = frozenset({3857, 900913, 102100, 102113, 3785})
 _MERCATOR_LIMIT = 20037508.35
 
@@ -54,6 +60,8 @@ def polyline(text: str) -> str | None:
     """Google's encoded polyline (precision 5, or 6 as Mapbox/OSRM/Valhalla write it): at
     least three points, all in range, each a short step from the last, the string consumed
     exactly. Random words decode to far jumps or leftovers."""
+    if _POLY.fullmatch(text) is None:
+        return None
     values = _decode_varints(text)
     if values is None or len(values) < 6 or len(values) % 2:
         return None
@@ -98,8 +106,15 @@ def geohash_prefilter(text: str) -> bool:
 def geohash(text: str) -> str | None:
     """A geohash of 7+ characters (a cell of ~150 m or finer). It must mix letters and digits
     and use a letter outside hex, so hex digests and plain numbers are not taken for one."""
+    if not 7 <= len(text) <= 12:
+        return None
     chars = set(text)
-    if chars.isdisjoint(_NOT_HEX) or chars <= _DIGITS or chars.isdisjoint(_DIGITS):
+    if (
+        not chars <= _GEOHASH
+        or chars.isdisjoint(_NOT_HEX)
+        or chars <= _DIGITS
+        or chars.isdisjoint(_DIGITS)
+    ):
         return None
     return "geohash"
 
@@ -135,7 +150,8 @@ def quadkey(text: str) -> str | None:
 
 
 def grid_prefilter(text: str) -> bool:
-    return 7 <= len(text) <= 4096 and any(c in "0123456789" for c in text[:3])
+    """MGRS at 100 m holds 7 digits, UTM 14."""
+    return 7 <= len(text) <= 4096 and sum(map(text.count, "0123456789")) >= 7
 
 
 def grid(text: str) -> str | None:
@@ -162,6 +178,19 @@ def wkt(text: str) -> str | None:
         return None
     x, y = float(match.group(1)), float(match.group(2))
     return "wkt" if abs(x) <= 180 and abs(y) <= 90 and (abs(x) > 1 or abs(y) > 1) else None
+
+
+def pair_prefilter(text: str) -> bool:
+    return len(text) >= 15 and ("~" in text or "_" in text or ":" in text)
+
+
+def pair(text: str) -> str | None:
+    """Two precise decimals in coordinate range joined by `~ _ :`."""
+    for match in _PAIR.finditer(text[:4096]):
+        a, b = float(match.group(1)), float(match.group(2))
+        if abs(a) <= 90 and abs(b) <= 180 and (abs(a) > 1 or abs(b) > 1):
+            return "decimal_pair"
+    return None
 
 
 def wkb_prefilter(text: str) -> bool:

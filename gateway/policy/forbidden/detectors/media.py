@@ -10,6 +10,7 @@ judged by its magic number (`media.media_magic`: JPEG, PNG, GIF, WebP, HEIC/AVIF
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from gateway.policy.media import media_magic
 
@@ -25,23 +26,46 @@ _SIMPLE = {"r": 13, "n": 10, "t": 9, "0": 0, "'": 39, '"': 34, "\\": 92}
 
 
 def notation_prefilter(text: str) -> bool:
-    return len(text) >= 24 and ("\\x" in text or "," in text or " " in text)
+    return len(text) >= 12 and (
+        "\\x" in text
+        or "," in text
+        or " " in text
+        or "%" in text
+        or "\x00" in text[:HEAD]
+        or not text[:HEAD].isascii()
+    )
 
 
 def notation(text: str) -> str | None:
     """The bytes a notation writes start like a photo or video."""
-    for reader in (_escaped, _hex_list, _int_list):
+    if len(text) < 12:
+        return None
+    for reader in (_escaped, _hex_list, _int_list, _binary_string):
         head = reader(text[:400])
         if head is not None and len(head) >= 12 and media_magic(head):
             return "bytes_notation"
     return None
 
 
+def _binary_string(text: str) -> bytes | None:
+    """A "binary string" (JavaScript's readAsBinaryString, latin-1 text): one character per
+    byte, as written or percent-encoded (`encodeURIComponent` writes ÿ as %C3%BF)."""
+    if "%" in text[: HEAD * 9]:
+        text = unquote(text[: HEAD * 9])
+    head = text[:HEAD]
+    if not head or max(head) > "\xff" or (head.isascii() and "\x00" not in head):
+        return None
+    return head.encode("latin-1")
+
+
 def _escaped(text: str) -> bytes | None:
     """Python bytes literals and C/JS escapes: `b'\\xff\\xd8…'`, `\\xff\\xd8…`."""
-    start = text.find("\\x")
-    if start < 0 or start > 3:
-        return None
+    if text[:2] in ("b'", 'b"') and "\\x" in text[:64]:
+        start = 2  # a Python literal may open with printable bytes (`b'GIF89a\\x01…`)
+    else:
+        start = text.find("\\x")
+        if start < 0 or start > 3:
+            return None
     out = bytearray()
     for match in _ESCAPED.finditer(text, start):
         token = match.group(0)
