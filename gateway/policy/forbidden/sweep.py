@@ -108,11 +108,11 @@ class Sweeper:
         if text[0] in "{[eW" and starts_structure(text):
             inner = parse(text)
             if isinstance(inner, dict | list):
-                found: list[Found] = []
-                self._container(inner, None, "", allowed, found, nesting + 1)
-                return (found[0].category, "embedded:" + found[0].rule) if found else None
+                inside: list[Found] = []
+                self._container(inner, None, "", allowed, inside, nesting + 1)
+                return (inside[0].category, "embedded:" + inside[0].rule) if inside else None
         if len(text) < MIN_DECODED and "%" not in text and text[0] != '"':
-            return None  # short base64 is an ID's; the key-and-shape scan judges it decoded
+            return None  # under 9 bytes: nothing a recogniser could condemn
         decoded = decode_text(text)
         if decoded is not None and decoded != text:
             inner_found = self._judge(decoded, allowed, nesting + 1, words)
