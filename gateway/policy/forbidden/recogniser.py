@@ -25,6 +25,10 @@ class Recogniser:
     hints: frozenset[str] = frozenset()
     """When set, the value is judged only under a key with one of these words: a shape too
     common among IDs to be told apart alone (a geohash is also a plausible user ID)."""
+    word_shaped: bool = False
+    """Whether the judge can condemn a string of letters, digits, `_` and `-` alone (an ID's
+    shape, the commonest unique string); those strings meet only such recognisers. A
+    property test checks the others never condemn one."""
 
     def __call__(self, text: str, words: frozenset[str] = frozenset()) -> str | None:
         if self.hints and self.hints.isdisjoint(words):
@@ -42,6 +46,9 @@ class RecordJudge:
     name: str
     category: str
     judge: Callable[[dict[str, Any]], str | None]
+    key: Callable[[str], bool] | None = None
+    """When set, the judge runs only on a dict with a key it accepts (true of some key of
+    every dict the judge condemns; a property test checks it)."""
 
     def __call__(self, record: dict[str, Any]) -> str | None:
         rule = self.judge(record)

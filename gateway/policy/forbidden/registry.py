@@ -8,30 +8,42 @@ from gateway.policy.forbidden.recogniser import CollectionJudge, Recogniser, Rec
 from gateway.policy.words import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
 
 STRINGS: tuple[Recogniser, ...] = (
-    Recogniser("location.polyline", LOCATION, location.polyline_prefilter, location.polyline),
+    Recogniser(
+        "location.polyline",
+        LOCATION,
+        location.polyline_prefilter,
+        location.polyline,
+        word_shaped=True,
+    ),
     Recogniser(
         "location.geohash",
         LOCATION,
         location.geohash_prefilter,
         location.geohash,
         location.CELL_HINTS,
+        word_shaped=True,
     ),
-    Recogniser("location.h3", LOCATION, location.h3_prefilter, location.h3),
-    Recogniser("location.quadkey", LOCATION, location.quadkey_prefilter, location.quadkey),
-    Recogniser("location.grid", LOCATION, location.grid_prefilter, location.grid),
+    Recogniser("location.h3", LOCATION, location.h3_prefilter, location.h3, word_shaped=True),
+    Recogniser(
+        "location.quadkey", LOCATION, location.quadkey_prefilter, location.quadkey, word_shaped=True
+    ),
+    Recogniser("location.grid", LOCATION, location.grid_prefilter, location.grid, word_shaped=True),
     Recogniser("location.wkt", LOCATION, location.wkt_prefilter, location.wkt),
     Recogniser("location.pair", LOCATION, location.pair_prefilter, location.pair),
-    Recogniser("location.wkb", LOCATION, location.wkb_prefilter, location.wkb),
+    Recogniser("location.wkb", LOCATION, location.wkb_prefilter, location.wkb, word_shaped=True),
     Recogniser("media.notation", MEDIA, media.notation_prefilter, media.notation),
     Recogniser("messages.text", MESSAGE_CONTENT, messages.text_prefilter, messages.message_text),
     Recogniser("contacts.text", CONTACTS, contacts.points_prefilter, contacts.text_book),
 )
 RECORDS: tuple[RecordJudge, ...] = (
     RecordJudge("location.mercator", LOCATION, location.mercator_record),
-    RecordJudge("messages.platform", MESSAGE_CONTENT, messages.platform_message),
-    RecordJudge("messages.notification", MESSAGE_CONTENT, messages.notification),
-    RecordJudge("contacts.keyed", CONTACTS, contacts.keyed_book),
+    RecordJudge("messages.platform", MESSAGE_CONTENT, messages.platform_message, messages.text_key),
+    RecordJudge(
+        "messages.notification", MESSAGE_CONTENT, messages.notification, messages.title_key
+    ),
+    RecordJudge("contacts.keyed", CONTACTS, contacts.keyed_book, contacts.point_key),
 )
+WORD_SHAPED: tuple[Recogniser, ...] = tuple(r for r in STRINGS if r.word_shaped)
 COLLECTIONS: tuple[CollectionJudge, ...] = (
     CollectionJudge("contacts.records", CONTACTS, contacts.record_book),
     CollectionJudge("messages.conversation", MESSAGE_CONTENT, messages.conversation),

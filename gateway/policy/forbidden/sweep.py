@@ -21,19 +21,24 @@ import orjson
 from gateway.policy.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.normalise import fold
-from gateway.policy.forbidden.registry import COLLECTIONS, RECORDS, STRINGS
+from gateway.policy.forbidden.registry import COLLECTIONS, RECORDS, STRINGS, WORD_SHAPED
 from gateway.policy.texts import TOO_DEEP, opens_a_level
 from gateway.policy.words import CATEGORIES
 
 Words = frozenset[str]
 _NO_WORDS: Words = frozenset()
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+")
+WORDISH = re.compile(r"[A-Za-z0-9_\-]+")
+_HEXISH = re.compile(r"[0-9a-fA-F-]+")
 HINTED = tuple(r for r in STRINGS if r.hints)
 
 IP_CATEGORY = "ip_address"
 IP_RULE = "identifiers.ip:full_address_truncated"
 CLEAN_CACHE_SIZE = 16_384
 MAX_NESTING = 3
+KEY_CACHE_SIZE = 4096
+MIN_SWEPT = 7  # shorter strings hold no shape a recogniser reads (nor an IP address)
+_NO_HASHES: frozenset[int] = frozenset()
 MIN_DECODED = 12  # as embedded.MIN_BASE64_TEXT: shorter base64 holds under 9 bytes
 _HTTP = ("http://", "https://")
 
@@ -52,10 +57,58 @@ Render = Callable[[Path, str | int], str]
 
 
 class Sweeper:
-    def __init__(self, render: Render, ips: IpTruncator | None) -> None:
+    """Judges strings, dicts and lists with the registry. The key-and-shape walk of
+    `categories.Scrubber` calls `string`, `record` and `collection` as it goes (one walk);
+    `sweep` walks a structure on its own (what a string holds, and tests)."""
+
+    def __init__(
+        self, render: Render, ips: IpTruncator | None, make: Callable[..., Any] = Found
+    ) -> None:
         self._render = render
         self._ips = ips
+        self._make = make  # builds a removal from (path, category, rule)
         self._clean: dict[frozenset[str], set[int]] = {}
+        self._key_bits: dict[str, int] = {}  # per key: which record judges it calls for
+
+    def clean(self, allowed: frozenset[str]) -> set[int] | frozenset[int]:
+        """Hashes of strings found clean under `allowed` (the walk looks here first)."""
+        return self._clean.get(allowed, _NO_HASHES)
+
+    def string(
+        self, text: str, path: Path, key: str | int, allowed: frozenset[str], out: list[Any]
+    ) -> Any:
+        """A string's fate in the event: KEEP, DROP or its rewrite; removals go to `out`."""
+        return self._string(text, path, key, allowed, out, 0)
+
+    def record(self, obj: dict[str, Any], allowed: frozenset[str]) -> tuple[str, str] | None:
+        """(category, rule) when the dict as a whole is forbidden data."""
+        wanted, bits = 0, self._key_bits
+        for key in obj:
+            mask = bits.get(key)
+            if mask is None:
+                mask = _key_mask(key)
+                if len(bits) >= KEY_CACHE_SIZE:
+                    bits.clear()
+                bits[key] = mask
+            wanted |= mask
+        for bit, judge in enumerate(RECORDS):
+            if (
+                wanted & (1 << bit)
+                and judge.category not in allowed
+                and (rule := judge(obj)) is not None
+            ):
+                return judge.category, rule
+        return None
+
+    def collection(self, items: list[Any], allowed: frozenset[str]) -> tuple[str, str] | None:
+        """(category, rule) when the list as a whole is forbidden data."""
+        for judge in COLLECTIONS:
+            if judge.category not in allowed and (rule := judge(items)) is not None:
+                return judge.category, rule
+        return None
+
+    def forget_clean(self) -> None:
+        self._clean.clear()
 
     def sweep(self, event: dict[str, Any], allowed: frozenset[str]) -> list[Found]:
         out: list[Found] = []
@@ -101,18 +154,20 @@ class Sweeper:
                     return found_param[0], "url_param:" + found_param[1]
             return None  # a URL is judged by its parameters, never decoded whole
         if text[0] == "{" and "\n" in text and (rows := _ndjson(text)) is not None:
-            found_rows: list[Found] = []
+            found_rows: list[Any] = []
             self._container(rows, None, "", allowed, found_rows, nesting + 1)
             if found_rows:
                 return found_rows[0].category, "ndjson:" + found_rows[0].rule
         if text[0] in "{[eW" and starts_structure(text):
             inner = parse(text)
             if isinstance(inner, dict | list):
-                inside: list[Found] = []
+                inside: list[Any] = []
                 self._container(inner, None, "", allowed, inside, nesting + 1)
                 return (inside[0].category, "embedded:" + inside[0].rule) if inside else None
         if len(text) < MIN_DECODED and "%" not in text and text[0] != '"':
             return None  # under 9 bytes: nothing a recogniser could condemn
+        if _HEXISH.fullmatch(text) is not None:
+            return None  # IDs, UUIDs, digests: base64 of text is never hex digits alone
         decoded = decode_text(text)
         if decoded is not None and decoded != text:
             inner_found = self._judge(decoded, allowed, nesting + 1, words)
@@ -130,15 +185,19 @@ class Sweeper:
         nesting: int,
     ) -> Any:
         """The string's fate: _DROP, a rewrite, or _KEEP."""
-        if len(text) < 7:
+        if len(text) < MIN_SWEPT:
             return _KEEP
         fingerprint = hash(text)
         clean = self._clean.get(allowed)
         if clean is not None and fingerprint in clean:
             return _KEEP
         result: Any = _KEEP
-        if self._ips is not None and (short := self._ips.rewrite(text)) is not None:
-            out.append(Found(self._render(path, key), IP_CATEGORY, IP_RULE))
+        if (
+            self._ips is not None
+            and WORDISH.fullmatch(text) is None  # an address needs "." or ":"
+            and (short := self._ips.rewrite(text)) is not None
+        ):
+            out.append(self._make(self._render(path, key), IP_CATEGORY, IP_RULE))
             text = result = short
         if text[:8].lower().startswith(_HTTP) and "?" in text:
             rewritten = self._url(text, path, key, allowed, out, nesting)
@@ -148,10 +207,10 @@ class Sweeper:
         named = key if type(key) is str or path is None else path[1]  # a list item: its list's
         found = self._judge(text, allowed, nesting, key_words(named))
         if found is None:
-            if nesting == 0 and result is _KEEP and not any(r.prefilter(text) for r in HINTED):
+            if nesting == 0 and result is _KEEP and not _hinted_shape(text):
                 self._remember(allowed, fingerprint)  # a hinted shape's verdict needs its key
             return result
-        out.append(Found(self._render(path, key), found[0], found[1]))
+        out.append(self._make(self._render(path, key), found[0], found[1]))
         return _DROP
 
     def _url(
@@ -178,7 +237,7 @@ class Sweeper:
         if not dropped:
             return None
         where = self._render(path, key)
-        out.extend(Found(f"{where}?{name}", cat, rule) for name, (cat, rule) in dropped)
+        out.extend(self._make(f"{where}?{name}", cat, rule) for name, (cat, rule) in dropped)
         return base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
 
     def _remember(self, allowed: frozenset[str], key: int) -> None:
@@ -235,11 +294,10 @@ class Sweeper:
                 obj[key] = fate
         if path is None and nesting == 0:
             return False  # the event itself
-        for judge in RECORDS:
-            if judge.category not in allowed and (rule := judge(obj)) is not None:
-                out.append(Found(self._render(*path) if path else "", judge.category, rule))
-                return True
-        return False
+        found = self.record(obj, allowed)
+        if found is not None:
+            out.append(self._make(self._render(*path) if path else "", *found))
+        return found is not None
 
     def _list(
         self, items: list[Any], path: Path, allowed: frozenset[str], out: list[Found], nesting: int
@@ -263,17 +321,29 @@ class Sweeper:
             items[:] = [item for index, item in enumerate(items) if index not in drops]
         if path is None and nesting == 0:
             return False
-        for judge in COLLECTIONS:
-            if judge.category not in allowed and (rule := judge(items)) is not None:
-                out.append(Found(self._render(*path) if path else "", judge.category, rule))
-                return True
-        return False
+        found = self.collection(items, allowed)
+        if found is not None:
+            out.append(self._make(self._render(*path) if path else "", *found))
+        return found is not None
+
+
+def _key_mask(key: str) -> int:
+    """Bit i set when RECORDS[i] may condemn a dict holding `key`."""
+    mask = 0
+    for bit, judge in enumerate(RECORDS):
+        if judge.key is None or judge.key(key):
+            mask |= 1 << bit
+    return mask
+
+
+def _hinted_shape(text: str) -> bool:
+    return any(recogniser.prefilter(text) for recogniser in HINTED)
 
 
 def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, str] | None:
     """The first registered recogniser that condemns `text` (Recogniser.__call__, inlined:
-    this loop is the hot path)."""
-    for recogniser in STRINGS:
+    this loop is the hot path). An ID-shaped string meets only the word-shaped ones."""
+    for recogniser in WORD_SHAPED if WORDISH.fullmatch(text) is not None else STRINGS:
         if not recogniser.prefilter(text) or recogniser.category in allowed:
             continue
         if recogniser.hints and recogniser.hints.isdisjoint(words):
@@ -306,5 +376,6 @@ def _ndjson(text: str) -> list[Any] | None:
     return rows if len(rows) >= 2 else None
 
 
-_KEEP: Any = object()
-_DROP: Any = object()
+KEEP: Any = object()
+DROP: Any = object()
+_KEEP, _DROP = KEEP, DROP

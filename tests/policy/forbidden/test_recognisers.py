@@ -187,3 +187,12 @@ def test_base64_of_a_polyline_is_judged_decoded() -> None:
     line = enc.polyline([(35.68, 139.76), (35.681, 139.762), (35.683, 139.765), (35.684, 139.77)])
     blob = base64.b64encode(json.dumps({"route": line, "mode": "walk"}).encode()).decode()
     assert scrub(blob)[0]["properties"] == {"plan": "pro"}
+
+
+@pytest.mark.parametrize("recogniser", [r for r in STRINGS if not r.word_shaped], ids=lambda r: r.name)
+@given(text=st.from_regex(r"[A-Za-z0-9_\-]{1,80}", fullmatch=True))
+def test_only_word_shaped_recognisers_condemn_an_id_shaped_string(
+    recogniser: Any, text: str
+) -> None:
+    """The sweep shows ID-shaped strings only to the word-shaped recognisers."""
+    assert recogniser.judge(text) is None

@@ -30,7 +30,9 @@ BUSINESS_TYPES = frozenset({
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+", re.ASCII)
 # What libphonenumber is asked about: a run of digits with the separators numbers are
 # written with. The judge reads only these, so counting them is a sound prefilter.
-PHONE_CANDIDATE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-]{6,18}\d(?![\w.])", re.ASCII)
+PHONE_CANDIDATE = re.compile(
+    r"(?<![\w.\-])\+?\(?\d(?:[\s().\-]{0,2}\d){7,14}(?![\w.\-])", re.ASCII
+)  # 8 to 15 digits, one or two separators between; not a run inside an ID (`…-9841-8117…`)
 _BLOCKS = re.compile(r"\r?\n[ \t]*\r?\n")  # LDIF entries, vCards, mail blocks
 _SEGMENTS = re.compile(r"[\n\r;|]+|>\s*,|\)\s*,")
 _FIELDS = re.compile(r"[,;:=<>\"'{}()\[\]\t|]+")
@@ -57,15 +59,18 @@ def digit_count(text: str) -> int:
 
 def points_prefilter(text: str) -> bool:
     """True of every text holding two contact points: each email has an `@`, each phone
-    number MIN_PHONE_DIGITS digits."""
+    number is a PHONE_CANDIDATE (the only runs `contact_points` asks libphonenumber about)."""
     if len(text) < 12 or len(text) > MAX_TEXT:
         return False
     ats = text.count("@")
     if ats >= 2:
         return True
-    if digit_count(text) < MIN_PHONE_DIGITS:
+    if digit_count(text) < MIN_PHONE_DIGITS * (2 - ats):
         return False
-    return ats + len(PHONE_CANDIDATE.findall(text, 0, 4000)) >= 2
+    first = PHONE_CANDIDATE.search(text, 0, 4000)
+    if first is None:
+        return False
+    return ats == 1 or PHONE_CANDIDATE.search(text, first.end(), 4000) is not None
 
 
 def contact_points(text: str, limit: int = 2) -> set[str]:
@@ -137,6 +142,11 @@ def text_book(text: str) -> str | None:
     return "people_in_text" if people >= 2 and len(points) >= 2 else None
 
 
+def point_key(key: str) -> bool:
+    """A key that may be a contact point: an email, or a number (`+81…`, `090…`, `tel:`)."""
+    return "@" in key or key[:1] in "+(0123456789" or key.startswith("tel:")
+
+
 def keyed_book(record: dict[str, Any]) -> str | None:
     """A map keyed by two or more contact points (`{"+8190…": "Hanako", …}`)."""
     if len(record) < 2:
@@ -167,7 +177,7 @@ def record_book(items: list[Any]) -> str | None:
     return "records_with_contact_points" if holders >= 2 and len(points) >= 2 else None
 
 
-_PHONE_BYTES = re.compile(rb"(?<!\d)\d[\d\s().\-]{6,18}\d(?!\d)")
+_PHONE_BYTES = re.compile(rb"(?<!\d)\d(?:[\s().\-]{0,2}\d){7,14}(?!\d)")
 
 
 def _may_reach(items: list[Any]) -> bool:

@@ -37,6 +37,10 @@ class IpTruncator:
         if not ip_prefilter(text):
             return None
         decoded = _PERCENT_COLON.sub(":", text) if "%3" in text else text
+        if (decoded.count(".") < 3 or _V4.search(decoded) is None) and (
+            decoded.count(":") < 2 or _V6.search(decoded) is None
+        ):
+            return None
         changed = False
 
         def swap(match: re.Match[str]) -> str:

@@ -144,14 +144,16 @@ def quadkey_prefilter(text: str) -> bool:
 
 def quadkey(text: str) -> str | None:
     """A Bing Maps tile quadkey of level 13+ (tiles under ~20 m at level 23)."""
-    if _QUADKEY.fullmatch(text) is None or len(set(text)) < 3:
+    if _QUADKEY.fullmatch(text) is None or len(set(text)) < 2:
         return None
     return "quadkey"
 
 
+_ZONE = re.compile(r"(?<![\w.])\d{1,2}\s?[C-HJ-NP-X]", re.ASCII)  # how both start
+
+
 def grid_prefilter(text: str) -> bool:
-    """MGRS at 100 m holds 7 digits, UTM 14."""
-    return 7 <= len(text) <= 4096 and sum(map(text.count, "0123456789")) >= 7
+    return 7 <= len(text) <= 4096 and _ZONE.search(text) is not None
 
 
 def grid(text: str) -> str | None:
@@ -181,12 +183,12 @@ def wkt(text: str) -> str | None:
 
 
 def pair_prefilter(text: str) -> bool:
-    return len(text) >= 15 and ("~" in text or "_" in text or ":" in text)
+    return len(text) >= 15 and _PAIR.search(text, 0, 4096) is not None
 
 
 def pair(text: str) -> str | None:
     """Two precise decimals in coordinate range joined by `~ _ :`."""
-    for match in _PAIR.finditer(text[:4096]):
+    for match in _PAIR.finditer(text, 0, 4096):
         a, b = float(match.group(1)), float(match.group(2))
         if abs(a) <= 90 and abs(b) <= 180 and (abs(a) > 1 or abs(b) > 1):
             return "decimal_pair"

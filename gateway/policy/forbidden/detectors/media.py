@@ -22,18 +22,21 @@ _HEX_LIST = re.compile(
     re.ASCII,
 )
 _INT_LIST = re.compile(r"(?:-?\d{1,3}\s*,\s*){7,}-?\d{1,3}", re.ASCII)
+_LIST_RUN = re.compile(r"[0-9a-fA-FxX,\s\-]{15}")
 _SIMPLE = {"r": 13, "n": 10, "t": 9, "0": 0, "'": 39, '"': 34, "\\": 92}
 
 
 def notation_prefilter(text: str) -> bool:
-    return len(text) >= 12 and (
-        "\\x" in text
-        or "," in text
-        or " " in text
-        or "%" in text
-        or "\x00" in text[:HEAD]
-        or not text[:HEAD].isascii()
-    )
+    """True of every text a reader gets bytes from: escapes, a hex or decimal list within
+    the first 40 characters, or a binary string (NUL or latin-1 characters, or `%`)."""
+    if len(text) < 12:
+        return False
+    head = text[:HEAD]
+    if "\\x" in text[:64] or "%" in text or "\x00" in head or not head.isascii():
+        return True
+    # A hex or decimal list of 8 bytes is a run of at least 15 characters from this class
+    # ("1,2,3,4,5,6,7,8") starting in the first 40.
+    return _LIST_RUN.search(text, 0, 120) is not None
 
 
 def notation(text: str) -> str | None:

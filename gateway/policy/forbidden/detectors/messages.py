@@ -46,9 +46,13 @@ def _folded(key: str) -> str:
     return "".join(c for c in fold(key).lower().rpartition(".")[2] if c.isalnum())
 
 
-@lru_cache(maxsize=4096)
-def _is_text_key(key: str) -> bool:
+def text_key(key: str) -> bool:
+    """A key a message's text stands under (`text`, `Body`, `android.text` …)."""
     return _folded(key) in TEXT_KEYS
+
+
+def title_key(key: str) -> bool:
+    return key == "android.title"
 
 
 def _text_of(value: Any) -> bool:
@@ -72,8 +76,6 @@ def _identifies(value: Any) -> bool:
 
 def platform_message(record: dict[str, Any]) -> str | None:
     """Text beside a party: the record is a message."""
-    if not any(map(_is_text_key, record)):
-        return None
     text = party = False
     for key, value in record.items():
         name = _folded(key)
@@ -108,12 +110,19 @@ def conversation(items: list[Any]) -> str | None:
 
 
 def text_prefilter(text: str) -> bool:
-    return len(text) >= 16 and (":" in text or "=" in text)
+    return len(text) >= 16 and (":" in text or "=" in text) and not _is_link(text)
+
+
+def _is_link(text: str) -> bool:
+    """URLs and queries are judged parameter by parameter, not as message text."""
+    return text[0] == "?" or text[:8].lower().startswith(("http://", "https://"))
 
 
 def message_text(text: str) -> str | None:
     """A message written out as text: MIME mail, an IRC line, or `key=value` pairs that make
     a platform message (an SMS row: `address=…, body=…`)."""
+    if len(text) < 16 or _is_link(text):
+        return None
     if _MIME_HEADER.search(text) and ("\n\n" in text or "\r\n\r\n" in text):
         head, _, body = text.replace("\r\n", "\n").partition("\n\n")
         if len(_MIME_HEADER.findall(head)) >= 2 and natural(body):
