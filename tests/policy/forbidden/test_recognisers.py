@@ -189,7 +189,9 @@ def test_base64_of_a_polyline_is_judged_decoded() -> None:
     assert scrub(blob)[0]["properties"] == {"plan": "pro"}
 
 
-@pytest.mark.parametrize("recogniser", [r for r in STRINGS if not r.word_shaped], ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "recogniser", [r for r in STRINGS if not r.word_shaped], ids=lambda r: r.name
+)
 @given(text=st.from_regex(r"[A-Za-z0-9_\-]{1,80}", fullmatch=True))
 def test_only_word_shaped_recognisers_condemn_an_id_shaped_string(
     recogniser: Any, text: str
