@@ -3,8 +3,9 @@ corpus; `sweep.py` is the only caller, `gateway explain` prints each entry's nam
 
 from __future__ import annotations
 
-from gateway.policy.forbidden.detectors import contacts, location, media, messages
+from gateway.policy.forbidden.detectors import contacts, location, media, messages, opaque
 from gateway.policy.forbidden.recogniser import CollectionJudge, Recogniser, RecordJudge
+from gateway.policy.texts import UNSCANNED
 from gateway.policy.words import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
 
 STRINGS: tuple[Recogniser, ...] = (
@@ -34,6 +35,10 @@ STRINGS: tuple[Recogniser, ...] = (
     Recogniser("media.notation", MEDIA, media.notation_prefilter, media.notation),
     Recogniser("messages.text", MESSAGE_CONTENT, messages.text_prefilter, messages.message_text),
     Recogniser("contacts.text", CONTACTS, contacts.points_prefilter, contacts.text_book),
+)
+# Judged last, on what decoded to nothing readable: fail closed.
+UNREADABLE: tuple[Recogniser, ...] = (
+    Recogniser("encoded.opaque", UNSCANNED, opaque.opaque_prefilter, opaque.opaque),
 )
 RECORDS: tuple[RecordJudge, ...] = (
     RecordJudge("location.mercator", LOCATION, location.mercator_record),

@@ -20,9 +20,16 @@ import orjson
 
 from gateway.policy.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.detectors.opaque import MIN_OPAQUE
 from gateway.policy.forbidden.normalise import fold
-from gateway.policy.forbidden.registry import COLLECTIONS, RECORDS, STRINGS, WORD_SHAPED
-from gateway.policy.texts import TOO_DEEP, opens_a_level
+from gateway.policy.forbidden.registry import (
+    COLLECTIONS,
+    RECORDS,
+    STRINGS,
+    UNREADABLE,
+    WORD_SHAPED,
+)
+from gateway.policy.texts import TOO_DEEP, UNSCANNED, opens_a_level
 from gateway.policy.words import CATEGORIES
 
 Words = frozenset[str]
@@ -166,9 +173,13 @@ class Sweeper:
                 return (inside[0].category, "embedded:" + inside[0].rule) if inside else None
         if len(text) < MIN_DECODED and "%" not in text and text[0] != '"':
             return None  # under 9 bytes: nothing a recogniser could condemn
-        if _HEXISH.fullmatch(text) is not None:
+        if _HEXISH.fullmatch(text) is not None and len(text) < MIN_OPAQUE:
             return None  # IDs, UUIDs, digests: base64 of text is never hex digits alone
         decoded = decode_text(text)
+        if decoded is None and len(text) >= MIN_OPAQUE and UNSCANNED not in allowed:
+            for recogniser in UNREADABLE:
+                if recogniser.prefilter(text) and (rule := recogniser.judge(text)):
+                    return recogniser.category, f"{recogniser.name}:{rule}"
         if decoded is not None and decoded != text:
             inner_found = self._judge(decoded, allowed, nesting + 1, words)
             if inner_found is not None:

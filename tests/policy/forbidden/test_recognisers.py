@@ -19,7 +19,7 @@ from gateway.policy.categories import Scrubber
 from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
-from gateway.policy.forbidden.registry import STRINGS
+from gateway.policy.forbidden.registry import STRINGS, UNREADABLE
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
 
@@ -53,7 +53,7 @@ def positives(point: tuple[float, float]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("recogniser", STRINGS, ids=lambda r: r.name)
+@pytest.mark.parametrize("recogniser", STRINGS + UNREADABLE, ids=lambda r: r.name)
 @settings(max_examples=300)
 @given(text=st.text(max_size=300))
 def test_prefilter_is_a_superset_of_its_judge_on_any_text(recogniser: Any, text: str) -> None:
@@ -198,3 +198,20 @@ def test_only_word_shaped_recognisers_condemn_an_id_shaped_string(
 ) -> None:
     """The sweep shows ID-shaped strings only to the word-shaped recognisers."""
     assert recogniser.judge(text) is None
+
+
+def test_a_long_opaque_value_goes_unread_and_is_explained() -> None:
+    blob = base64.b64encode(bytes(range(256)) * 2).decode()  # binary, no known format
+    assert scrub(blob)[1] == [("properties.note", "unscanned", "encoded.opaque:undecodable_binary")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        base64.b64encode(("plain words " * 40).encode()).decode(),  # decodes to text: judged
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" * 2,  # digests
+        base64.b64encode(bytes(range(150))).decode(),  # under the threshold: a token's size
+    ],
+)
+def test_readable_or_short_encoded_values_are_kept(value: str) -> None:
+    assert scrub(value)[1] == []
