@@ -25,6 +25,9 @@ class Recogniser:
     hints: frozenset[str] = frozenset()
     """When set, the value is judged only under a key with one of these words: a shape too
     common among IDs to be told apart alone (a geohash is also a plausible user ID)."""
+    plain_shaped: bool = False
+    """Whether the judge can condemn a string with no ASCII digit and none of `@ : = % ( \\ ~ _`
+    and NUL (prose, titles, Japanese text); those strings meet only such recognisers."""
     word_shaped: bool = False
     """Whether the judge can condemn a string of letters, digits, `_` and `-` alone (an ID's
     shape, the commonest unique string); those strings meet only such recognisers. A

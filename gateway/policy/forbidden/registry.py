@@ -15,6 +15,7 @@ STRINGS: tuple[Recogniser, ...] = (
         location.polyline_prefilter,
         location.polyline,
         word_shaped=True,
+        plain_shaped=True,
     ),
     Recogniser(
         "location.geohash",
@@ -32,7 +33,9 @@ STRINGS: tuple[Recogniser, ...] = (
     Recogniser("location.wkt", LOCATION, location.wkt_prefilter, location.wkt),
     Recogniser("location.pair", LOCATION, location.pair_prefilter, location.pair),
     Recogniser("location.wkb", LOCATION, location.wkb_prefilter, location.wkb, word_shaped=True),
-    Recogniser("media.notation", MEDIA, media.notation_prefilter, media.notation),
+    Recogniser(
+        "media.notation", MEDIA, media.notation_prefilter, media.notation, plain_shaped=True
+    ),
     Recogniser("messages.text", MESSAGE_CONTENT, messages.text_prefilter, messages.message_text),
     Recogniser("contacts.text", CONTACTS, contacts.points_prefilter, contacts.text_book),
 )
@@ -49,6 +52,7 @@ RECORDS: tuple[RecordJudge, ...] = (
     RecordJudge("contacts.keyed", CONTACTS, contacts.keyed_book, contacts.point_key),
 )
 WORD_SHAPED: tuple[Recogniser, ...] = tuple(r for r in STRINGS if r.word_shaped)
+PLAIN_SHAPED: tuple[Recogniser, ...] = tuple(r for r in STRINGS if r.plain_shaped)
 COLLECTIONS: tuple[CollectionJudge, ...] = (
     CollectionJudge("contacts.records", CONTACTS, contacts.record_book),
     CollectionJudge("messages.conversation", MESSAGE_CONTENT, messages.conversation),

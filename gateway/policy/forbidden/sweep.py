@@ -24,6 +24,7 @@ from gateway.policy.forbidden.detectors.opaque import MIN_OPAQUE
 from gateway.policy.forbidden.normalise import fold
 from gateway.policy.forbidden.registry import (
     COLLECTIONS,
+    PLAIN_SHAPED,
     RECORDS,
     STRINGS,
     UNREADABLE,
@@ -36,6 +37,13 @@ Words = frozenset[str]
 _NO_WORDS: Words = frozenset()
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+")
 WORDISH = re.compile(r"[A-Za-z0-9_\-]+")
+# What an ID-shaped string must look like for a word-shaped recogniser to condemn it: a
+# polyline of letters, a geohash, an H3 cell, a quadkey, an MGRS reference, WKB hex.
+WORD_GATE = re.compile(
+    r"[A-Za-z_]{12,}|[0-9b-hjkmnp-z]{7,12}|8[0-9a-f]{14}|[0-3]{13,23}"
+    r"|\d{1,2}[A-Z]{3}\d{6,10}|0[01][0-9a-fA-F]{40,}"
+)
+PLAIN = re.compile(r"[^0-9@:=%(\\~_\x00]+")
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
 HINTED = tuple(r for r in STRINGS if r.hints)
 
@@ -206,6 +214,7 @@ class Sweeper:
         if (
             self._ips is not None
             and WORDISH.fullmatch(text) is None  # an address needs "." or ":"
+            and PLAIN.fullmatch(text) is None  # and digits, or ":"
             and (short := self._ips.rewrite(text)) is not None
         ):
             out.append(self._make(self._render(path, key), IP_CATEGORY, IP_RULE))
@@ -354,7 +363,15 @@ def _hinted_shape(text: str) -> bool:
 def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, str] | None:
     """The first registered recogniser that condemns `text` (Recogniser.__call__, inlined:
     this loop is the hot path). An ID-shaped string meets only the word-shaped ones."""
-    for recogniser in WORD_SHAPED if WORDISH.fullmatch(text) is not None else STRINGS:
+    if WORDISH.fullmatch(text) is not None:
+        if WORD_GATE.fullmatch(text) is None:
+            return None
+        candidates = WORD_SHAPED
+    elif PLAIN.fullmatch(text) is not None:
+        candidates = PLAIN_SHAPED
+    else:
+        candidates = STRINGS
+    for recogniser in candidates:
         if not recogniser.prefilter(text) or recogniser.category in allowed:
             continue
         if recogniser.hints and recogniser.hints.isdisjoint(words):

@@ -20,6 +20,7 @@ from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.registry import STRINGS, UNREADABLE
+from gateway.policy.forbidden.sweep import WORD_GATE, WORDISH
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
 
@@ -32,6 +33,8 @@ CORPUS_STRINGS = [
 ]
 SAMPLES = [
     "xn76urx66",
+    "8928308280fffff",
+    "54SUE8503143741",
     "Taro Yamada,090-1234-5678\nHanako Sato,080-2345-6789",
     "From: a@example.jp\nTo: b@example.jp\nSubject: hi\n\nSee you at the station at 7",
 ]
@@ -215,3 +218,31 @@ def test_a_long_opaque_value_goes_unread_and_is_explained() -> None:
 )
 def test_readable_or_short_encoded_values_are_kept(value: str) -> None:
     assert scrub(value)[1] == []
+
+
+@pytest.mark.parametrize(
+    "recogniser", [r for r in STRINGS if not r.plain_shaped], ids=lambda r: r.name
+)
+@given(text=st.from_regex(r"[^0-9@:=%(\\~_\x00]{1,120}", fullmatch=True))
+def test_only_plain_shaped_recognisers_condemn_plain_text(recogniser: Any, text: str) -> None:
+    """The sweep shows text without digits or markup characters only to the plain-shaped."""
+    assert recogniser.judge(text) is None
+
+
+WORDISH_ALPHABETS = st.sampled_from(
+    ["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_", "0123456789bcdefghjkmnpqrstuvwxyz",
+     "0123456789abcdef", "0123", "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", "0123456789-_aZ"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("recogniser", [r for r in STRINGS if r.word_shaped], ids=lambda r: r.name)
+@given(data=st.data())
+def test_the_word_gate_passes_every_id_shaped_string_a_recogniser_condemns(
+    recogniser: Any, data: Any
+) -> None:
+    alphabet = data.draw(WORDISH_ALPHABETS)
+    text = data.draw(st.text(alphabet=alphabet, min_size=1, max_size=60))
+    samples = [text, *(t for t in positives((35.68, 139.76)) + SAMPLES if WORDISH.fullmatch(t))]
+    for sample in samples:
+        if recogniser.judge(sample) is not None:
+            assert WORD_GATE.fullmatch(sample), sample
