@@ -43,6 +43,9 @@ WORD_GATE = re.compile(
     r"[A-Za-z_]{12,}|[0-9b-hjkmnp-z]{7,12}|8[0-9a-f]{14}|[0-3]{13,23}"
     r"|\d{1,2}[A-Z]{3}\d{6,10}|0[01][0-9a-fA-F]{40,}"
 )
+TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.ASCII
+)  # ISO 8601 / RFC 3339
 PLAIN = re.compile(r"[^0-9@:=%(\\~_\x00]+")
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
 HINTED = tuple(r for r in STRINGS if r.hints)
@@ -367,6 +370,8 @@ def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, s
         if WORD_GATE.fullmatch(text) is None:
             return None
         candidates = WORD_SHAPED
+    elif TIMESTAMP.fullmatch(text) is not None:
+        return None  # every event carries several; no recogniser reads one
     elif PLAIN.fullmatch(text) is not None:
         candidates = PLAIN_SHAPED
     else:

@@ -20,7 +20,7 @@ from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.registry import STRINGS, UNREADABLE
-from gateway.policy.forbidden.sweep import WORD_GATE, WORDISH
+from gateway.policy.forbidden.sweep import TIMESTAMP, WORD_GATE, WORDISH
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
 
@@ -246,3 +246,18 @@ def test_the_word_gate_passes_every_id_shaped_string_a_recogniser_condemns(
     for sample in samples:
         if recogniser.judge(sample) is not None:
             assert WORD_GATE.fullmatch(sample), sample
+
+
+@pytest.mark.parametrize("recogniser", STRINGS, ids=lambda r: r.name)
+@given(
+    moment=st.datetimes(),
+    separator=st.sampled_from("T "),
+    zone=st.sampled_from(["Z", "+09:00", ""]),
+)
+def test_no_recogniser_condemns_a_timestamp(
+    recogniser: Any, moment: Any, separator: str, zone: str
+) -> None:
+    """The sweep skips ISO 8601 timestamps (TIMESTAMP): sound only while none condemns one."""
+    text = moment.isoformat(separator) + zone
+    assert TIMESTAMP.fullmatch(text)
+    assert recogniser.judge(text) is None
