@@ -15,7 +15,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import orjson
 import phonenumbers
 
 REGION = "JP"
@@ -163,7 +162,7 @@ def keyed_book(record: dict[str, Any]) -> str | None:
 def record_book(items: list[Any]) -> str | None:
     """Two or more records that each carry a person's name and a contact point, under
     whatever keys: people with a way to reach them. A store list (`六本木店`) names nobody."""
-    if len(items) < 2 or not _may_reach(items):
+    if len(items) < 2:
         return None
     points: set[str] = set()
     holders = 0
@@ -177,17 +176,8 @@ def record_book(items: list[Any]) -> str | None:
     return "records_with_contact_points" if holders >= 2 and len(points) >= 2 else None
 
 
-_PHONE_BYTES = re.compile(rb"(?<!\d)\d(?:[\s().\-]{0,2}\d){7,14}(?!\d)")
-
-
-def _may_reach(items: list[Any]) -> bool:
-    """A C-speed look at the serialised items: without an `@` or a phone-like run of digits
-    no record holds a contact point (each is one or the other)."""
-    try:
-        raw = orjson.dumps(items[:200])
-    except TypeError:
-        return True
-    return b"@" in raw or _PHONE_BYTES.search(raw) is not None
+_POINT_STARTS = frozenset("+(0123456789t ")  # how a phone number's text can open
+_NO_POINTS: frozenset[str] = frozenset()
 
 
 SEGMENT_CALLS = frozenset({"identify", "track", "page", "screen", "group", "alias"})
@@ -212,12 +202,14 @@ def _names_someone(value: Any, depth: int) -> bool:
     return False
 
 
-def _points_in(value: Any, depth: int) -> set[str]:
+def _points_in(value: Any, depth: int) -> set[str] | frozenset[str]:
     if depth > 4:
-        return set()
+        return _NO_POINTS
     kind = type(value)
     if kind is str:
-        return {value.strip().lower()} if len(value) >= 6 and is_contact_point(value) else set()
+        if len(value) < 6 or ("@" not in value and value[:1] not in _POINT_STARTS):
+            return _NO_POINTS
+        return {value.strip().lower()} if is_contact_point(value) else _NO_POINTS
     if kind is dict:
         out: set[str] = set()
         for item in value.values():

@@ -49,6 +49,10 @@ _PAIR = re.compile(
     r"(?<![\w.])([-+]?\d{1,2}\.\d{5,})\s*[~_:]\s*([-+]?\d{1,3}\.\d{5,})(?![\w.])", re.ASCII
 )
 MERCATOR_CODES = frozenset({3857, 900913, 102100, 102113, 3785})
+# Keys under which a bare number is a spatial reference (ArcGIS, PostGIS, OGC).
+REFERENCE_KEYS = frozenset({
+    "wkid", "latestwkid", "srid", "epsg", "crs", "sr", "spatialreference", "projection", "srs",
+})  # fmt: skip
 _MERCATOR_LIMIT = 20037508.35
 
 
@@ -217,27 +221,32 @@ def wkb(text: str) -> str | None:
 
 
 def mercator_record(record: dict[str, Any]) -> str | None:
-    """A Web Mercator position: a dict that names EPSG:3857 (or an alias, as ArcGIS's
-    `spatialReference.wkid` does) beside two numbers in the projection's range."""
+    """A Web Mercator position: a dict that names EPSG:3857 (`"crs": "EPSG:3857"`, or an
+    alias under a spatial-reference key, as ArcGIS's `spatialReference.wkid` does) beside two
+    numbers in the projection's range, the code itself not counted."""
     numbers = 0
-    for value in record.values():
-        if (type(value) is float or type(value) is int) and 180 < abs(value) <= _MERCATOR_LIMIT:
+    for key, value in record.items():
+        if (
+            (type(value) is float or type(value) is int)
+            and 180 < abs(value) <= _MERCATOR_LIMIT
+            and not _reference_key(key)
+        ):
             numbers += 1
     return "web_mercator" if numbers >= 2 and _names_mercator(record) else None
 
 
+def _reference_key(key: str) -> bool:
+    return "".join(c for c in key.lower() if c.isalnum()) in REFERENCE_KEYS
+
+
 def _names_mercator(record: dict[str, Any]) -> bool:
-    for value in record.values():
-        if type(value) is int and value in MERCATOR_CODES:
+    for key, value in record.items():
+        if type(value) is int and value in MERCATOR_CODES and _reference_key(key):
             return True
-        if type(value) is str and len(value) < 40:
+        if type(value) is str and len(value) < 40 and "EPSG" in value.upper():
             digits = "".join(c for c in value if c in "0123456789")
-            if (
-                digits
-                and int(digits) in MERCATOR_CODES
-                and ("EPSG" in value.upper() or value == digits)
-            ):
+            if digits and int(digits) in MERCATOR_CODES:
                 return True
-        if type(value) is dict and _names_mercator(value):
+        if type(value) is dict and _reference_key(key) and _names_mercator(value):
             return True
     return False
