@@ -28,6 +28,9 @@ class Recogniser:
     plain_shaped: bool = False
     """Whether the judge can condemn a string with no ASCII digit and none of `@ : = % ( \\ ~ _`
     and NUL (prose, titles, Japanese text); those strings meet only such recognisers."""
+    in_links: bool = False
+    """Whether the judge can condemn an http(s) link (a pair or grid reference in its path,
+    WKT, bytes, two people); links meet only such recognisers."""
     word_shaped: bool = False
     """Whether the judge can condemn a string of letters, digits, `_` and `-` alone (an ID's
     shape, the commonest unique string); those strings meet only such recognisers. A

@@ -24,6 +24,7 @@ from gateway.policy.forbidden.detectors.opaque import MIN_OPAQUE
 from gateway.policy.forbidden.normalise import fold
 from gateway.policy.forbidden.registry import (
     COLLECTIONS,
+    IN_LINKS,
     PLAIN_SHAPED,
     RECORDS,
     STRINGS,
@@ -374,6 +375,8 @@ def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, s
         return None  # every event carries several; no recogniser reads one
     elif PLAIN.fullmatch(text) is not None:
         candidates = PLAIN_SHAPED
+    elif text[:8].lower().startswith(_HTTP):
+        candidates = IN_LINKS
     else:
         candidates = STRINGS
     for recogniser in candidates:

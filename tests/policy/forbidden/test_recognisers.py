@@ -261,3 +261,10 @@ def test_no_recogniser_condemns_a_timestamp(
     text = moment.isoformat(separator) + zone
     assert TIMESTAMP.fullmatch(text)
     assert recogniser.judge(text) is None
+
+
+@pytest.mark.parametrize("recogniser", [r for r in STRINGS if not r.in_links], ids=lambda r: r.name)
+@given(scheme=st.sampled_from(["http://", "https://", "HTTPS://"]), rest=st.text(max_size=120))
+def test_only_link_recognisers_condemn_a_link(recogniser: Any, scheme: str, rest: str) -> None:
+    """The sweep shows http(s) links only to the recognisers marked in_links."""
+    assert recogniser.judge(scheme + rest) is None

@@ -177,7 +177,6 @@ def record_book(items: list[Any]) -> str | None:
 
 
 _POINT_STARTS = frozenset("+(0123456789t ")  # how a phone number's text can open
-_NO_POINTS: frozenset[str] = frozenset()
 
 
 SEGMENT_CALLS = frozenset({"identify", "track", "page", "screen", "group", "alias"})
@@ -202,22 +201,19 @@ def _names_someone(value: Any, depth: int) -> bool:
     return False
 
 
-def _points_in(value: Any, depth: int) -> set[str] | frozenset[str]:
-    if depth > 4:
-        return _NO_POINTS
-    kind = type(value)
-    if kind is str:
-        if len(value) < 6 or ("@" not in value and value[:1] not in _POINT_STARTS):
-            return _NO_POINTS
-        return {value.strip().lower()} if is_contact_point(value) else _NO_POINTS
-    if kind is dict:
-        out: set[str] = set()
-        for item in value.values():
+def _points_in(value: Any, depth: int) -> set[str]:
+    """The contact points among the strings under `value` (4 levels, 20 items a list)."""
+    out: set[str] = set()
+    values = value.values() if type(value) is dict else value[:20]
+    for item in values:
+        kind = type(item)
+        if kind is str:
+            if (
+                len(item) >= 6
+                and ("@" in item or item[:1] in _POINT_STARTS)
+                and is_contact_point(item)
+            ):
+                out.add(item.strip().lower())
+        elif (kind is dict or kind is list) and depth < 4:
             out |= _points_in(item, depth + 1)
-        return out
-    if kind is list:
-        out = set()
-        for item in value[:20]:
-            out |= _points_in(item, depth + 1)
-        return out
-    return set()
+    return out

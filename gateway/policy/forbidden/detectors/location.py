@@ -221,32 +221,38 @@ def wkb(text: str) -> str | None:
 
 
 def mercator_record(record: dict[str, Any]) -> str | None:
-    """A Web Mercator position: a dict that names EPSG:3857 (`"crs": "EPSG:3857"`, or an
-    alias under a spatial-reference key, as ArcGIS's `spatialReference.wkid` does) beside two
-    numbers in the projection's range, the code itself not counted."""
+    """A Web Mercator position: a dict that names EPSG:3857 or an alias under a spatial-
+    reference key (`"crs": "EPSG:3857"`, ArcGIS's `spatialReference.wkid`) beside two numbers
+    in the projection's range, the code itself not counted."""
     numbers = 0
     for key, value in record.items():
         if (
             (type(value) is float or type(value) is int)
             and 180 < abs(value) <= _MERCATOR_LIMIT
-            and not _reference_key(key)
+            and not reference_key(key)
         ):
             numbers += 1
     return "web_mercator" if numbers >= 2 and _names_mercator(record) else None
 
 
-def _reference_key(key: str) -> bool:
+def reference_key(key: str) -> bool:
+    """A key naming a spatial reference (`wkid`, `srid`, `crs`, `spatialReference` …)."""
     return "".join(c for c in key.lower() if c.isalnum()) in REFERENCE_KEYS
 
 
 def _names_mercator(record: dict[str, Any]) -> bool:
     for key, value in record.items():
-        if type(value) is int and value in MERCATOR_CODES and _reference_key(key):
+        if type(value) is int and value in MERCATOR_CODES and reference_key(key):
             return True
-        if type(value) is str and len(value) < 40 and "EPSG" in value.upper():
+        if (
+            type(value) is str
+            and len(value) < 40
+            and reference_key(key)
+            and "EPSG" in value.upper()
+        ):
             digits = "".join(c for c in value if c in "0123456789")
             if digits and int(digits) in MERCATOR_CODES:
                 return True
-        if type(value) is dict and _reference_key(key) and _names_mercator(value):
+        if type(value) is dict and reference_key(key) and _names_mercator(value):
             return True
     return False

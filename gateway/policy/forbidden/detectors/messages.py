@@ -103,8 +103,7 @@ def conversation(items: list[Any]) -> str | None:
     for item in items[:100]:
         if type(item) is not dict:
             continue
-        keys = {_folded(k) for k in item}
-        if keys & TURN_KEYS and any(natural(v) for v in item.values()):
+        if any(_folded(k) in TURN_KEYS for k in item) and any(map(natural, item.values())):
             turns += 1
     return "conversation_turns" if turns >= 2 else None
 
