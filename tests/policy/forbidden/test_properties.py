@@ -50,7 +50,24 @@ ENCODERS = {
         f"From: a@example.jp\nTo: b@example.jp\nSubject: x\n\n{fs.TEXTS[n % 6]}"
     ),
 }
+STRUCTURED = {
+    "slack": lambda a, b, n: {"type": "message", "channel": "C024BE91L", "user": "U2147483697",
+                              "text": fs.TEXTS[n % 6]},
+    "people": lambda a, b, n: [{"n": f"{p[0]} {p[1]}", "t": p[2]}
+                               for p in (fs.PEOPLE[n % 6], fs.PEOPLE2[n % 6])],
+    "bing": lambda a, b, n: "https://www.bing.com/maps?cp="
+    + f"{round(a, 6):.6f}~{round(b, 6):.6f}&lvl=16",
+    "binary_string": lambda a, b, n: quote(fs.MEDIA[n % 7].decode("latin-1"), safe=""),
+}  # fmt: skip
+ENCODERS.update(STRUCTURED)
 WRAPS = ["dict", "list", "json", "base64", "percent", "url"]
+
+
+def _text_of(value: Any) -> str:
+    """The canary inside a structured value: its message text or first phone number."""
+    if isinstance(value, dict):
+        return str(value["text"])
+    return str(value[0]["t"])
 
 
 def wrap(value: Any, how: str, key: str) -> Any:
@@ -80,7 +97,7 @@ def test_an_encoded_value_never_survives_at_any_depth(
     encoder: str, point: tuple[float, float], n: int, wraps: list[str], keys: list[str]
 ) -> None:
     value: Any = ENCODERS[encoder](point[0], point[1], n)
-    needles = [value]
+    needles = [value if isinstance(value, str) else _text_of(value)]
     for how, key in zip(wraps, keys, strict=False):
         value = wrap(value, how, key)
         if isinstance(value, str):
