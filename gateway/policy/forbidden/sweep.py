@@ -53,6 +53,8 @@ HINTED = tuple(r for r in STRINGS if r.hints)
 
 IP_CATEGORY = "ip_address"
 IP_RULE = "identifiers.ip:full_address_truncated"
+# Keys whose dotted quads are version numbers, not addresses.
+VERSION_WORDS = frozenset({"version", "ver", "build", "release", "revision", "firmware", "sdk"})
 CLEAN_CACHE_SIZE = 16_384
 MAX_NESTING = 3
 KEY_CACHE_SIZE = 4096
@@ -215,10 +217,12 @@ class Sweeper:
         if clean is not None and fingerprint in clean:
             return _KEEP
         result: Any = _KEEP
+        named = key if type(key) is str or path is None else path[1]  # a list item: its list's
         if (
             self._ips is not None
             and WORDISH.fullmatch(text) is None  # an address needs "." or ":"
             and PLAIN.fullmatch(text) is None  # and digits, or ":"
+            and key_words(named).isdisjoint(VERSION_WORDS)  # "10.2.0.15" under `version`
             and (short := self._ips.rewrite(text)) is not None
         ):
             out.append(self._make(self._render(path, key), IP_CATEGORY, IP_RULE))
@@ -228,7 +232,6 @@ class Sweeper:
             if rewritten is None and result is _KEEP and nesting == 0:
                 self._remember(allowed, fingerprint)
             return rewritten if rewritten is not None else result
-        named = key if type(key) is str or path is None else path[1]  # a list item: its list's
         found = self._judge(text, allowed, nesting, key_words(named))
         if found is None:
             if nesting == 0 and result is _KEEP and not _hinted_shape(text):

@@ -171,6 +171,11 @@ def test_versions_and_times_are_not_addresses(text: str) -> None:
     assert scrub(text)[1] == []
 
 
+@pytest.mark.parametrize("key", ["version", "appVersion", "build_number", "firmware"])
+def test_a_dotted_quad_under_a_version_key_is_a_version(key: str) -> None:
+    assert scrub("10.2.0.15", key=key)[1] == []
+
+
 def test_a_refused_ad_id_is_cut_out_of_every_string() -> None:
     idfa = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
     source = SourceConfig(id="app", write_key="test-key-0001", kind="ios")
