@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -21,7 +20,7 @@ import orjson
 from gateway.policy.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.detectors.opaque import MIN_OPAQUE
-from gateway.policy.forbidden.normalise import fold
+from gateway.policy.forbidden.normalise import key_words
 from gateway.policy.forbidden.registry import (
     COLLECTIONS,
     IN_LINKS,
@@ -36,7 +35,6 @@ from gateway.policy.words import CATEGORIES
 
 Words = frozenset[str]
 _NO_WORDS: Words = frozenset()
-_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_]+")
 WORDISH = re.compile(r"[A-Za-z0-9_\-]+")
 # What an ID-shaped string must look like for a word-shaped recogniser to condemn it: a
 # polyline of letters, a geohash, an H3 cell, a quadkey, an MGRS reference, WKB hex.
@@ -391,15 +389,6 @@ def _recognise(text: str, allowed: frozenset[str], words: Words) -> tuple[str, s
         if rule is not None:
             return recogniser.category, f"{recogniser.name}:{rule}"
     return None
-
-
-@lru_cache(maxsize=4096)
-def key_words(key: str | int) -> Words:
-    """The lower-case words of a key, normalised (`storeArea`, `store_area` → store, area)."""
-    if type(key) is int:
-        return _NO_WORDS
-    text = fold(str(key))
-    return frozenset(w.lower() for w in _WORDS.findall(text))
 
 
 def _ndjson(text: str) -> list[Any] | None:

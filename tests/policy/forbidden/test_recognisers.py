@@ -273,3 +273,22 @@ def test_no_recogniser_condemns_a_timestamp(
 def test_only_link_recognisers_condemn_a_link(recogniser: Any, scheme: str, rest: str) -> None:
     """The sweep shows http(s) links only to the recognisers marked in_links."""
     assert recogniser.judge(scheme + rest) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"handle_id": 12, "text": "are we still on for tonight?", "chat_identifier": "+819012345678"},
+        {"FromUserName": "wxid_abc123", "ToUserName": "wxid_def456", "Content": "明日の会議は10時からです"},
+        {"body": {"contentType": "text", "content": "See you at the station at 7"},
+         "from": {"emailAddress": {"address": "a@example.com"}}},
+        {"id": "18c", "threadId": "18c0", "snippet": "Hi Taro, the meeting moved to Friday"},
+    ],
+    ids=["imessage", "wechat", "graph", "gmail"],
+)  # fmt: skip
+def test_messages_from_platforms_no_corpus_names(message: dict[str, Any]) -> None:
+    """Shapes kept out of the corpus: iMessage's chat.db rows, WeChat, Microsoft Graph and
+    the Gmail API, found by a party's key words beside text."""
+    event, removed = scrub(message)
+    assert event["properties"] == {"plan": "pro"}
+    assert removed[0][2] == "messages.platform:text_with_party"

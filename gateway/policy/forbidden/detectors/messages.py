@@ -16,14 +16,17 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from gateway.policy.forbidden.normalise import fold
+from gateway.policy.forbidden.normalise import fold, key_words
 
-TEXT_KEYS = frozenset({"text", "body", "content", "message", "msg", "plaintext", "caption"})
-PARTY_KEYS = frozenset({
-    "from", "to", "sender", "recipient", "recipients", "author", "user", "chat", "chatid",
-    "channel", "channelid", "roomid", "room", "conversation", "conversationid", "thread",
-    "threadid", "threadts", "peer", "address", "senderid", "recipientid", "fromid", "toid",
-    "replyto", "cc", "participant", "participants", "conversationtitle", "messages",
+TEXT_KEYS = frozenset(
+    {"text", "body", "content", "message", "msg", "plaintext", "caption", "snippet"}
+)
+# Words of a key that names a party to a message (`from`, `FromUserName`, `chat_identifier`,
+# `handle_id`, `toRecipients` …).
+PARTY_WORDS = frozenset({
+    "from", "to", "sender", "recipient", "recipients", "author", "user", "chat", "channel",
+    "room", "conversation", "thread", "peer", "address", "handle", "replyto", "cc", "bcc",
+    "participant", "participants", "messages", "interlocutor", "contact", "buddy", "friend",
 })  # fmt: skip
 TURN_KEYS = frozenset({"role", "from", "sender", "author", "speaker", "who", "user", "direction"})
 _WORD = re.compile(r"[^\W\d_]{2,}", re.ASCII)
@@ -63,6 +66,10 @@ def _text_of(value: Any) -> bool:
     return False
 
 
+def _names_party(key: str) -> bool:
+    return not PARTY_WORDS.isdisjoint(key_words(key))
+
+
 def _identifies(value: Any) -> bool:
     """A party as platforms write one: an ID, handle, number or address (no spaces), or an
     object/list of them. A display name ("Parent A" under a testimonial) is not one."""
@@ -81,7 +88,7 @@ def platform_message(record: dict[str, Any]) -> str | None:
         name = _folded(key)
         if name in TEXT_KEYS and _text_of(value):
             text = True
-        elif name in PARTY_KEYS and _identifies(value):
+        elif _names_party(key) and _identifies(value):
             party = True
     return "text_with_party" if text and party else None
 
