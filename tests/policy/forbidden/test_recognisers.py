@@ -278,8 +278,10 @@ def test_only_link_recognisers_condemn_a_link(recogniser: Any, scheme: str, rest
 @pytest.mark.parametrize(
     "message",
     [
-        {"handle_id": 12, "text": "are we still on for tonight?", "chat_identifier": "+819012345678"},
-        {"FromUserName": "wxid_abc123", "ToUserName": "wxid_def456", "Content": "明日の会議は10時からです"},
+        {"handle_id": 12, "text": "are we still on for tonight?",
+         "chat_identifier": "+819012345678"},
+        {"FromUserName": "wxid_abc123", "ToUserName": "wxid_def456",
+         "Content": "明日の会議は10時からです"},
         {"body": {"contentType": "text", "content": "See you at the station at 7"},
          "from": {"emailAddress": {"address": "a@example.com"}}},
         {"id": "18c", "threadId": "18c0", "snippet": "Hi Taro, the meeting moved to Friday"},
