@@ -85,7 +85,7 @@ def wrap(value: Any, how: str, key: str) -> Any:
     return f"https://www.example.com/p?ref=home&{key}={quote(text, safe='')}"
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     encoder=st.sampled_from(sorted(ENCODERS)),
     point=st.tuples(lat, lng),

@@ -57,7 +57,7 @@ def positives(point: tuple[float, float]) -> list[str]:
 
 
 @pytest.mark.parametrize("recogniser", STRINGS + UNREADABLE, ids=lambda r: r.name)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=300))
 def test_prefilter_is_a_superset_of_its_judge_on_any_text(recogniser: Any, text: str) -> None:
     if recogniser.judge(text) is not None:
@@ -65,6 +65,7 @@ def test_prefilter_is_a_superset_of_its_judge_on_any_text(recogniser: Any, text:
 
 
 @pytest.mark.parametrize("recogniser", STRINGS, ids=lambda r: r.name)
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(point=st.tuples(lat, lng))
 def test_prefilter_is_a_superset_of_its_judge_on_positives(recogniser: Any, point: Any) -> None:
     for text in [*positives(point), *CORPUS_STRINGS, *SAMPLES]:
@@ -200,6 +201,7 @@ def test_base64_of_a_polyline_is_judged_decoded() -> None:
 @pytest.mark.parametrize(
     "recogniser", [r for r in STRINGS if not r.word_shaped], ids=lambda r: r.name
 )
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(text=st.from_regex(r"[A-Za-z0-9_\-]{1,80}", fullmatch=True))
 def test_only_word_shaped_recognisers_condemn_an_id_shaped_string(
     recogniser: Any, text: str
@@ -228,6 +230,7 @@ def test_readable_or_short_encoded_values_are_kept(value: str) -> None:
 @pytest.mark.parametrize(
     "recogniser", [r for r in STRINGS if not r.plain_shaped], ids=lambda r: r.name
 )
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(text=st.from_regex(r"[^0-9@:=%(\\~_\x00]{1,120}", fullmatch=True))
 def test_only_plain_shaped_recognisers_condemn_plain_text(recogniser: Any, text: str) -> None:
     """The sweep shows text without digits or markup characters only to the plain-shaped."""
@@ -241,6 +244,7 @@ WORDISH_ALPHABETS = st.sampled_from(
 
 
 @pytest.mark.parametrize("recogniser", [r for r in STRINGS if r.word_shaped], ids=lambda r: r.name)
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(data=st.data())
 def test_the_word_gate_passes_every_id_shaped_string_a_recogniser_condemns(
     recogniser: Any, data: Any
@@ -254,6 +258,7 @@ def test_the_word_gate_passes_every_id_shaped_string_a_recogniser_condemns(
 
 
 @pytest.mark.parametrize("recogniser", STRINGS, ids=lambda r: r.name)
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(
     moment=st.datetimes(),
     separator=st.sampled_from("T "),
@@ -269,6 +274,7 @@ def test_no_recogniser_condemns_a_timestamp(
 
 
 @pytest.mark.parametrize("recogniser", [r for r in STRINGS if not r.in_links], ids=lambda r: r.name)
+@settings(deadline=None)  # timed by the budget tests, not per example
 @given(scheme=st.sampled_from(["http://", "https://", "HTTPS://"]), rest=st.text(max_size=120))
 def test_only_link_recognisers_condemn_a_link(recogniser: Any, scheme: str, rest: str) -> None:
     """The sweep shows http(s) links only to the recognisers marked in_links."""
