@@ -1,6 +1,6 @@
-"""`python -m bench` (`make bench`): ingest vs a bare endpoint, the policy stage, and the
-delivery worker, measured in one run. Every process it starts is stopped on exit, also on
-Ctrl-C or an error."""
+"""`python -m bench` (`make bench`): ingest vs a bare endpoint, the policy stage, a tracking
+plan and the delivery worker, measured in one run. Every process it starts is stopped on
+exit, also on Ctrl-C or an error."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import configs, delivery, events, ingest, policy, report
+from bench import configs, delivery, events, ingest, plans, policy, report
 from bench.procs import ROOT, Processes
 
 POOL_SIZE = 300
@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--processes", default="1,2", help="uvicorn process counts")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["policy", "ingest", "redis", "delivery"])  # fmt: skip
+                        choices=["policy", "plans", "ingest", "redis", "delivery"])  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and logs")
     return parser.parse_args(argv)
 
@@ -105,6 +105,12 @@ def run_all(args: argparse.Namespace, procs: Processes, work: Path) -> dict[str,
                         lambda: policy.run(work, pool, iterations))  # fmt: skip
         if found:
             print_lines(report.policy_table(found))
+    if "plans" not in args.skip:
+        iterations = 5000 if args.quick else 40_000
+        found = section("tracking plan (in-process, one core)", results, "plans",
+                        lambda: plans.run(iterations))  # fmt: skip
+        if found:
+            print_lines(plans.table(found))
     if "ingest" not in args.skip:
         run_ingest(args, procs, work, pool, results)
     if "delivery" not in args.skip:

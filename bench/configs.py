@@ -73,8 +73,11 @@ def sqlite_storage(directory: Path) -> dict[str, Any]:
     return {"backend": "sqlite", "path": str(directory / "gateway.db")}
 
 
-def redis_storage(port: int) -> dict[str, Any]:
-    return {"backend": "redis", "url": f"redis://127.0.0.1:{port}/0"}
+def redis_storage(port: int, min_replicas: int = 0) -> dict[str, Any]:
+    storage: dict[str, Any] = {"backend": "redis", "url": f"redis://127.0.0.1:{port}/0"}
+    if min_replicas:
+        storage["min_replicas"] = min_replicas
+    return storage
 
 
 def write(directory: Path, storage: dict[str, Any], destinations: list[dict[str, Any]]) -> Path:

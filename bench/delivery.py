@@ -21,11 +21,11 @@ CHUNK = 500
 
 async def preload(directory: Path, pool: list[dict[str, Any]], count: int) -> int:
     """Runs `count` events through enrich → policy → route and enqueues their rows."""
-    from gateway.app import Gateway
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
     from gateway.policy.consent import RequestSignals
+    from gateway.runtime import Gateway
 
-    config = load_config(directory)
+    config = read_config(directory)
     gateway = Gateway(config, run_worker=False)
     runtime = await gateway.start()
     pipeline, source, signals = runtime.pipeline, config.sources[0], RequestSignals()

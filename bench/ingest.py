@@ -71,12 +71,24 @@ def start_redis_gateway(procs: Processes, work: Path, port: int, workers: int) -
     return _start_gateway(procs, directory, port, workers)
 
 
+def start_redis_wait_gateway(procs: Processes, work: Path, port: int, workers: int) -> int:
+    """The Redis row with a replica and `min_replicas: 1`: every enqueue waits (WAIT) for
+    the replica, on the same machine, so its CPU competes with the gateway's."""
+    directory = work / f"redis-wait-{workers}"
+    _, redis_port = start_redis(procs, directory / "redis-data")
+    start_redis(procs, directory / "replica-data", replica_of=redis_port)
+    time.sleep(1.0)  # the first sync (diskless, immediate) of an empty master
+    storage = configs.redis_storage(redis_port, min_replicas=1)
+    configs.write(directory, storage, configs.ingest_destinations(directory, free_port()))
+    return _start_gateway(procs, directory, port, workers)
+
+
 def redis_unavailable() -> str | None:
     """Why the Redis rows cannot run, or None when they can."""
     if shutil.which("redis-server") is None:
         return "redis-server is not installed"
     if importlib.util.find_spec("gateway.store.redis") is None:
-        return "gateway/store/redis.py does not exist yet"
+        return "gateway/store/redis/ does not exist yet"
     return None
 
 
@@ -84,6 +96,7 @@ def targets(with_redis: bool) -> list[Target]:
     out = [Target("bare", start_bare), Target("gateway-sqlite", start_sqlite)]
     if with_redis:
         out.append(Target("gateway-redis", start_redis_gateway))
+        out.append(Target("gateway-redis-wait", start_redis_wait_gateway))
     return out
 
 
@@ -139,7 +152,7 @@ def run_target(
             row = measure(procs, server, workload, settings, workers)
             rows.append({"target": target.name, "processes": workers,
                          "kind": workload.name, **row})  # fmt: skip
-            print(f"  {target.name:<15} x{workers} {workload.name:<8} "
+            print(f"  {target.name:<18} x{workers} {workload.name:<8} "
                   f"{row['requests_per_s']:>9,.0f} req/s  {row['events_per_s']:>9,.0f} ev/s  "
                   f"p99 {row['p99_ms']:.1f} ms", flush=True)  # fmt: skip
     return rows

@@ -87,9 +87,9 @@ def policy_mix(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str
 
 async def pipeline_stages(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     """enrich / policy+route / outbox rows per event, through the gateway's own runtime."""
-    from gateway.app import Gateway
-    from gateway.ingest.spec import events_from, parse_json
+    from gateway.intake.spec import events_from, parse_json
     from gateway.policy.consent import RequestSignals
+    from gateway.runtime import Gateway
 
     gateway = Gateway(config, run_worker=False)
     runtime = await gateway.start()
@@ -127,13 +127,13 @@ def _enriched(pipeline: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(work: Path, pool: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
 
     directory = configs.write(
         work / "policy-config", configs.sqlite_storage(work / "policy-config"),
         configs.ingest_destinations(work / "policy-config", 9),
     )  # fmt: skip
-    config = load_config(directory)
+    config = read_config(directory)
     realistic = [dict(e, messageId=f"m-{i}") for i, e in enumerate(pool)]
     rounds = max(3, iterations // len(pool))
     return {

@@ -137,14 +137,17 @@ def gateway_argv(command: str, config: Path, *extra: str) -> list[str]:
     return [PYTHON, "-m", "gateway", command, "--config", str(config), *extra]
 
 
-def start_redis(procs: Processes, data_dir: Path) -> tuple[int, int]:
-    """redis-server on a free loopback port with an fsync-always AOF; returns (pid, port)."""
+def start_redis(procs: Processes, data_dir: Path, replica_of: int | None = None) -> tuple[int, int]:
+    """redis-server on a free loopback port with an fsync-always AOF (a replica of the
+    server on port `replica_of`, if given); returns (pid, port)."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
+    replication = ["--replicaof", "127.0.0.1", str(replica_of)] if replica_of else []
     pid = procs.start("redis", [
         "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
         "--save", "", "--appendonly", "yes", "--appendfsync", "always",
         "--maxmemory-policy", "noeviction", "--daemonize", "no",
+        "--repl-diskless-sync-delay", "0", *replication,
     ])  # fmt: skip
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -27,11 +27,11 @@ Request = tuple[str, bytes, bytes]
 
 STAGES = [
     ("request total (ingest collect)", "gateway/ingest/routes.py", "collect"),
-    ("read body", "gateway/ingest/body.py", "read_limited"),
-    ("parse + validate", "gateway/ingest/spec.py", "parse_json"),
-    ("", "gateway/ingest/spec.py", "events_from"),
-    ("server fields (_stamp)", "gateway/ingest/routes.py", "_stamp"),
-    ("enrich (pipeline.prepare)", "gateway/pipeline.py", "prepare"),
+    ("read body", "gateway/web/body.py", "read_limited"),
+    ("parse + validate", "gateway/intake/spec.py", "parse_json"),
+    ("", "gateway/intake/spec.py", "events_from"),
+    ("server fields (_stamp)", "gateway/intake/intake.py", "_stamp"),
+    ("enrich (pipeline.prepare)", "gateway/intake/pipeline.py", "prepare"),
     ("preferences lookup", "gateway/store/", "get_many"),
     ("policy (engine.evaluate)", "gateway/policy/engine.py", "evaluate"),
     ("  forbidden-category scrub", "gateway/policy/categories.py", "scrub"),
@@ -40,7 +40,7 @@ STAGES = [
     ("  allow-list projection", "gateway/route/projection.py", "apply"),
     ("  payload data categories", "gateway/policy/datacategories.py", "categories_of_payload"),
     ("  transforms", "gateway/route/transforms.py", "apply"),
-    ("outbox rows (pipeline.outbox_items)", "gateway/pipeline.py", "outbox_items"),
+    ("outbox rows (pipeline.outbox_items)", "gateway/intake/pipeline.py", "outbox_items"),
     ("outbox enqueue (event-loop side)", "gateway/store/", "enqueue"),
     ("metrics (_count)", "gateway/ingest/routes.py", "_count"),
     ("subject token + cookie (_ok)", "gateway/ingest/routes.py", "_ok"),
@@ -74,9 +74,19 @@ def _scope(path: str, agent_auth: bytes, body: bytes) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def with_ids(template: bytes, serial: int) -> bytes:
+    """The body with a messageId of its own for every event in it (a batch's 50 events
+    sharing one would be dropped as in-batch duplicates, 49 of them unjudged)."""
+    parts = template.split(events.MESSAGE_ID.encode())
+    out = [parts[0]]
+    for index, part in enumerate(parts[1:]):
+        out += [f"prof-{serial}-{index}".encode(), part]
+    return b"".join(out)
+
+
 async def _one(app: Any, request: Request, counter: list[int], serial: int) -> None:
     path, agent_auth, template = request
-    body = template.replace(events.MESSAGE_ID.encode(), f"prof-{serial}".encode())
+    body = with_ids(template, serial)
     sent = False
 
     async def receive() -> dict[str, Any]:

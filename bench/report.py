@@ -42,7 +42,7 @@ def _goal(row: dict[str, Any], bare: dict[str, Any]) -> tuple[str, str]:
 def ingest_table(section: dict[str, Any]) -> list[str]:
     rows = section["rows"]
     lines = [
-        f"{'target':<15} {'procs':>5} {'kind':<8} {'req/s':>9} {'events/s':>10} "
+        f"{'target':<18} {'procs':>5} {'kind':<8} {'req/s':>9} {'events/s':>10} "
         f"{'p50 ms':>7} {'p99 ms':>8} {'errors':>6} {'vs bare':>8} {'cpu us/ev':>9} "
         f"{'cpu/bare':>8}  goal",
     ]
@@ -53,7 +53,7 @@ def ingest_table(section: dict[str, Any]) -> list[str]:
         cpu, bare_cpu = row.get("server_cpu_us_per_event"), bare.get("server_cpu_us_per_event")
         cpu_ratio = f"{cpu / bare_cpu:.1f}x" if cpu and bare_cpu else "-"
         lines.append(
-            f"{row['target']:<15} {row['processes']:>5} {row['kind']:<8} "
+            f"{row['target']:<18} {row['processes']:>5} {row['kind']:<8} "
             f"{row['requests_per_s']:>9,.0f} {row['events_per_s']:>10,.0f} "
             f"{row['p50_ms']:>7.1f} {row['p99_ms']:>8.1f} {errors:>6} {ratio:>8} "
             f"{cpu or 0:>9,.0f} {cpu_ratio:>8}  {goal}"
@@ -77,7 +77,7 @@ def scaling_table(section: dict[str, Any]) -> list[str]:
             continue
         factor = two["requests_per_s"] / row["requests_per_s"]
         goal = "" if row["target"] == "bare" else f"  >= {SCALE_GOAL}x: {_verdict(factor >= 1.6)}"
-        lines.append(f"{row['target']:<15} {row['kind']:<8} 2 procs / 1 proc = {factor:.2f}x{goal}")
+        lines.append(f"{row['target']:<18} {row['kind']:<8} 2 procs / 1 proc = {factor:.2f}x{goal}")
     for workers in (1, 2):
         for kind in ("single", "batch50"):
             redis = _find(rows, "gateway-redis", workers, kind)
@@ -85,6 +85,10 @@ def scaling_table(section: dict[str, Any]) -> list[str]:
             if redis and sqlite and sqlite["events_per_s"]:
                 factor = redis["events_per_s"] / sqlite["events_per_s"]
                 lines.append(f"redis / sqlite  {kind:<8} x{workers}: {factor:.2f}x")
+            waited = _find(rows, "gateway-redis-wait", workers, kind)
+            if waited and redis and redis["events_per_s"]:
+                factor = waited["events_per_s"] / redis["events_per_s"]
+                lines.append(f"redis WAIT 1 / redis {kind:<8} x{workers}: {factor:.2f}x")
     return lines
 
 

@@ -1,4 +1,5 @@
-"""create_app(): the explicit route list and the lifespan that builds stores and clients."""
+"""create_app(): the explicit route list and the lifespan that builds stores and clients.
+With `gateway/cli/`, the only importer of the runtime (the composition root)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -17,16 +19,17 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import maintenance
-from gateway.config.loader import Config, load_config
+from gateway.admin.routes import routes as admin_routes
+from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
-from gateway.destinations.registry import HttpClients
-from gateway.enrich.useragent import UserAgentParser
-from gateway.errors import ConfigError, StoreUnavailable
+from gateway.destinations.registry import read_config
+from gateway.errors import StoreUnavailable
 from gateway.ingest.routes import routes as ingest_routes
-from gateway.observability.metrics import Metrics
-from gateway.runtime import Resources, Runtime, build_runtime, gateway_key, open_geo
-from gateway.store.factory import open_store
+from gateway.ingest.sdk import routes as sdk_routes
+from gateway.privacy.routes import routes as privacy_routes
+from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Store
+from gateway.supervisor import signal_siblings
 
 log = logging.getLogger("gateway")
 
@@ -68,7 +71,7 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    if request.app.state.gateway.worker is None:
+    if request.app.state.worker is None:
         # An edge-only node (serve --no-worker) still reports the shared queue's state.
         await refresh_queue_gauges(runtime)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -85,10 +88,7 @@ async def refresh_queue_gauges(runtime: Runtime) -> None:
         runtime.metrics.dead_letter_depth.labels(destination=name).set(value.dead_letters)
 
 
-def route_list() -> list[BaseRoute]:
-    from gateway.ingest.sdk import routes as sdk_routes
-    from gateway.privacy.routes import routes as privacy_routes
-
+def route_list(reload: Callable[[], Awaitable[dict[str, Any]]]) -> list[BaseRoute]:
     return [
         Route("/", index),
         Route("/healthz", healthz),
@@ -96,81 +96,9 @@ def route_list() -> list[BaseRoute]:
         Route("/metrics", metrics),
         *ingest_routes(),
         *privacy_routes(),
+        *admin_routes(reload),
         *sdk_routes(),
     ]
-
-
-class Gateway:
-    """Holds the live runtime so a reload can swap it (SIGHUP or POST /admin/reload)."""
-
-    def __init__(
-        self, config: Config, *, store: Store | None = None, run_worker: bool | None = None
-    ) -> None:
-        self.config = config
-        self._store = store
-        self.run_worker = config.gateway.worker.in_process if run_worker is None else run_worker
-        self.runtime: Runtime | None = None
-        self.worker: DeliveryWorker | None = None
-
-    def current(self) -> Runtime:
-        if self.runtime is None:
-            raise RuntimeError("gateway not started")
-        return self.runtime
-
-    async def start(self) -> Runtime:
-        store = self._store or await open_store(self.config)
-        delivery = self.config.gateway.delivery
-        resources = Resources(
-            store=store,
-            metrics=Metrics(),
-            key=await gateway_key(self.config, store),
-            user_agents=UserAgentParser(),
-            geo=open_geo(self.config),
-            http=HttpClients.create(delivery.timeout_seconds, delivery.concurrency * 16),
-        )
-        self.runtime = build_runtime(self.config, resources)
-        return self.runtime
-
-    def reload(self) -> list[str]:
-        """Load the config directory again; on any problem keep the running config."""
-        runtime = self.current()
-        try:
-            config = load_config(runtime.config.directory)
-            _same_resources(runtime.config, config)
-            fresh = build_runtime(config, runtime.resources)
-        except ConfigError as exc:
-            log.error("config reload refused, keeping the running config:\n%s", exc)
-            return exc.problems
-        self.runtime = fresh
-        log.info("config reloaded: %s", config.summary())
-        return []
-
-    async def stop(self) -> None:
-        if self.runtime is None:
-            return
-        resources = self.runtime.resources
-        await resources.http.aclose()
-        await resources.store.aclose()
-        close = getattr(resources.geo, "close", None)
-        if close is not None:
-            close()
-
-
-RESTART_SECTIONS = ("storage", "geo", "secrets", "server")
-
-
-def _same_resources(old: Config, new: Config) -> None:
-    """Sections that shape the long-lived resources take a restart, not a reload: say so
-    instead of silently keeping the old ones."""
-    changed = [
-        name
-        for name in RESTART_SECTIONS
-        if getattr(old.gateway, name) != getattr(new.gateway, name)
-    ]
-    if changed:
-        raise ConfigError(
-            [f"gateway.yaml: {name}: changed; it takes a restart, not a reload" for name in changed]
-        )
 
 
 def create_app(
@@ -180,7 +108,7 @@ def create_app(
     run_worker: bool | None = None,
 ) -> Starlette:
     if not isinstance(config, Config):
-        config = load_config(config)
+        config = read_config(config)
     gateway = Gateway(config, store=store, run_worker=run_worker)
 
     @contextlib.asynccontextmanager
@@ -189,28 +117,41 @@ def create_app(
         tasks = []
         stop = asyncio.Event()
         if gateway.run_worker:
-            gateway.worker = DeliveryWorker(gateway.current)
-            tasks.append(asyncio.create_task(gateway.worker.run()))
+            app.state.worker = DeliveryWorker(gateway.current)
+            tasks.append(asyncio.create_task(app.state.worker.run()))
             tasks.append(asyncio.create_task(maintenance.run(gateway.current, stop)))
         _install_reload_signal(app, gateway)
         try:
             yield
         finally:
             stop.set()
-            if gateway.worker is not None:
-                gateway.worker.stop()
+            if app.state.worker is not None:
+                app.state.worker.stop()
             await asyncio.gather(*tasks)
             await gateway.stop()
 
-    app = Starlette(routes=route_list(), lifespan=lifespan)
+    async def reload() -> dict[str, Any]:
+        """POST /admin/reload: this process, then (under `serve --workers N`) the others,
+        each checking the files anew."""
+        problems = _reload(app, gateway)
+        if problems:
+            return {"reloaded": False, "problems": problems}
+        siblings = signal_siblings()
+        summary = gateway.current().config.summary()
+        return {"reloaded": True, "all_workers": siblings, "summary": summary}
+
+    app = Starlette(routes=route_list(reload), lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.worker = None
     return app
 
 
-def _install_reload_signal(app: Starlette, gateway: Gateway) -> None:
-    def reload() -> None:
-        gateway.reload()
-        app.state.runtime = gateway.current()
+def _reload(app: Starlette, gateway: Gateway) -> list[str]:
+    problems = gateway.reload()
+    app.state.runtime = gateway.current()
+    return problems
 
+
+def _install_reload_signal(app: Starlette, gateway: Gateway) -> None:
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload, app, gateway)

@@ -1,18 +1,34 @@
-"""The project's error tree. Third-party exceptions are mapped into it once, at the edge.
+"""The project's error tree. Third-party exceptions are mapped into it once, at the edge;
+services raise these, and only the HTTP edge (`gateway/http.py`) and the CLI turn them
+into statuses and exit codes.
 
     GatewayError
     ├── ConfigError            invalid configuration (carries every problem found)
-    ├── IngestError            a request the edge refuses (HTTP status + JSON message)
+    ├── Refused                a request or event the gateway declines (`code` names why)
+    │   ├── BadRequest         malformed JSON, wrong types, missing fields, too deep
+    │   ├── Unauthorized       unknown write key; missing or invalid token
+    │   ├── Forbidden          CSRF token missing or used; scope missing
+    │   │   └── OriginNotAllowed   a browser origin no source lists
+    │   ├── NotFound           no such request type or record
+    │   ├── TooSlow            the body did not arrive in time
+    │   ├── TooLarge           over a size limit
+    │   ├── UnsupportedMedia   a content type or encoding the edge does not read
+    │   ├── RateLimited        over a rate limit (carries retry_after)
+    │   └── JudgingFailed      no event of a request could be judged (a fault of ours)
     ├── StoreUnavailable       the store could not confirm a write or read (→ 503)
+    │   └── ReplicasBehind     the master took a write, too few replicas confirmed it (→ 503)
     ├── DeliveryError          one delivery attempt failed
     │   ├── RetryableDelivery  network error, 408, 429, 5xx (not 501/505)
     │   └── FatalDelivery      any other 4xx, refused address, bad destination config
-    └── TCFError               (gateway.policy.tcf) an IAB TCF string that cannot be decoded
+    ├── GeoDatabaseError       a GeoIP database that cannot be opened or read
+    └── TCFError               an IAB TCF string that cannot be decoded
 
 Messages name paths, fields and reasons; they never carry payload values.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class GatewayError(Exception):
@@ -27,18 +43,69 @@ class ConfigError(GatewayError):
         super().__init__("\n".join(problems))
 
 
-class IngestError(GatewayError):
-    """A request refused at the edge; `status` is the HTTP status to answer with."""
+class Refused(GatewayError):
+    """Something the gateway declines to take; `code` is the reason label for metrics."""
 
-    def __init__(self, status: int, message: str, *, retry_after: float | None = None) -> None:
-        self.status = status
+    code: ClassVar[str] = "refused"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.message = message
         self.retry_after = retry_after
         super().__init__(message)
 
 
+class BadRequest(Refused):
+    code = "bad_request"
+
+
+class Unauthorized(Refused):
+    code = "unauthorized"
+
+
+class Forbidden(Refused):
+    code = "forbidden"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "forbidden_origin"
+
+
+class NotFound(Refused):
+    code = "not_found"
+
+
+class TooSlow(Refused):
+    code = "timeout"
+
+
+class TooLarge(Refused):
+    code = "too_large"
+
+
+class UnsupportedMedia(Refused):
+    code = "unsupported_media_type"
+
+
+class RateLimited(Refused):
+    code = "rate_limited"
+
+
+class JudgingFailed(Refused):
+    code = "internal_error"
+
+
 class StoreUnavailable(GatewayError):
     """The store did not confirm an operation; callers answer 503 + Retry-After."""
+
+    code: ClassVar[str] = "store_unavailable"
+
+
+class ReplicasBehind(StoreUnavailable):
+    """Fewer replicas than `storage.min_replicas` confirmed a write in time (Redis WAIT).
+    The master may keep it, but a failover could lose it, so it is not acknowledged: the
+    client retries, and the messageId dedupe keeps the retry from becoming a duplicate."""
+
+    code = "too_few_replicas"
 
 
 class DeliveryError(GatewayError):
@@ -61,3 +128,11 @@ class RetryableDelivery(DeliveryError):
 
 class FatalDelivery(DeliveryError):
     """Will never succeed as sent: dead-letter at once."""
+
+
+class GeoDatabaseError(GatewayError):
+    """A GeoIP database that cannot be opened or read."""
+
+
+class TCFError(GatewayError, ValueError):
+    """An IAB TCF string that cannot be decoded; callers treat it as no consent."""

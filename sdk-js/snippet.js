@@ -19,10 +19,11 @@
       });
     };
   }
-  var methods = ['init', 'page', 'track', 'identify', 'reset', 'flush', 'stats'];
+  var methods = ['init', 'page', 'track', 'identify', 'reset', 'flush', 'stats', 'on'];
   for (var i = 0; i < methods.length; i++) cg[methods[i]] = stub(methods[i]);
   cg.consent = { get: stub('consent.get'), set: stub('consent.set') };
   cg.preferences = { open: stub('preferences.open') };
+  cg.choice = { choose: stub('choice.choose'), show: stub('choice.show') };
   var s = d.createElement('script');
   s.async = true;
   s.src = src;

@@ -10,6 +10,16 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.support import compiled
+
+# Before anything imports gateway: which build of the hot modules the tests run on.
+if compiled.pure():
+    import sys
+
+    sys.meta_path.insert(0, compiled.SourceOnly())
+elif compiled.stale():
+    pytest.exit("compiled modules are stale (built from other sources): run `make compiled`", 2)
+
 from tests.support.configs import write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
@@ -92,3 +102,10 @@ def redis_url(redis_server: Any) -> str:
     client.flushall()
     client.close()
     return str(redis_server.url)
+
+
+def pytest_report_header() -> str:
+    if compiled.pure():
+        return "gateway hot modules: plain Python (GATEWAY_PURE=1)"
+    state = "compiled with mypyc" if compiled.built() else "plain Python (not compiled)"
+    return f"gateway hot modules: {state} ({len(compiled.NAMES)})"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.config import load_config
+from gateway.destinations.registry import read_config
 from gateway.errors import ConfigError
 from tests.support.configs import webhook
 
@@ -34,7 +34,7 @@ def gateway(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_check_passes_the_demo_config_with_a_one_line_summary() -> None:
     result = gateway("check", "--config", "configs")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [load_config(REPO / "configs").summary()]
+    assert result.stdout.splitlines() == [read_config(REPO / "configs").summary()]
     assert result.stdout.startswith("config OK: 3 source(s), 2 destination(s), 3 purpose(s)")
     assert result.stderr == ""
 
@@ -48,7 +48,7 @@ def test_check_prints_every_problem_and_exits_1(config_factory: Callable[..., Pa
         gateway={"limits": {"max_depth": 1}},
     )
     with pytest.raises(ConfigError) as caught:
-        load_config(directory)
+        read_config(directory)
     problems = caught.value.problems
     assert len(problems) == 6
 

@@ -15,7 +15,7 @@ import yaml
 
 import gateway
 from gateway.cli import build_parser
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.ingest import sdk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +213,7 @@ def test_the_mounted_config_is_valid_and_points_at_the_redis_service(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GATEWAY_KEY", "a-test-key-that-is-long-enough-0123456789")
-    config = load_config(DOCKER / "config")
+    config = read_config(DOCKER / "config")
     storage = config.gateway.storage
     assert storage.backend == "redis"
     assert urlsplit(storage.url).hostname in services(compose)

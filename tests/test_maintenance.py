@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gateway.app import Gateway
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.maintenance import DAY, purge_once
+from gateway.runtime import Gateway
 from gateway.store.types import ConsentChange, ProvisionRecord
 from tests.support.configs import write_config
 
@@ -22,7 +22,7 @@ def record(at: float, key: str) -> ProvisionRecord:
 
 
 async def test_retention_purges_only_what_is_past_its_period(tmp_path: Path) -> None:
-    config = load_config(
+    config = read_config(
         write_config(
             tmp_path / "c", gateway={"retention": {"ledger_days": 30, "consent_log_days": 10}}
         )

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import yaml
 
-from gateway.app import Gateway
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
+from gateway.runtime import Gateway
 from tests.support.configs import write_config
 
 
 async def test_a_change_of_storage_is_refused_on_reload(tmp_path: Path) -> None:
     directory = write_config(tmp_path / "c")
-    gateway = Gateway(load_config(directory), run_worker=False)
+    gateway = Gateway(read_config(directory), run_worker=False)
     before = await gateway.start()
     try:
         settings = yaml.safe_load((directory / "gateway.yaml").read_text())
@@ -29,7 +29,7 @@ async def test_a_change_of_storage_is_refused_on_reload(tmp_path: Path) -> None:
 
 async def test_a_new_destination_is_applied_by_a_reload(tmp_path: Path) -> None:
     directory = write_config(tmp_path / "c")
-    gateway = Gateway(load_config(directory), run_worker=False)
+    gateway = Gateway(read_config(directory), run_worker=False)
     before = await gateway.start()
     try:
         hook = {"name": "hook", "type": "webhook", "url": "https://hooks.example.net/in",

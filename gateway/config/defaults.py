@@ -13,7 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gateway.config.schema import Jurisdiction, PolicyFile, PurposeConfig
+
+# Subtrees the policy always removes (unless a source allows the category): the Segment
+# Spec's own place for a device position.
+FORBIDDEN_PATHS: Mapping[str, str] = {"context.location": "location"}
 
 EEA_UK_CH = (
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",

@@ -14,16 +14,19 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-# The module, not its dict: gateway.destinations imports the config schema, so importing it
-# first (e.g. `import gateway.destinations.network`) reaches here half-initialised.
-from gateway import destinations as adapters
 from gateway.config.defaults import builtin_policy
-from gateway.config.schema import DestinationConfig, GatewayFile, PolicyFile, SourceConfig
+from gateway.config.schema import (
+    DestinationConfig,
+    GatewayFile,
+    PlanConfig,
+    PolicyFile,
+    SourceConfig,
+)
 from gateway.config.validation import View, cross_check
 from gateway.errors import ConfigError
 
 GATEWAY_SECTIONS = frozenset(GatewayFile.model_fields)
-LIST_SECTIONS = {"sources": "source", "destinations": "destination"}
+LIST_SECTIONS = {"sources": "source", "destinations": "destination", "plans": "plan"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -35,6 +38,7 @@ class Config:
     destinations: tuple[DestinationConfig, ...]
     policy: PolicyFile
     origin_files: Mapping[str, str] = field(default_factory=dict)
+    plans: tuple[PlanConfig, ...] = ()
 
     def summary(self) -> str:
         enabled = sum(1 for d in self.destinations if d.enabled)
@@ -42,6 +46,7 @@ class Config:
             f"config OK: {len(self.sources)} source(s), {enabled} destination(s), "
             f"{len(self.policy.purposes)} purpose(s), storage {self.gateway.storage.backend}, "
             f"policy {self.policy.version}"
+            + (f", {len(self.plans)} tracking plan(s)" if self.plans else "")
         )
 
 
@@ -54,8 +59,17 @@ class _Raw:
     items: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
 
 
-def load_config(directory: str | Path) -> Config:
-    """Load and validate; raises ConfigError listing every problem."""
+DestinationModels = Mapping[str, type[DestinationConfig]]
+
+
+def load_config(
+    directory: str | Path,
+    destination_types: DestinationModels,
+    plan_model: type[PlanConfig] = PlanConfig,
+) -> Config:
+    """Load and validate; raises ConfigError listing every problem. `destination_types`
+    maps each destination `type` to its config model (the destinations' registry);
+    `plan_model` is the tracking plans' model (gateway/plans/)."""
     root = Path(directory)
     problems: list[str] = []
     if not root.is_dir():
@@ -63,8 +77,10 @@ def load_config(directory: str | Path) -> Config:
     raw = _read_files(root, problems)
     gateway = _build(GatewayFile, _gateway_sections(raw), raw, problems, "gateway.yaml")
     policy = _build_policy(raw, problems)
-    sources = _build_items(raw, "sources", problems, lambda item: SourceConfig)
-    destinations = _build_items(raw, "destinations", problems, _destination_model)
+    sources = _build_items(raw, "sources", problems, {"": SourceConfig})
+    destinations = _build_items(raw, "destinations", problems, destination_types)
+    plans = _build_items(raw, "plans", problems, {"": plan_model})
+    problems.extend(_plan_problems(plans))
     if policy is None:
         # Countries and purposes are checked against the policy: without a valid one those
         # checks would report problems that are not there.
@@ -76,12 +92,14 @@ def load_config(directory: str | Path) -> Config:
         destinations=tuple(d for _, _, d in destinations if d is not None),
         policy=policy,
         origin_files=dict(raw.files),
+        plans=tuple(p for _, _, p in plans if p is not None),
     )
     problems.extend(
         cross_check(
             config,
             [(f, View(item)) for f, item, _ in sources],
             [(f, View(item)) for f, item, _ in destinations],
+            {n for _, item, _ in plans if isinstance(n := item.get("name"), str)},
         )
     )
     if problems:
@@ -208,7 +226,7 @@ def _build(
 
 
 def _build_items(
-    raw: _Raw, section: str, problems: list[str], pick: Any
+    raw: _Raw, section: str, problems: list[str], models: Mapping[str, type[BaseModel]]
 ) -> list[tuple[str, dict[str, Any], Any]]:
     """Each item as (file, raw mapping, model or None when it failed validation)."""
     built: list[tuple[str, dict[str, Any], Any]] = []
@@ -218,9 +236,9 @@ def _build_items(
         if not isinstance(item, dict):
             problems.append(f"{filename}: {component}: must be a mapping")
             continue
-        model = pick(item)
+        model = models.get("") or models.get(str(item.get("type")))
         if model is None:
-            problems.append(f"{filename}: {component}: {_unknown_type(item)}")
+            problems.append(f"{filename}: {component}: {_unknown_type(item, models)}")
             built.append((filename, item, None))
             continue
         try:
@@ -235,12 +253,21 @@ def _build_items(
     return built
 
 
-def _destination_model(item: dict[str, Any]) -> type[DestinationConfig] | None:
-    return adapters.CONFIG_MODELS.get(str(item.get("type")))
+def _plan_problems(plans: list[tuple[str, dict[str, Any], Any]]) -> Iterator[str]:
+    """Each plan's own sentences (its JSON Schemas), and names used twice."""
+    seen: set[str] = set()
+    for index, (filename, item, plan) in enumerate(plans):
+        name = item.get("name")
+        where = f"{filename}: {_component('plan', item, index)}"
+        if isinstance(name, str) and name in seen:
+            yield f"{where}: name is already used by another plan"
+        seen.add(str(name))
+        if isinstance(plan, PlanConfig):
+            yield from (f"{where}: {problem}" for problem in plan.problems())
 
 
-def _unknown_type(item: dict[str, Any]) -> str:
-    known = ", ".join(sorted(adapters.CONFIG_MODELS))
+def _unknown_type(item: dict[str, Any], models: Mapping[str, type[BaseModel]]) -> str:
+    known = ", ".join(sorted(models))
     if "type" not in item:
         return f'missing required key "type" (one of: {known})'
     return f'type "{item["type"]}" is not a destination type (known types: {known})'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -26,12 +27,53 @@ class SqliteStorage(Strict):
     path: str = "data/gateway.db"
 
 
+class SentinelConfig(Strict):
+    """Redis Sentinel: the sentinels are asked which node is the master, again after every
+    failover, so edges and workers follow a promotion without a restart."""
+
+    master_name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    nodes: list[str] = Field(min_length=1)
+    """The sentinels, "host:port" each."""
+    database: int = Field(0, ge=0, le=15)
+    username_env: str | None = None
+    password_env: str | None = None
+    """Environment variable holding the master's and replicas' password (as in a URL)."""
+    sentinel_password_env: str | None = None
+    """Environment variable holding the sentinels' own password, if they require one."""
+    tls: bool = False
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes(cls, value: list[str]) -> list[str]:
+        for node in value:
+            host, _, port = node.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f'"{node}" is not host:port')
+        return value
+
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(n.rpartition(":")[0].strip("[]"), int(n.rpartition(":")[2])) for n in self.nodes]
+
+
 class RedisStorage(Strict):
     backend: Literal["redis"]
-    url: str = Field(pattern=r"^(redis|rediss|unix)://")
+    url: str | None = Field(None, pattern=r"^(redis|rediss|unix)://")
+    sentinel: SentinelConfig | None = None
     cluster: bool = False
     key_prefix: str = Field("cg", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     claim_idle_seconds: float = Field(60.0, gt=0)
+    min_replicas: int = Field(0, ge=0, le=16)
+    """Replicas that must have a write (WAIT) before it is acknowledged; 0: the master's
+    reply is enough (asynchronous replication, a failover can lose acknowledged writes)."""
+    replica_timeout_ms: int = Field(500, ge=1, le=1000)
+    """How long a write waits for those replicas before it is refused with 503. At most 1 s,
+    so the refusal still comes within the edge's 2 s promise."""
+
+    def database(self) -> str:
+        """The database number the URL (or the sentinel settings) select ("0" by default)."""
+        if self.sentinel is not None:
+            return str(self.sentinel.database)
+        return urlsplit(self.url or "").path.strip("/") or "0"
 
 
 Storage = Annotated[SqliteStorage | RedisStorage, Field(discriminator="backend")]
@@ -147,12 +189,37 @@ class GatewayFile(Strict):
 
 
 # ---------------------------------------------------------------- sources.yaml
+CssColor = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3,8}|[a-z]{3,20})$")]
+CssLength = Annotated[str, Field(pattern=r"^(0|[0-9]{1,3}(\.[0-9]{1,2})?(px|rem|em))$")]
+
+
+class BannerTheme(Strict):
+    """CSS custom properties of the SDK's consent banner (--cg-*). Plain values only: a
+    theme cannot inject rules into the host page."""
+
+    background: CssColor = "#ffffff"
+    text: CssColor = "#1a1a1a"
+    accent: CssColor = "#0b4f8a"
+    accent_text: CssColor = "#ffffff"
+    font: str = Field("system-ui, sans-serif", pattern=r"^[A-Za-z0-9 ,\"'-]{1,120}$")
+    radius: CssLength = "8px"
+    position: Literal["bottom", "top", "center"] = "bottom"
+
+
+class BannerConfig(Strict):
+    theme: BannerTheme = BannerTheme()
+    logo_url: str | None = Field(None, pattern=r"^(https://[^\s\"'<>]+|/[^\s\"'<>]*)$")
+
+
 class SourceConfig(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     write_key: str = Field(min_length=8, max_length=200)
     kind: Literal["web", "ios", "android", "server"]
     allowed_origins: list[str] = []
     allow_categories: list[str] = []
+    banner: BannerConfig = BannerConfig()
+    tracking_plan: str | None = None
+    """The name of the plan (plans:) this source's events must follow; none: no plan."""
 
     @field_validator("allowed_origins")
     @classmethod
@@ -164,6 +231,21 @@ class SourceConfig(Strict):
                     f'"{origin}" is not an origin (scheme://host[:port], no path or trailing slash)'
                 )
         return value
+
+
+# ------------------------------------------------------------ plans (any file)
+class PlanConfig(Strict):
+    """Keys every tracking plan has; gateway/plans/ subclasses it with the events (the
+    loader is given that model, as it is given the destinations' models)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+    def problems(self) -> list[str]:
+        """Sentences about what the model alone cannot check (its JSON Schemas)."""
+        return []
+
+    def event_count(self) -> int:
+        return 0
 
 
 # ----------------------------------------------------------- destinations.yaml

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway.destinations.network import address_problem
-from gateway.route.projection import Projection, pattern_problem
+from gateway.config.addresses import address_problem
+from gateway.config.defaults import FORBIDDEN_PATHS
+from gateway.config.patterns import covers, pattern_problem
 
 if TYPE_CHECKING:
     from gateway.config.loader import Config
+    from gateway.config.schema import RedisStorage
 
 # Top-level Segment Spec fields, and those that hold a scalar (nothing can be under them).
 EVENT_FIELDS = frozenset(
@@ -25,8 +27,6 @@ SCALAR_FIELDS = frozenset(
     {"type", "messageId", "anonymousId", "userId", "event", "name", "category", "timestamp",
      "sentAt", "receivedAt", "originalTimestamp", "groupId", "previousId", "channel", "version"}
 )  # fmt: skip
-# Subtrees the policy always removes (unless a source allows the category).
-FORBIDDEN_PATHS = {("context", "location"): "location"}
 
 
 class View:
@@ -53,10 +53,14 @@ class View:
 
 
 def cross_check(
-    config: Config, sources: list[tuple[str, View]], destinations: list[tuple[str, View]]
+    config: Config,
+    sources: list[tuple[str, View]],
+    destinations: list[tuple[str, View]],
+    plan_names: Collection[str] = (),
 ) -> list[str]:
     problems: list[str] = []
     problems += list(_sources(config, sources))
+    problems += list(_plan_references(sources, plan_names))
     problems += list(_destinations(config, sources, destinations))
     problems += list(_policy(config))
     problems += list(_gateway(config))
@@ -87,6 +91,15 @@ def _sources(config: Config, sources: list[tuple[str, View]]) -> Iterator[str]:
         kind = source.text("kind")
         if kind not in (None, "web") and source.texts("allowed_origins"):
             yield f"{where}: allowed_origins only applies to web sources (kind is {kind})"
+
+
+def _plan_references(sources: list[tuple[str, View]], names: Collection[str]) -> Iterator[str]:
+    for index, (filename, source) in enumerate(sources):
+        plan = source.text("tracking_plan")
+        if plan is not None and plan not in names:
+            known = ", ".join(sorted(names)) or "none is defined"
+            where = f'{filename}: source "{source.text("id") or f"#{index + 1}"}"'
+            yield f'{where}: tracking_plan "{plan}" is not a plan (plans: {known})'
 
 
 def _destinations(
@@ -143,20 +156,23 @@ def fields_pattern_problem(pattern: str, allowed_categories: set[str]) -> str | 
     if root in SCALAR_FIELDS and len(segments) > 1:
         return f'cannot match anything: "{root}" is a single value, nothing is under it'
     for path, category in FORBIDDEN_PATHS.items():
-        if tuple(segments[: len(path)]) == path and category not in allowed_categories:
+        if (
+            segments[: path.count(".") + 1] == path.split(".")
+            and category not in allowed_categories
+        ):
             return (
-                f"cannot match anything: {'.'.join(path)} is always removed by the policy "
+                f"cannot match anything: {path} is always removed by the policy "
                 f"(forbidden category {category}, allowed by no source)"
             )
     return None
 
 
 def _transforms(fields: list[str], transforms: dict[str, Any]) -> Iterator[str]:
-    projection = Projection(p for p in fields if not pattern_problem(p))
+    patterns = [p.split(".") for p in fields if not pattern_problem(p)]
     for path in transforms:
         if pattern_problem(path) or "*" in path:
             yield f'transform path "{path}" must be a plain dotted path without wildcards'
-        elif not projection.allows(path.split(".")):
+        elif not any(covers(pattern, path.split(".")) for pattern in patterns):
             yield f'transform path "{path}" is not among the fields this destination receives'
 
 
@@ -236,8 +252,10 @@ def _gateway(config: Config) -> Iterator[str]:
             "(every node must share the gateway key)"
         )
     storage = gateway.storage
+    if storage.backend == "redis":
+        yield from _redis_storage(storage, config.origin_files.get("storage", "gateway.yaml"))
     if storage.backend == "redis" and storage.cluster:
-        database = httpx.URL(storage.url).path.strip("/") or "0"
+        database = storage.database()
         if database != "0":
             storage_file = config.origin_files.get("storage", "gateway.yaml")
             yield (
@@ -253,8 +271,32 @@ def _gateway(config: Config) -> Iterator[str]:
 MIN_KEY_LENGTH = 32
 
 
+def _redis_storage(storage: RedisStorage, filename: str) -> Iterator[str]:
+    if storage.url is None and storage.sentinel is None:
+        yield f"{filename}: storage: the redis backend needs url or sentinel (one of them)"
+    if storage.url is not None and storage.sentinel is not None:
+        yield (
+            f"{filename}: storage: url and sentinel are alternatives; give one "
+            "(with sentinel, the sentinels name the master)"
+        )
+    sentinel = storage.sentinel
+    if sentinel is not None and storage.cluster:
+        yield (
+            f"{filename}: storage: sentinel and cluster: true cannot be combined "
+            "(Redis Cluster promotes its replicas itself; give a node's url)"
+        )
+    if sentinel is not None:
+        for field in ("username_env", "password_env", "sentinel_password_env"):
+            name = getattr(sentinel, field)
+            if name and name not in os.environ:
+                yield (
+                    f'{filename}: storage: sentinel.{field} "{name}" is not set in the environment'
+                )
+
+
 def _geo_problem(database: str) -> str | None:
-    from gateway.enrich.geo import GeoDatabaseError, MaxMindGeo
+    from gateway.enrich.geo import MaxMindGeo
+    from gateway.errors import GeoDatabaseError
 
     try:
         MaxMindGeo(Path(database)).close()

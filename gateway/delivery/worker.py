@@ -9,17 +9,35 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, Protocol
 
+from gateway.config.loader import Config
 from gateway.delivery.retry import Breaker, exhausted, next_delay
 from gateway.destinations.base import Destination, Outgoing
 from gateway.errors import DeliveryError, FatalDelivery, RetryableDelivery, StoreUnavailable
-from gateway.runtime import Runtime
-from gateway.store.types import Claimed, ProvisionRecord
+from gateway.observability.metrics import Metrics
+from gateway.store.types import Claimed, ProvisionRecord, Store
 
 log = logging.getLogger("gateway.delivery")
 STATS_INTERVAL = 5.0
 WAVES = 4  # a round claims this many requests' worth per concurrency slot
+DeadCode = Literal["gave_up", "fatal"]
+
+
+class Deliveries(Protocol):
+    """What the worker uses of the running gateway (a reload swaps it whole)."""
+
+    config: Config
+
+    @property
+    def destinations(self) -> Mapping[str, Destination]: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
@@ -28,20 +46,20 @@ def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
     return ProvisionRecord(
         delivered_at=delivered_at,
         destination=item.destination,
-        country=str(meta.get("country", "")),
-        purposes=tuple(meta.get("purposes", ())),
-        categories=tuple(meta.get("categories", ())),
+        country=meta["country"],
+        purposes=tuple(meta["purposes"]),
+        categories=tuple(meta["categories"]),
         subject_key=item.subject_keys[0] if item.subject_keys else "",
         subject_keys=item.subject_keys,
         message_id=item.message_id,
         idempotency_key=item.idempotency_key,
-        policy_version=str(meta.get("policy_version", "")),
-        consent=dict(meta.get("consent", {})),
+        policy_version=meta["policy_version"],
+        consent=dict(meta["consent"]),
     )
 
 
 class DeliveryWorker:
-    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+    def __init__(self, runtime: Callable[[], Deliveries]) -> None:
         self._runtime = runtime
         self._breakers: dict[str, Breaker] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -108,7 +126,7 @@ class DeliveryWorker:
             elif sent < destination.max_batch:
                 await self._sleep(getattr(destination.config, "flush_interval", 0.0))
 
-    async def _round(self, runtime: Runtime, name: str, destination: Destination) -> int:
+    async def _round(self, runtime: Deliveries, name: str, destination: Destination) -> int:
         settings = runtime.config.gateway.delivery
         breaker = self._breakers.setdefault(
             name, Breaker(settings.breaker_failures, settings.breaker_cooldown_seconds)
@@ -153,7 +171,11 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _send(
-        self, runtime: Runtime, destination: Destination, batch: Sequence[Claimed], breaker: Breaker
+        self,
+        runtime: Deliveries,
+        destination: Destination,
+        batch: Sequence[Claimed],
+        breaker: Breaker,
     ) -> bool:
         """Send one request; True when delivered (the caller records it), else the entries
         are already rescheduled or dead-lettered."""
@@ -182,28 +204,27 @@ class DeliveryWorker:
                 breaker.success()  # the vendor answered: it is up, the payload is the problem
             metrics.deliveries.labels(destination=name, outcome="fatal").inc()
             for entry in batch:
-                await self._dead(runtime, entry, str(exc))
+                await self._dead(runtime, entry, "fatal", str(exc))
             return False
         breaker.success()
         metrics.deliveries.labels(destination=name, outcome="delivered").inc()
         metrics.delivered_events.labels(destination=name).inc(len(batch))
         return True
 
-    async def _retry(self, runtime: Runtime, entry: Claimed, exc: RetryableDelivery) -> None:
+    async def _retry(self, runtime: Deliveries, entry: Claimed, exc: RetryableDelivery) -> None:
         settings = runtime.config.gateway.delivery
         attempts = entry.attempts + 1
         if exhausted(attempts, entry.item.created_at, settings, time.time()):
-            await self._dead(runtime, entry, f"gave up after {attempts} attempts: {exc}")
+            await self._dead(runtime, entry, "gave_up", f"gave up after {attempts} attempts: {exc}")
             return
         delay = next_delay(attempts - 1, exc.retry_after, settings)
         runtime.metrics.retry_delay.labels(destination=entry.item.destination).observe(delay)
         await runtime.store.outbox.retry_later(entry, delay, str(exc))
 
-    async def _dead(self, runtime: Runtime, entry: Claimed, reason: str) -> None:
+    async def _dead(self, runtime: Deliveries, entry: Claimed, code: DeadCode, reason: str) -> None:
         name = entry.item.destination
         log.warning("delivery %s: dead-lettered one payload (%s)", name, reason)
-        label = "gave_up" if reason.startswith("gave up") else "fatal"
-        runtime.metrics.dead_letters.labels(destination=name, reason=label).inc()
+        runtime.metrics.dead_letters.labels(destination=name, reason=code).inc()
         await runtime.store.outbox.dead_letter(entry, reason)
 
     async def _stats_loop(self) -> None:

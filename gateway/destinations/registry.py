@@ -1,4 +1,5 @@
-"""Builds the adapters of a config: an explicit dict from `type` to builder."""
+"""The destination types: an explicit dict from `type` to its config model and builder.
+Config loading is given the models (`read_config`); the runtime builds the adapters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.config.loader import Config
+from gateway.config.loader import Config, load_config
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.base import Destination
 from gateway.destinations.file import FileConfig, FileDestination
@@ -19,6 +20,7 @@ from gateway.destinations.network import build_client
 from gateway.destinations.segment import SegmentConfig, SegmentDestination
 from gateway.destinations.webhook import WebhookConfig, WebhookDestination
 from gateway.errors import ConfigError
+from gateway.plans.model import TrackingPlan
 from gateway.route.transforms import CALLING_CODES
 
 
@@ -89,14 +91,33 @@ def _file(config: DestinationConfig, clients: HttpClients, root: Config) -> Dest
     return FileDestination(config, Path.cwd())
 
 
-BUILDERS: dict[str, Callable[[DestinationConfig, HttpClients, Config], Destination]] = {
-    "webhook": _webhook,
-    "ga4": _ga4,
-    "meta_capi": _meta_capi,
-    "segment": _segment,
-    "file": _file,
+Builder = Callable[[DestinationConfig, HttpClients, Config], Destination]
+
+
+@dataclass(frozen=True)
+class DestinationType:
+    model: type[DestinationConfig]
+    build: Builder
+
+
+DESTINATION_TYPES: dict[str, DestinationType] = {
+    "webhook": DestinationType(WebhookConfig, _webhook),
+    "ga4": DestinationType(Ga4Config, _ga4),
+    "meta_capi": DestinationType(MetaCapiConfig, _meta_capi),
+    "segment": DestinationType(SegmentConfig, _segment),
+    "file": DestinationType(FileConfig, _file),
 }
+CONFIG_MODELS = {name: kind.model for name, kind in DESTINATION_TYPES.items()}
+
+
+def read_config(directory: str | Path) -> Config:
+    """The config directory, loaded with every destination type this gateway knows and the
+    tracking plans' model."""
+    return load_config(directory, CONFIG_MODELS, TrackingPlan)
 
 
 def build_destinations(config: Config, clients: HttpClients) -> dict[str, Destination]:
-    return {d.name: BUILDERS[d.type](d, clients, config) for d in config.destinations if d.enabled}
+    types = DESTINATION_TYPES
+    return {
+        d.name: types[d.type].build(d, clients, config) for d in config.destinations if d.enabled
+    }

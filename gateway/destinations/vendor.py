@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, ValidationInfo, field_validator
 
+from gateway.config.patterns import pattern_problem
 from gateway.config.schema import DestinationConfig
 from gateway.destinations.webhook import check_http_url
-from gateway.route.projection import Projection, pattern_problem
+from gateway.route.projection import Projection
 
 
 def require_secret(value: str | None, secret: str) -> str | None:

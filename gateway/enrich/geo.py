@@ -12,13 +12,9 @@ import maxminddb
 from maxminddb import InvalidDatabaseError
 
 from gateway.enrich.ip import parse_ip
-from gateway.errors import GatewayError
+from gateway.errors import GeoDatabaseError
 
 logger = logging.getLogger(__name__)
-
-
-class GeoDatabaseError(GatewayError):
-    """The GeoIP database file is missing, unreadable or not a MaxMind DB."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
 from gateway.enrich.ip import truncate_ip
-from gateway.errors import IngestError, StoreUnavailable
-from gateway.ingest.access import cors_headers, preflight_headers
-from gateway.ingest.body import check_content_type, read_body
-from gateway.ingest.spec import events_from, new_message_id, parse_json, stamp_server_fields
-from gateway.pipeline import Outcome, unique_keys
-from gateway.policy.categories import NestingTooDeepError
+from gateway.errors import RateLimited, Refused, StoreUnavailable
+from gateway.ingest.access import Sources
+from gateway.intake.intake import Arrival, Intake, Taken
+from gateway.intake.spec import parse_json
+from gateway.observability.metrics import Metrics
+from gateway.plans.decision import PlanResult
 from gateway.policy.consent import RequestSignals
+from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER
-from gateway.privacy.subject import cookie_header
-from gateway.runtime import Runtime
-from gateway.store.types import Dedupe, OutboxItem
+from gateway.privacy.subject import SubjectTokens, cookie_header
+from gateway.store.types import Store
+from gateway.web.body import check_content_type, read_body
+from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.responses import refusal, store_unavailable
 
 log = logging.getLogger("gateway.ingest")
 
@@ -41,13 +42,23 @@ ENDPOINTS: dict[str, str | None] = {
     "/v1/b": None,  # analytics-next (batching), analytics-swift and analytics-kotlin post here
 }
 OK_BODY = b'{"success":true}'
-STORE_RETRY_AFTER = 2
 
 
-def json_error(status: int, message: str, retry_after: float | None = None) -> Response:
-    headers = {"retry-after": str(max(1, round(retry_after)))} if retry_after is not None else None
-    body = orjson.dumps({"success": False, "error": message})
-    return Response(body, status, headers=headers, media_type="application/json")
+class Edge(Protocol):
+    """What the ingest edge uses of the running gateway."""
+
+    config: Config
+    intake: Intake
+    sources: Sources
+    client_address: ClientAddress
+    tokens: SubjectTokens
+    subject_keys: SubjectKeys
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
@@ -61,17 +72,17 @@ def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def collect(request: Request, endpoint: str, implied: str | None) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Edge = request.app.state.runtime
     started = time.perf_counter()
     try:
         response = await _accept(request, runtime, implied)
-    except IngestError as exc:
-        runtime.metrics.events_rejected.labels(reason=_reason(exc.status)).inc()
-        response = json_error(exc.status, exc.message, exc.retry_after)
-    except StoreUnavailable:
-        log.warning("store unavailable: answered 503 to %s", endpoint)
-        runtime.metrics.events_rejected.labels(reason="store_unavailable").inc()
-        response = json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)
+    except Refused as exc:
+        runtime.metrics.events_rejected.labels(reason=exc.code).inc()
+        response = refusal(exc)
+    except StoreUnavailable as exc:
+        log.warning("store unavailable (%s): answered 503 to %s", exc.code, endpoint)
+        runtime.metrics.events_rejected.labels(reason=exc.code).inc()
+        response = store_unavailable(exc)
     response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
     metrics = runtime.metrics
     metrics.child(metrics.requests, endpoint, str(response.status_code)).inc()
@@ -80,13 +91,13 @@ async def collect(request: Request, endpoint: str, implied: str | None) -> Respo
 
 
 async def preflight(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Edge = request.app.state.runtime
     headers = preflight_headers(request.headers.get("origin"), runtime.sources.origins)
     status = 204 if "access-control-allow-origin" in headers else 403
     return Response(status_code=status, headers=headers)
 
 
-async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Response:
+async def _accept(request: Request, runtime: Edge, implied: str | None) -> Response:
     limits = runtime.config.gateway.limits
     headers = request.headers
     check_content_type(headers.get("content-type"))
@@ -95,27 +106,18 @@ async def _accept(request: Request, runtime: Runtime, implied: str | None) -> Re
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
     source = runtime.sources.authenticate(headers.get("authorization"), write_key)
     peer = request.client.host if request.client else None
-    scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
-    own_origin = f"{scheme}://{request.url.netloc}"
-    runtime.sources.check_origin(source, headers.get("origin"), own_origin)
+    origin = headers.get("origin")
+    if origin is not None:  # browsers only: the gateway's own URL is built just for them
+        scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
+        runtime.sources.check_origin(source, origin, f"{scheme}://{request.url.netloc}")
     address = runtime.client_address.resolve(peer, headers)
     await _rate_limit(runtime, source, address)
-    events = events_from(document, implied, limits, len(body))
-    fresh = _stamp(events, document, source, address, headers.get("user-agent"))
-    events, repeated = _first_of_each(events)
-    if repeated:
-        runtime.metrics.child(runtime.metrics.duplicates, source.id).inc(repeated)
-    outcomes, stored, unjudged = await _decide(runtime, events, source, headers)
-    if unjudged:  # a resend after the fault is fixed must not count as a duplicate
-        runtime.metrics.child(runtime.metrics.events_dropped, "internal_error").inc(len(unjudged))
-        fresh = [message_id for message_id in fresh if message_id not in unjudged]
-    now = time.time()
-    items = [i for o in outcomes for i in runtime.pipeline.outbox_items(o, source, now)]
-    window = runtime.config.gateway.dedupe.window_seconds
-    dedupe = Dedupe(tuple((source.id, m) for m in fresh), window) if fresh and window else None
-    duplicates = await runtime.store.outbox.enqueue(items, dedupe)
-    _count(runtime, source, outcomes, items, duplicates)
-    return _ok(runtime, request, source, events[0], stored, len(unjudged))
+    signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
+    arrival = Arrival(source, address, headers.get("user-agent"), signals, len(body))
+    taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)
+    _count(runtime, source, taken)
+    first = taken.events[0] if taken.events else {}  # {}: the plan dropped every event
+    return _ok(runtime, request, source, first, taken.stored, len(taken.unjudged))
 
 
 def _bucket(address: str | None) -> str | None:
@@ -126,7 +128,7 @@ def _bucket(address: str | None) -> str | None:
     return truncate_ip(address, 32, 64) or address
 
 
-async def _rate_limit(runtime: Runtime, source: SourceConfig, address: str | None) -> None:
+async def _rate_limit(runtime: Edge, source: SourceConfig, address: str | None) -> None:
     limits = runtime.config.gateway.rate_limits
     checks = [(f"key:{source.id}", limits.per_write_key), (f"ip:{_bucket(address)}", limits.per_ip)]
     for key, limit in checks:
@@ -134,125 +136,42 @@ async def _rate_limit(runtime: Runtime, source: SourceConfig, address: str | Non
             continue
         wait = await runtime.store.limiter.hit(key, limit.rate, limit.burst)
         if wait > 0:
-            raise IngestError(429, "rate limit exceeded", retry_after=wait)
+            raise RateLimited("rate limit exceeded", retry_after=wait)
 
 
-def _stamp(
-    events: list[dict[str, Any]],
-    document: Any,
-    source: SourceConfig,
-    address: str | None,
-    user_agent: str | None,
-) -> list[str]:
-    """Server-side fields; returns the client-supplied message IDs (for deduplication)."""
-    received = datetime.now(UTC)
-    batch_sent_at = document.get("sentAt") if isinstance(document, dict) else None
-    fresh: dict[str, None] = {}
-    for event in events:
-        event.pop("writeKey", None)
-        if stamp_server_fields(event, received, batch_sent_at, new_message_id):
-            fresh[event["messageId"]] = None
-        context = event.setdefault("context", {})
-        if "ip" not in context and address is not None and source.kind != "server":
-            context["ip"] = address
-        if "userAgent" not in context and user_agent and source.kind == "web":
-            context["userAgent"] = user_agent
-    return list(fresh)
-
-
-def _first_of_each(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """A batch that repeats a messageId carries the same event twice: the first copy goes
-    on, the others are duplicates (as a later resend would be)."""
-    seen: set[str] = set()
-    kept = []
-    for event in events:
-        message_id = event["messageId"]
-        if message_id not in seen:
-            seen.add(message_id)
-            kept.append(event)
-    return kept, len(events) - len(kept)
-
-
-async def _decide(
-    runtime: Runtime, events: list[dict[str, Any]], source: SourceConfig, headers: Any
-) -> tuple[list[Outcome], Mapping[str, Any], set[str]]:
-    """Each judged event's outcome, the preferences stored for the request's subjects, and
-    the message IDs of events that could not be judged (a fault of ours: they are refused
-    one by one, so nothing unjudged goes on and the rest of the batch still does)."""
-    pipeline = runtime.pipeline
-    keys = [pipeline.prepare(event) for event in events]
-    stored = await runtime.store.preferences.get_many(unique_keys(keys))
-    signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
-    outcomes = []
-    unjudged: set[str] = set()
-    for event, event_keys in zip(events, keys, strict=True):
-        message_id = event["messageId"]
-        try:
-            outcomes.append(pipeline.process(event, event_keys, source, signals, stored))
-        except NestingTooDeepError:
-            # JSON inside strings counts too: refused whole rather than half-scanned.
-            message = "event nests too deeply (counting JSON inside strings)"
-            raise IngestError(400, message) from None
-        except Exception as exc:  # any fault of ours: fail closed for this event only
-            # Its type and place only: the message (and a traceback, under a logging
-            # config other than ours) may quote the event.
-            log.error("an event could not be judged (%s at %s); it was refused",
-                      type(exc).__name__, _fault_site(exc))  # fmt: skip
-            unjudged.add(message_id)
-    if unjudged and not outcomes:
-        raise IngestError(500, "the gateway could not judge the events; none was accepted")
-    return outcomes, stored, unjudged
-
-
-def _fault_site(exc: BaseException) -> str:
-    """`module.py:line` of the innermost frame an exception was raised in."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "unknown"
-    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
-
-
-def _count(
-    runtime: Runtime,
-    source: SourceConfig,
-    outcomes: list[Outcome],
-    items: list[OutboxItem],
-    duplicates: set[str],
-) -> None:
+def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
     metrics = runtime.metrics
     child = metrics.child
-    child(metrics.events_accepted, source.id).inc(len(outcomes))
-    if duplicates:
-        child(metrics.duplicates, source.id).inc(len(duplicates))
-    for outcome in outcomes:
+    child(metrics.events_accepted, source.id).inc(len(taken.outcomes))
+    if taken.repeated or taken.duplicates:
+        child(metrics.duplicates, source.id).inc(taken.repeated + len(taken.duplicates))
+    if taken.unjudged:
+        child(metrics.events_dropped, "internal_error").inc(len(taken.unjudged))
+    if taken.plan is not None:
+        _count_plan(metrics, source, taken.plan)
+    for outcome in taken.outcomes:
         for removal in outcome.decision.removed:
             child(metrics.fields_removed, removal.category, removal.rule).inc()
-        if outcome.dropped:
-            child(metrics.events_dropped, "suspended_use").inc()
+        if outcome.drop_code:
+            child(metrics.events_dropped, outcome.drop_code).inc()
         for verdict in outcome.verdicts:
             if not verdict.send:
-                reason = _verdict_reason(verdict.reason)
-                child(metrics.not_forwarded, verdict.destination, reason).inc()
+                child(metrics.not_forwarded, verdict.destination, verdict.code).inc()
 
 
-def _verdict_reason(reason: str) -> str:
-    """A fixed label for a verdict sentence (labels stay low-cardinality)."""
-    for prefix, label in (
-        ("provision", "provision_suspended"),
-        ("purpose", "purpose_not_granted"),
-        ("the customer", "vendor_refused"),
-        ("TCF", "tcf_vendor"),
-        ("event type", "event_filter"),
-        ("event name", "event_filter"),
-        ("no allowed", "nothing_allowed"),
-    ):
-        if reason.startswith(prefix):
-            return label
-    return "other"
+def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> None:
+    """Labels are the source, the planned event's name (from the config, or "(unplanned)")
+    and fixed codes: never a name or value from the event."""
+    for decision in plan.decisions.values():
+        for finding in decision.findings:
+            labels = (source.id, decision.event, finding.code, finding.action)
+            metrics.child(metrics.plan_findings, *labels).inc()
+    if plan.dropped:
+        metrics.child(metrics.events_dropped, "tracking_plan").inc(len(plan.dropped))
 
 
 def _ok(
-    runtime: Runtime,
+    runtime: Edge,
     request: Request,
     source: SourceConfig,
     first: dict[str, Any],
@@ -266,15 +185,14 @@ def _ok(
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
             peer = request.client.host if request.client else None
-            secure = (
-                runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
-            )
+            direct = request.scope["scheme"]
+            secure = runtime.client_address.scheme(peer, request.headers, direct) == "https"
             response.headers["set-cookie"] = cookie_header(token, secure)
     return response
 
 
 def _subject_token(
-    runtime: Runtime,
+    runtime: Edge,
     request: Request,
     source: SourceConfig,
     first: dict[str, Any],
@@ -299,18 +217,6 @@ def _subject_token(
         if held is None or held.anon_key != anon_key:
             return None
     return runtime.tokens.current(anon_key, user_key)
-
-
-def _reason(status: int) -> str:
-    return {
-        400: "bad_request",
-        401: "unauthorized",
-        403: "forbidden_origin",
-        413: "too_large",
-        415: "unsupported_media_type",
-        429: "rate_limited",
-        500: "internal_error",
-    }.get(status, str(status))
 
 
 def routes() -> list[Route]:

@@ -9,17 +9,34 @@ import hashlib
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.config.loader import Config
+from gateway.config.schema import SourceConfig
 from gateway.destinations.file import FileConfig
-from gateway.runtime import Runtime
+from gateway.enrich.geo import GeoLookup
+from gateway.privacy.banner import banner_settings
+from gateway.privacy.texts import pick_language
+from gateway.web.client import ClientAddress, country_of
+
+
+class Configured(Protocol):
+    """What these pages read of the running gateway."""
+
+    config: Config
+    client_address: ClientAddress
+
+    @property
+    def geo(self) -> GeoLookup | None: ...
+
 
 DIST = Path(__file__).resolve().parents[2] / "sdk-js" / "dist"
-FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js"}
+FILES = {"gateway.min.js", "gateway.esm.js", "snippet.min.js", "banner.min.js"}
 CACHE = "public, max-age=604800, stale-while-revalidate=86400"
 
 
@@ -89,7 +106,7 @@ setInterval(feed, 1500); feed();
 </script></body></html>"""
 
 
-def _demo_source(runtime: Runtime) -> str | None:
+def _demo_source(runtime: Configured) -> str | None:
     for source in runtime.config.sources:
         if source.kind == "web":
             return source.write_key
@@ -97,7 +114,7 @@ def _demo_source(runtime: Runtime) -> str | None:
 
 
 async def demo(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: Configured = request.app.state.runtime
     key = _demo_source(runtime)
     if not runtime.config.gateway.demo.enabled or key is None:
         return JSONResponse({"success": False, "error": "demo disabled"}, 404)
@@ -107,7 +124,7 @@ async def demo(request: Request) -> Response:
 
 async def demo_feed(request: Request) -> Response:
     """The last lines each file destination wrote (demo mode only: it shows payloads)."""
-    runtime: Runtime = request.app.state.runtime
+    runtime: Configured = request.app.state.runtime
     if not runtime.config.gateway.demo.enabled:
         return JSONResponse({"success": False, "error": "demo disabled"}, 404)
     files = {d.name: Path(d.path) for d in runtime.config.destinations if isinstance(d, FileConfig)}
@@ -146,13 +163,25 @@ def source_settings(write_key: str, api_host: str) -> dict[str, object]:
 
 
 async def settings(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    """Segment's settings, and under `consent` what the SDK's banner shows this visitor (their
+    regime from GeoIP, purposes, recipients, notice version, texts in `?lang=` or the
+    browser's language, the source's theme). Segment's SDKs ignore the extra key."""
+    runtime: Configured = request.app.state.runtime
     key = request.path_params["write_key"]
-    if not any(source.write_key == key for source in runtime.config.sources):
+    source = next((s for s in runtime.config.sources if s.write_key == key), None)
+    if source is None:
         return JSONResponse({"success": False, "error": "unknown write key"}, 404)
     body = source_settings(key, f"{request.url.netloc}/v1")
+    body["consent"] = _consent(request, runtime, source)
     headers = {"cache-control": SETTINGS_CACHE, "access-control-allow-origin": "*"}
     return JSONResponse(body, headers=headers)
+
+
+def _consent(request: Request, runtime: Configured, source: SourceConfig) -> dict[str, object]:
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    gpc = request.headers.get("sec-gpc") == "1"
+    country = country_of(request, runtime.client_address, runtime.geo)
+    return banner_settings(runtime.config, source, country, gpc, lang)
 
 
 def routes() -> list[BaseRoute]:

@@ -54,6 +54,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.plan_findings = Counter(
+            "gateway_plan_findings",
+            "Tracking-plan findings by source, planned event, reason code and action",
+            ["source", "event", "reason", "action"],
+            registry=r,
+        )
         self.duplicates = Counter(
             "gateway_events_duplicate",
             "Events skipped as duplicates (source, messageId)",
@@ -94,12 +100,38 @@ class Metrics:
             ["destination"],
             registry=r,
         )
+        self.replica_ack_latency = Histogram(
+            "gateway_redis_replica_ack_seconds",
+            "Time Redis replicas took to confirm a write (WAIT, storage.min_replicas > 0)",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+            registry=r,
+        )
+        self.replicas_behind = Counter(
+            "gateway_redis_too_few_replicas",
+            "Writes refused (503) because fewer than storage.min_replicas replicas confirmed",
+            ["write"],
+            registry=r,
+        )
+        self.failovers = Counter(
+            "gateway_redis_failovers",
+            "Redis master changes seen through Sentinel",
+            registry=r,
+        )
         self.breaker_open = Gauge(
             "gateway_breaker_open",
             "1 while a destination's circuit breaker is open",
             ["destination"],
             registry=r,
         )
+
+    def replica_ack(self, seconds: float) -> None:
+        self.replica_ack_latency.observe(seconds)
+
+    def too_few_replicas(self, write: str) -> None:
+        self.child(self.replicas_behind, write).inc()
+
+    def failover(self) -> None:
+        self.failovers.inc()
 
     def child(self, metric: Any, *values: str) -> Any:
         """`metric.labels(*values)`, memoised: label values come from the config and fixed

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.config.defaults import FORBIDDEN_PATHS
 from gateway.policy.contacts import (
     CONTACT_LIST,
     MAX_ENTRIES,
@@ -60,7 +61,7 @@ from gateway.policy.urls import ParamNames
 from gateway.policy.words import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
-KNOWN_PATHS: Mapping[str, str] = {"context.location": LOCATION}
+KNOWN_PATHS: Mapping[str, str] = FORBIDDEN_PATHS
 KNOWN_PATH = "known_path"
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES

@@ -20,6 +20,8 @@ from functools import lru_cache
 from itertools import chain, compress
 from typing import NoReturn
 
+from gateway.errors import TCFError
+
 __all__ = ["PublisherRestriction", "RestrictionType", "TCFError", "TCString", "decode"]
 
 _MAX_LENGTH = 65_536
@@ -32,10 +34,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SEGMENT_NAMES = {1: "disclosed vendors", 2: "allowed vendors", 3: "publisher TC"}
 _SMALL_FIELD_BITS = 64
 _IDS = tuple(range(1, 4097))  # prebuilt ints for expanding bit fields of usual vendor ids
-
-
-class TCFError(ValueError):
-    """A TC string that cannot be decoded. The message names the problem, never the string."""
 
 
 class RestrictionType(IntEnum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.errors import IngestError
+from gateway.errors import BadRequest
 from gateway.policy.consent import Consent
 
 UPDATE_KEYS = frozenset({"purposes", "advertising_id", "vendors"})
@@ -19,33 +19,31 @@ def choosable_purposes(purposes: Iterable[str]) -> list[str]:
 
 
 def parse_update(body: Any, purposes: Iterable[str], vendors: Iterable[str]) -> dict[str, Any]:
-    """A validated partial update; raises IngestError(400) naming the first problem."""
+    """A validated partial update; raises Refused(400) naming the first problem."""
     if not isinstance(body, dict):
-        raise IngestError(400, "body must be a JSON object")
+        raise BadRequest("body must be a JSON object")
     unknown = sorted(set(body) - UPDATE_KEYS)
     if unknown:
-        raise IngestError(
-            400, f'unknown key "{unknown[0]}" (allowed: purposes, advertising_id, vendors)'
-        )
+        raise BadRequest(f'unknown key "{unknown[0]}" (allowed: purposes, advertising_id, vendors)')
     update: dict[str, Any] = {}
     for section, names in (("purposes", list(purposes)), ("vendors", list(vendors))):
         if section in body:
             update[section] = _choices(body[section], section, names)
     if "advertising_id" in body:
         if not isinstance(body["advertising_id"], bool):
-            raise IngestError(400, "advertising_id: must be true or false")
+            raise BadRequest("advertising_id: must be true or false")
         update["advertising_id"] = body["advertising_id"]
     return update
 
 
 def _choices(value: Any, section: str, names: list[str]) -> dict[str, bool]:
     if not isinstance(value, dict):
-        raise IngestError(400, f"{section}: must be an object of name: true/false")
+        raise BadRequest(f"{section}: must be an object of name: true/false")
     for name, choice in value.items():
         if name not in names:
-            raise IngestError(400, f"{section}.{name}: not one you can choose ({', '.join(names)})")
+            raise BadRequest(f"{section}.{name}: not one you can choose ({', '.join(names)})")
         if not isinstance(choice, bool):
-            raise IngestError(400, f"{section}.{name}: must be true or false")
+            raise BadRequest(f"{section}.{name}: must be true or false")
     return dict(value)
 
 

@@ -1,24 +1,22 @@
-"""Routes for customers (preferences API and page, the external-transmission notice) and for
-the privacy office (data-subject requests, explain). Only this module, ingest/ and app.py
-know Starlette."""
+"""Routes for customers: the preferences API and page, and the external-transmission
+notice. The privacy office's routes are in `gateway/admin/routes.py`."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.errors import IngestError, StoreUnavailable
-from gateway.ingest.access import cors_headers, preflight_headers
-from gateway.ingest.body import read_body
-from gateway.ingest.routes import STORE_RETRY_AFTER, json_error
-from gateway.privacy.admin import authorize
+from gateway.config.loader import Config
+from gateway.enrich.geo import GeoLookup
+from gateway.errors import Forbidden, Refused, StoreUnavailable, Unauthorized
+from gateway.policy.identifiers import SubjectKeys
+from gateway.privacy.device import new_device
 from gateway.privacy.notice import notice_entries
 from gateway.privacy.page import (
     csp,
@@ -29,23 +27,42 @@ from gateway.privacy.page import (
 )
 from gateway.privacy.preferences import parse_update
 from gateway.privacy.service import Device, PrivacyService
-from gateway.privacy.subject import COOKIE, HEADER, Subject
+from gateway.privacy.subject import COOKIE, HEADER, Subject, SubjectTokens
 from gateway.privacy.texts import TEXT, pick_language
-from gateway.runtime import Runtime
-from gateway.supervisor import signal_siblings
+from gateway.store.types import Store
+from gateway.web.body import read_body, read_json
+from gateway.web.client import ClientAddress, cors_headers, country_of, preflight_headers
+from gateway.web.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 
 log = logging.getLogger("gateway.privacy")
 MAX_BODY = 64 * 1024
 CLIENT_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 GATEWAY_SOURCES = ("page", "dsar")  # sources only the gateway itself writes
-DSAR_ACTIONS = (
-    "disclosure", "correction", "deletion",
-    "suspend-use", "resume-use", "suspend-provision", "resume-provision",
-)  # fmt: skip
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+class Origins(Protocol):
+    origins: frozenset[str]
+
+
+class Customers(Protocol):
+    """What the customers' routes use of the running gateway."""
+
+    config: Config
+    privacy: PrivacyService
+    sources: Origins
+    client_address: ClientAddress
+    tokens: SubjectTokens
+    subject_keys: SubjectKeys
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def geo(self) -> GeoLookup | None: ...
+
+
+def _runtime(request: Request) -> Customers:
+    runtime: Customers = request.app.state.runtime
     return runtime
 
 
@@ -53,25 +70,21 @@ def _subject_token(request: Request) -> str | None:
     return request.headers.get(HEADER) or request.cookies.get(COOKIE)
 
 
-def _subject(request: Request, runtime: Runtime) -> Subject:
+def _subject(request: Request, runtime: Customers) -> Subject:
     subject = runtime.tokens.verify(_subject_token(request))
     if subject is None:
-        raise IngestError(401, "missing, invalid or expired subject token")
+        raise Unauthorized("missing, invalid or expired subject token")
     return subject
 
 
-def _device(runtime: Runtime, subject: Subject) -> Device:
+def _device(runtime: Customers, subject: Subject) -> Device:
     """The token's anonymousId is the device's own (random, unguessable); its userId is only
     what the device's events claimed, which nobody verified (write keys are public)."""
     return Device(subject.anon_key, subject.user_key)
 
 
-def _country(request: Request, runtime: Runtime) -> str | None:
-    geo = runtime.resources.geo
-    peer = request.client.host if request.client else None
-    address = runtime.client_address.resolve(peer, request.headers)
-    info = geo.lookup(address) if geo is not None and address else None
-    return info.country if info else None
+def _country(request: Request, runtime: Customers) -> str | None:
+    return country_of(request, runtime.client_address, runtime.geo)
 
 
 def _is_own_origin(request: Request, origin: str) -> bool:
@@ -81,7 +94,7 @@ def _is_own_origin(request: Request, origin: str) -> bool:
     return netloc == request.url.netloc and scheme in (request.url.scheme, "https")
 
 
-async def _check_write_origin(request: Request, runtime: Runtime, subject: Subject) -> bool:
+async def _check_write_origin(request: Request, runtime: Customers, subject: Subject) -> bool:
     """Browsers always send Origin on PUT/POST: it must be a configured site or the gateway
     itself; from the gateway's own page a single-use CSRF token is needed too. Returns
     True when the request came from the gateway's own page."""
@@ -93,24 +106,16 @@ async def _check_write_origin(request: Request, runtime: Runtime, subject: Subje
         await _use_form_token(runtime, subject, form_token)
         return True
     if origin not in runtime.sources.origins:
-        raise IngestError(403, "origin not allowed to change preferences")
+        raise Forbidden("origin not allowed to change preferences")
     return False
 
 
-async def _use_form_token(runtime: Runtime, subject: Subject, form_token: str | None) -> None:
+async def _use_form_token(runtime: Customers, subject: Subject, form_token: str | None) -> None:
     nonce = runtime.tokens.check_form_token(subject, form_token)
     if nonce is None:
-        raise IngestError(403, "missing or invalid CSRF token")
+        raise Forbidden("missing or invalid CSRF token")
     if not await runtime.store.use_once(f"form:{nonce}", 3 * 3600):
-        raise IngestError(403, "this form was already submitted")
-
-
-async def _read_json(request: Request) -> Any:
-    body = await read_body(request, MAX_BODY)
-    try:
-        return orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError:
-        raise IngestError(400, "invalid JSON") from None
+        raise Forbidden("this form was already submitted")
 
 
 def _guard(handler: Any) -> Any:
@@ -120,10 +125,10 @@ def _guard(handler: Any) -> Any:
         runtime = _runtime(request)
         try:
             response: Response = await handler(request, runtime)
-        except IngestError as exc:
-            response = json_error(exc.status, exc.message, exc.retry_after)
+        except Refused as exc:
+            response = refusal(exc)
         except StoreUnavailable:
-            response = json_error(503, "storage unavailable, retry later", STORE_RETRY_AFTER)
+            response = store_unavailable()
         response.headers.update(
             cors_headers(request.headers.get("origin"), runtime.sources.origins)
         )
@@ -132,19 +137,19 @@ def _guard(handler: Any) -> Any:
     return wrapped
 
 
-async def get_consent(request: Request, runtime: Runtime) -> Response:
+async def get_consent(request: Request, runtime: Customers) -> Response:
     subject = _subject(request, runtime)
-    service = PrivacyService(runtime)
+    service = runtime.privacy
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.current(_device(runtime, subject), _country(request, runtime), gpc)
     return JSONResponse(state, headers={"cache-control": "no-store"})
 
 
-async def put_consent(request: Request, runtime: Runtime) -> Response:
+async def put_consent(request: Request, runtime: Customers) -> Response:
     subject = _subject(request, runtime)
     from_page = await _check_write_origin(request, runtime, subject)
-    service = PrivacyService(runtime)
-    update = parse_update(await _read_json(request), service.purposes, service.vendors)
+    service = runtime.privacy
+    update = parse_update(await read_json(request, MAX_BODY), service.purposes, service.vendors)
     source = "page" if from_page else _client_source(request.headers.get("x-consent-source"))
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.update(
@@ -184,13 +189,16 @@ def _unavailable(lang: str) -> Response:
 
 
 async def _render_preferences(
-    request: Request, runtime: Runtime, lang: str, message: str = "", warning: bool = False
+    request: Request, runtime: Customers, lang: str, message: str = "", warning: bool = False
 ) -> Response:
     subject = runtime.tokens.verify(_subject_token(request))
-    state, csrf = None, None
+    state, csrf, cookies = None, None, list[str]()
+    if subject is None:
+        secure = _secure(request, runtime)
+        subject, cookies = new_device(runtime.tokens, runtime.subject_keys, secure)
     if subject is not None:
         gpc = request.headers.get("sec-gpc") == "1"
-        service = PrivacyService(runtime)
+        service = runtime.privacy
         try:
             state = await service.current(
                 _device(runtime, subject), _country(request, runtime), gpc
@@ -201,7 +209,15 @@ async def _render_preferences(
     nonce = new_nonce()
     html = preference_page(lang, state, csrf, nonce, message, warning)
     status = 200 if not warning else 403
-    return HTMLResponse(html, status, headers=_page_headers(nonce))
+    response = HTMLResponse(html, status, headers=_page_headers(nonce))
+    for cookie in cookies:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+def _secure(request: Request, runtime: Customers) -> bool:
+    peer = request.client.host if request.client else None
+    return runtime.client_address.scheme(peer, request.headers, request.url.scheme) == "https"
 
 
 def _page_headers(nonce: str) -> dict[str, str]:
@@ -218,8 +234,8 @@ async def submit_preferences(request: Request) -> Response:
     runtime = _runtime(request)
     try:
         body = await read_body(request, MAX_BODY)
-    except IngestError as exc:
-        return json_error(exc.status, exc.message)
+    except Refused as exc:
+        return refusal(exc)
     form = {k: v[-1] for k, v in parse_qs(body.decode(errors="replace")).items()}
     lang = pick_language(form.get("lang"), request.headers.get("accept-language"))
     text = TEXT[lang]
@@ -227,12 +243,12 @@ async def submit_preferences(request: Request) -> Response:
         subject = _subject(request, runtime)
         origin = request.headers.get("origin")
         if origin is not None and not _is_own_origin(request, origin):
-            raise IngestError(403, "origin not allowed")
+            raise Forbidden("origin not allowed")
         await _use_form_token(runtime, subject, form.get("csrf_token"))
-        service = PrivacyService(runtime)
+        service = runtime.privacy
         update = _form_update(form, service)
         await service.update(_device(runtime, subject), update, "page", _country(request, runtime))
-    except IngestError as exc:
+    except Refused as exc:
         message = text["replayed"] if "already" in exc.message else text["expired"]
         return await _render_preferences(request, runtime, lang, message, warning=True)
     except StoreUnavailable:
@@ -273,71 +289,6 @@ async def external_transmission(request: Request) -> Response:
     return HTMLResponse(notice_page(lang, entries, nonce), headers=_page_headers(nonce))
 
 
-async def admin_explain(request: Request, runtime: Runtime) -> Response:
-    from gateway.explain import explain_event
-
-    who = authorize(
-        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "explain"
-    )
-    body = await request.body()
-    if len(body) > runtime.config.gateway.limits.max_batch_bytes:
-        raise IngestError(413, "body too large")
-    headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
-    result = await explain_event(runtime, body, headers, request.query_params.get("write_key"))
-    await runtime.store.log_admin_action({"action": "explain", "token": who})
-    return JSONResponse(result, 400 if "error" in result else 200)
-
-
-async def admin_dsar(request: Request, runtime: Runtime) -> Response:
-    action = request.path_params["action"]
-    if action not in DSAR_ACTIONS:
-        raise IngestError(404, f"unknown request type (one of: {', '.join(DSAR_ACTIONS)})")
-    scope = "dsar:read" if action == "disclosure" else "dsar:write"
-    who = authorize(
-        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, scope
-    )
-    body = await _read_json(request)
-    identifier = body.get("subject") if isinstance(body, dict) else None
-    if not isinstance(identifier, str) or not identifier:
-        raise IngestError(400, "subject: a userId, anonymousId or advertising ID is required")
-    service = PrivacyService(runtime)
-    result = await run_dsar(service, action, identifier, body)
-    await runtime.store.log_admin_action(
-        {"action": action, "token": who, "subject_key": service.identifier_keys(identifier)[0]}
-    )
-    return JSONResponse(result)
-
-
-async def run_dsar(
-    service: PrivacyService, action: str, identifier: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    if action == "disclosure":
-        return await service.disclosure(identifier)
-    if action == "correction":
-        update = parse_update(body.get("preferences", {}), service.purposes, service.vendors)
-        return await service.correction(identifier, update)
-    if action == "deletion":
-        return await service.deletion(identifier)
-    verb, _, kind = action.partition("-")
-    return await service.suspend(identifier, kind, verb == "suspend")
-
-
-async def admin_reload(request: Request, runtime: Runtime) -> Response:
-    who = authorize(
-        request.headers.get("authorization"), runtime.config.gateway.admin.tokens, "reload"
-    )
-    gateway = request.app.state.gateway
-    problems = gateway.reload()
-    request.app.state.runtime = gateway.current()
-    await runtime.store.log_admin_action({"action": "reload", "token": who, "ok": not problems})
-    if problems:
-        return JSONResponse({"reloaded": False, "problems": problems}, 400)
-    # Under `serve --workers N` the other processes reload too (each checks the files anew).
-    siblings = signal_siblings()
-    summary = gateway.current().config.summary()
-    return JSONResponse({"reloaded": True, "all_workers": siblings, "summary": summary})
-
-
 def routes() -> list[BaseRoute]:
     return [
         Route("/v1/consent", _guard(get_consent), methods=["GET"]),
@@ -346,7 +297,4 @@ def routes() -> list[BaseRoute]:
         Route("/privacy/preferences", preferences_page, methods=["GET"]),
         Route("/privacy/preferences", submit_preferences, methods=["POST"]),
         Route("/privacy/external-transmission", external_transmission, methods=["GET"]),
-        Route("/admin/explain", _guard(admin_explain), methods=["POST"]),
-        Route("/admin/reload", _guard(admin_reload), methods=["POST"]),
-        Route("/admin/dsar/{action}", _guard(admin_dsar), methods=["POST"]),
     ]

@@ -8,8 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.policy.consent import RequestSignals
+from gateway.config.loader import Config
+from gateway.policy.consent import ConsentResolver, RequestSignals
 from gateway.policy.engine import merge_preferences
+from gateway.policy.identifiers import SubjectKeys
+from gateway.privacy.notice import notice_version
 from gateway.privacy.preferences import (
     apply_update,
     choosable_purposes,
@@ -17,8 +20,7 @@ from gateway.privacy.preferences import (
     refused_destinations,
     view,
 )
-from gateway.runtime import Runtime
-from gateway.store.types import ConsentChange
+from gateway.store.types import ConsentChange, Store
 
 # Which of a subject's keys carries its consent log: the device's, then the person's.
 LOG_ORDER = {"a_": 0, "u_": 1, "d_": 2}
@@ -34,15 +36,19 @@ class Device:
 
 
 class PrivacyService:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        config = runtime.config
-        self.purposes = choosable_purposes(runtime.pipeline.engine.resolver.purposes)
+    def __init__(
+        self, config: Config, store: Store, resolver: ConsentResolver, keys: SubjectKeys
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.resolver = resolver
+        self.keys = keys
+        self.purposes = choosable_purposes(resolver.purposes)
         self.vendors = [d.name for d in config.destinations if d.enabled]
         self._needs = {d.name: tuple(d.purposes) for d in config.destinations if d.enabled}
 
     async def state(self, keys: Sequence[str]) -> dict[str, Any]:
-        stored = await self.runtime.store.preferences.get_many(keys)
+        stored = await self.store.preferences.get_many(keys)
         return merge_preferences(stored[k] for k in keys if k in stored)
 
     async def current(
@@ -55,12 +61,11 @@ class PrivacyService:
 
     def _view(self, state: dict[str, Any], country: str | None, gpc: bool) -> dict[str, Any]:
         probe: dict[str, Any] = {"context": {"geo": {"country": country}} if country else {}}
-        consent = self.runtime.pipeline.engine.resolver.resolve(
-            probe, RequestSignals(gpc=gpc), state
-        )
-        version = self.runtime.config.policy.version
+        consent = self.resolver.resolve(probe, RequestSignals(gpc=gpc), state)
+        version = self.config.policy.version
         shown = view(consent, state, self.purposes, self.vendors, version)
         shown["gpc"] = gpc
+        shown["notice_version"] = notice_version(self.config)
         return shown
 
     async def update(
@@ -100,11 +105,11 @@ class PrivacyService:
     async def _apply(
         self, keys: Sequence[str], change: Callable[[dict[str, Any]], dict[str, Any]], source: str
     ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-        version = self.runtime.config.policy.version
+        version = self.config.policy.version
         # A data-subject request names an identifier of unknown kind (three keys): the
         # change goes to the keys that already hold the subject's choices, and is logged
         # there once; only a subject with none yet gets all three.
-        existing = await self.runtime.store.preferences.get_many(keys)
+        existing = await self.store.preferences.get_many(keys)
         targets = [k for k in keys if k in existing] or list(keys)
         logged = min(targets, key=lambda k: LOG_ORDER.get(k[:2], 9))
 
@@ -114,31 +119,31 @@ class PrivacyService:
             shown = (_loggable(merge_preferences([before])), _loggable(merge_preferences([after])))
             return ConsentChange(time.time(), key, *shown, source, version)
 
-        return await self.runtime.store.preferences.change(targets, change, log)
+        return await self.store.preferences.change(targets, change, log)
 
     async def _forget(
         self, keys: Sequence[str], destinations: Sequence[str] | None
     ) -> tuple[int, int]:
         """Drop the subject's pending and dead-lettered payloads (an operator may replay a
         dead letter later); returns both counts."""
-        outbox = self.runtime.store.outbox
-        pending = await outbox.forget_subject(keys, destinations)
-        return pending, await outbox.forget_dead_subject(keys, destinations)
+        erasure = self.store.erasure
+        pending = await erasure.forget_pending(keys, destinations)
+        return pending, await erasure.forget_dead(keys, destinations)
 
     # ---------------------------------------------------------- data-subject requests
     def identifier_keys(self, identifier: str) -> list[str]:
-        return list(self.runtime.subject_keys.for_identifier(identifier))
+        return list(self.keys.for_identifier(identifier))
 
     async def disclosure(self, identifier: str) -> dict[str, Any]:
         """APPI art. 33 (incl. records of provision to third parties): everything held."""
         keys = self.identifier_keys(identifier)
-        store = self.runtime.store
+        store = self.store
         stored = await store.preferences.get_many(keys)
         log = await store.preferences.consent_log(keys)
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
         return {
             "generated_at": time.time(),
-            "policy_version": self.runtime.config.policy.version,
+            "policy_version": self.config.policy.version,
             "subject_keys": keys,
             "preferences": stored,
             "consent_log": [c.as_dict() for c in log],
@@ -154,11 +159,11 @@ class PrivacyService:
         """Preferences, pending deliveries and dedupe keys go; provision records stay, as the
         law requires them kept (APPI art. 30), identified only by the subject key."""
         keys = self.identifier_keys(identifier)
-        store = self.runtime.store
+        store = self.store
         records = await store.ledger.query(subject_keys=keys, limit=100_000)
         pending, dead = await self._forget(keys, None)
-        sources = [s.id for s in self.runtime.config.sources]
-        deduped = await store.outbox.forget_dedupe(sources, [r.message_id for r in records])
+        sources = [s.id for s in self.config.sources]
+        deduped = await store.erasure.forget_dedupe(sources, [r.message_id for r in records])
         removed = await store.preferences.delete(keys)
         return {
             "preferences_deleted": removed,

@@ -176,3 +176,64 @@ def pick_language(query: str | None, accept_language: str | None) -> str:
         if tag in LANGUAGES:
             return tag
     return "ja"
+
+
+# The SDK's consent banner. Accept and reject carry equal weight (same words' length class,
+# same look): rejecting must be as easy as accepting.
+BANNER: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Your privacy choices",
+        "opt_in": (
+            "We would like to use information about your visit to measure and improve our "
+            "services and for advertising, with the outside services listed. Until you choose, "
+            "only what is needed to provide the service is used."
+        ),
+        "opt_out": (
+            "When you use this site, information about your visit is sent to the outside "
+            "services listed. You can refuse advertising use at any time."
+        ),
+        "accept": "Accept all",
+        "reject": "Reject all",
+        "choose": "Choose",
+        "save": "Save my choices",
+        "refuse_ads": "Refuse advertising use",
+        "close": "Close",
+        "details": "Details of the information sent",
+        "preferences": "Privacy choices",
+        "recipients": "Outside services",
+        "new": "New",
+        "changed": "Something has changed since you last chose: new items are marked “New”.",
+        "gpc": "Your browser sends Global Privacy Control: advertising is refused.",
+        "on": "Allow",
+        "off": "Refuse",
+    },
+    "ja": {
+        "title": "プライバシーの設定",
+        "opt_in": (
+            "サービスの効果検証・改善と広告のため、ご利用に関する情報を下記の外部サービスと"
+            "ともに利用したいと考えています。選択されるまでは、サービスの提供に必要な情報"
+            "のみを利用します。"
+        ),
+        "opt_out": (
+            "本サイトのご利用に関する情報は、下記の外部サービスへ送信されます。"
+            "広告目的の利用はいつでも拒否できます。"
+        ),
+        "accept": "すべて同意",
+        "reject": "すべて拒否",
+        "choose": "選択する",
+        "save": "選択を保存",
+        "refuse_ads": "広告目的の利用を拒否する",
+        "close": "閉じる",
+        "details": "送信される情報の詳細",
+        "preferences": "プライバシーの設定",
+        "recipients": "外部サービス",
+        "new": "新規",
+        "changed": "前回の選択から内容が変わりました。新しい項目に「新規」と表示しています。",
+        "gpc": (
+            "お使いのブラウザはGlobal Privacy Controlを送信しています。"
+            "広告目的の利用は拒否されます。"
+        ),
+        "on": "許可する",
+        "off": "拒否する",
+    },
+}

@@ -9,12 +9,11 @@ an event costs about the size of what is kept, not of the event.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-SEGMENT = re.compile(r"^(\*\*?|[^*.]+)$")
+from gateway.config.patterns import pattern_problem
 
 
 @dataclass(eq=False)
@@ -35,18 +34,6 @@ class _State:
     literal: dict[str, _State | None] = field(default_factory=dict)
     wildcard: bool = False
     steps: tuple[tuple[str, _State], ...] | None = None
-
-
-def pattern_problem(pattern: str) -> str | None:
-    """Why a pattern is malformed, or None."""
-    if not pattern or pattern.strip() != pattern:
-        return "is empty or has surrounding spaces"
-    for segment in pattern.split("."):
-        if not segment:
-            return "has an empty segment (two dots, or a leading/trailing dot)"
-        if not SEGMENT.match(segment):
-            return f'has segment "{segment}": a wildcard must be a whole segment (* or **)'
-    return None
 
 
 class Projection:

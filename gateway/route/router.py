@@ -8,7 +8,7 @@ import fnmatch
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from gateway.config.schema import DestinationConfig, PolicyFile
 from gateway.policy.consent import Consent
@@ -18,18 +18,34 @@ from gateway.route.transforms import CALLING_CODES, Transformer
 
 Formatter = Callable[[dict[str, Any]], dict[str, Any]]
 NAMED_TYPES = {"track": "event", "page": "name", "screen": "name"}
+VerdictCode = Literal[
+    "sent",
+    "provision_suspended",
+    "purpose_not_granted",
+    "vendor_refused",
+    "tcf_vendor",
+    "event_filter",
+    "nothing_allowed",
+]
+
+Refusal = tuple[VerdictCode, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """One destination's verdict on one event: `code` is the fixed reason (metric labels,
+    the console), `reason` the sentence a person reads."""
+
     destination: str
     send: bool
+    code: VerdictCode
     reason: str
     payload: dict[str, Any] | None = None
     categories: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"destination": self.destination, "send": self.send}
+        out["code"] = self.code
         out["reason"] = self.reason
         if self.payload is not None:
             out["payload"] = self.payload
@@ -59,19 +75,19 @@ class _Rule:
         self.names = tuple(config.events.names)
         self.any_name = "*" in self.names
 
-    def matches(self, event: dict[str, Any]) -> str | None:
+    def matches(self, event: dict[str, Any]) -> Refusal | None:
         """None when the event filter lets it through, else the reason it does not."""
         event_type = str(event.get("type", ""))
         if "*" not in self.types and not any(
             fnmatch.fnmatchcase(event_type, t) for t in self.types
         ):
-            return f'event type "{event_type}" is not in events.types'
+            return "event_filter", f'event type "{event_type}" is not in events.types'
         if self.any_name or event_type not in NAMED_TYPES:
             return None
         name = event.get(NAMED_TYPES[event_type])
         name = name if isinstance(name, str) else ""
         if not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.names):
-            return "event name is not in events.names"
+            return "event_filter", "event name is not in events.names"
         return None
 
 
@@ -107,34 +123,33 @@ class Router:
 
     def _verdict(self, rule: _Rule, event: dict[str, Any], consent: Consent) -> Verdict:
         name = rule.config.name
-        refusal = _consent_refusal(rule.config, consent)
+        refusal = _consent_refusal(rule.config, consent) or rule.matches(event)
         if refusal:
-            return Verdict(name, False, refusal)
-        mismatch = rule.matches(event)
-        if mismatch:
-            return Verdict(name, False, mismatch)
+            return Verdict(name, False, *refusal)
         projected = rule.projection.apply(event)
         if rule.transformer:
             projected = rule.transformer.apply(projected)
         if not projected:
-            return Verdict(name, False, "no allowed field is present in this event")
+            return Verdict(
+                name, False, "nothing_allowed", "no allowed field is present in this event"
+            )
         payload = rule.format(projected)
-        return Verdict(name, True, "sent", payload, categories_of_payload(projected))
+        return Verdict(name, True, "sent", "sent", payload, categories_of_payload(projected))
 
 
-def _consent_refusal(config: DestinationConfig, consent: Consent) -> str | None:
+def _consent_refusal(config: DestinationConfig, consent: Consent) -> Refusal | None:
     if consent.suspended_provision:
-        return "provision to third parties is suspended for this subject"
+        return "provision_suspended", "provision to third parties is suspended for this subject"
     for purpose in config.purposes:
         decision = consent.purposes.get(purpose)
         if decision is None or not decision.granted:
             signal = decision.signal if decision else "undeclared"
-            return f'purpose "{purpose}" not granted (decided by {signal})'
+            return "purpose_not_granted", f'purpose "{purpose}" not granted (decided by {signal})'
     if config.name in consent.vendor_refusals:
-        return "the customer refused this vendor"
+        return "vendor_refused", "the customer refused this vendor"
     vendor = config.tcf_vendor_id
     if vendor is not None and consent.tcf is not None and vendor not in consent.tcf.vendor_consents:
-        return f"TCF string gives no consent to vendor {vendor}"
+        return "tcf_vendor", f"TCF string gives no consent to vendor {vendor}"
     return None
 
 

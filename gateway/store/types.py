@@ -1,4 +1,4 @@
-"""The store interfaces. Two backends implement them (sqlite.py, redis.py) and pass one
+"""The store interfaces. Two backends implement them (sqlite/, redis/) and pass one
 conformance suite (tests/store/test_conformance.py). Callers never see backend errors:
 anything the store cannot confirm raises `gateway.errors.StoreUnavailable`."""
 
@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
+
+
+class Provenance(TypedDict):
+    """What an outbox entry carries about the decision behind it, for the provision ledger:
+    the policy version, the consent stamp, the destination's purposes, the categories of
+    data in the payload and the recipient's country."""
+
+    policy_version: str
+    consent: dict[str, Any]
+    purposes: list[str]
+    categories: list[str]
+    country: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +31,7 @@ class OutboxItem:
     source_id: str
     subject_keys: tuple[str, ...]
     payload: dict[str, Any]
-    meta: dict[str, Any]
-    """Provenance stamp: policy version, consent decision, purposes, categories, country."""
+    meta: Provenance
     created_at: float
 
 
@@ -111,6 +122,8 @@ class ConsentChange:
 
 
 class Outbox(Protocol):
+    """The queue: what ingest writes and the delivery worker works through."""
+
     async def enqueue(self, items: Sequence[OutboxItem], dedupe: Dedupe | None = None) -> set[str]:
         """Commit all items durably in one transaction; returns the message ids skipped as
         duplicates (their items were not written). Raises StoreUnavailable."""
@@ -132,35 +145,47 @@ class Outbox(Protocol):
 
     async def stats(self, destinations: Sequence[str]) -> dict[str, QueueStats]: ...
 
-    async def forget_subject(
-        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
-    ) -> int:
-        """Delete not-yet-delivered entries of a subject (all destinations when None)."""
-        ...
 
-    async def forget_dead_subject(
-        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
-    ) -> int:
-        """Delete a subject's dead letters (so no later replay delivers them)."""
-        ...
+class DeadLetters(Protocol):
+    """The operator's view of what delivery gave up on."""
 
-    async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]: ...
+    async def entries(self, destination: str | None, limit: int) -> list[DeadLetter]: ...
 
     async def replay(self, destination: str | None, refs: Sequence[str] | None) -> int:
         """Move dead letters back to the outbox, keeping their idempotency keys."""
         ...
 
-    async def drop_dead(self, destination: str | None, refs: Sequence[str] | None) -> int: ...
+    async def drop(self, destination: str | None, refs: Sequence[str] | None) -> int: ...
 
-    async def purge_dedupe(self, now: float) -> int:
-        """Drop dedupe markers whose window has passed (Redis expires its own)."""
-        ...
-
-    async def purge_dead(self, before: float) -> int:
+    async def purge(self, before: float) -> int:
         """Drop dead letters older than `before` (retention.dead_letter_days)."""
         ...
 
-    async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int: ...
+
+class Erasure(Protocol):
+    """What a deletion or suspension request removes besides preferences."""
+
+    async def forget_pending(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        """Delete not-yet-delivered entries of a subject (all destinations when None)."""
+        ...
+
+    async def forget_dead(
+        self, subject_keys: Sequence[str], destinations: Sequence[str] | None
+    ) -> int:
+        """Delete a subject's dead letters (so no later replay delivers them)."""
+        ...
+
+    async def forget_dedupe(self, source_ids: Sequence[str], message_ids: Sequence[str]) -> int:
+        """Delete the dedupe markers of these messages (their ids are the subject's)."""
+        ...
+
+
+class DedupeUpkeep(Protocol):
+    async def purge(self, now: float) -> int:
+        """Drop dedupe markers whose window has passed (Redis expires its own)."""
+        ...
 
 
 class Ledger(Protocol):
@@ -213,11 +238,31 @@ class RateLimiter(Protocol):
         ...
 
 
+class ReplicationObserver(Protocol):
+    """What a replicated store reports (the metrics implement it): how long replicas took
+    to confirm a write, writes refused because too few did, and failovers seen."""
+
+    def replica_ack(self, seconds: float) -> None: ...
+
+    def too_few_replicas(self, write: str) -> None: ...
+
+    def failover(self) -> None: ...
+
+
 class Store(Protocol):
     """Everything a backend provides."""
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    @property
+    def erasure(self) -> Erasure: ...
+
+    @property
+    def dedupe(self) -> DedupeUpkeep: ...
 
     @property
     def ledger(self) -> Ledger: ...

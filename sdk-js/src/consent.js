@@ -26,7 +26,9 @@ export function createConsent(win, endpoint, subject) {
       headers,
       body: put ? JSON.stringify(prefs) : undefined,
     });
-    if (!res.ok) throw new Error(`consentGateway: ${method} /v1/consent answered HTTP ${res.status}`);
+    if (!res.ok) {
+      throw Object.assign(new Error(`consentGateway: ${method} /v1/consent answered HTTP ${res.status}`), { status: res.status });
+    }
     return res.json();
   }
 

@@ -1,4 +1,5 @@
 import { buildContext, pageInfo } from './context.js';
+import { createChoice } from './choice.js';
 import { createConsent } from './consent.js';
 import { createQueue } from './queue.js';
 import { resolveOptions } from './options.js';
@@ -11,6 +12,8 @@ import { LIBRARY } from './version.js';
 const ANON_KEY = 'cg_anon_id';
 const USER_KEY = 'cg_user_id';
 const SUBJECT_KEY = 'cg_subject';
+/** The device identity the gateway's preference page creates for a first-time visitor (shared cookie). */
+const ANON_COOKIE = /(?:^|;\s*)cg_anon_id=([\w-]{8,64})/;
 
 /** A shallow copy of `x` if it is a plain object, else `{}`. */
 const obj = (/** @type {any} */ x) => (x && typeof x === 'object' && !Array.isArray(x) ? { ...x } : {});
@@ -51,7 +54,15 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
   let sending = null;
 
   const iso = () => new Date(clock.now()).toISOString();
-  const anonymousId = () => store.get(ANON_KEY) || remember(ANON_KEY, uuid(win.crypto));
+  const cookieId = () => {
+    try {
+      const m = ANON_COOKIE.exec(win.document.cookie);
+      return m && m[1];
+    } catch {
+      return null;
+    }
+  };
+  const anonymousId = () => store.get(ANON_KEY) || remember(ANON_KEY, cookieId() || uuid(win.crypto));
   const remember = (/** @type {string} */ key, /** @type {string} */ value) => (store.set(key, value), value);
 
   /** @param {import('./options.js').Options} options */
@@ -67,6 +78,8 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
     });
     if (queue.items.length) schedule();
     early.splice(0).forEach(([method, args]) => api[method](...args));
+    // After the calls queued before init, so the page's own first requests go first.
+    if (cfg.banner && doc && doc.createElement) Promise.resolve().then(choice.start);
   }
 
   /**
@@ -84,6 +97,7 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
       timestamp: iso(),
       context: buildContext(win, sensitive),
     };
+    Object.assign(event.context.consent, choice.context());
     let size;
     try {
       size = byteLength(JSON.stringify(event));
@@ -132,7 +146,10 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
       batch.forEach((e) => inflight.add(e.messageId));
       const { status, retryAfter, subject } = await post(win, cfg.endpoint + '/v1/batch', body(batch));
       batch.forEach((e) => inflight.delete(e.messageId));
-      if (subject) store.set(SUBJECT_KEY, subject);
+      if (subject) {
+        store.set(SUBJECT_KEY, subject);
+        choice.sync();
+      }
       if (retryable(status)) return retry(retryAfter);
       attempt = 0;
       queue.remove(batch);
@@ -175,6 +192,21 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
    */
   const ready = (method, fn) => (/** @type {any[]} */ ...args) => (cfg ? fn(...args) : void early.push([method, args]));
 
+  const endpoint = () => {
+    if (!cfg) throw new Error('consentGateway: call init() first');
+    return cfg.endpoint;
+  };
+  const subject = () => store.get(SUBJECT_KEY);
+  const consent = createConsent(win, endpoint, subject);
+  const choice = createChoice(win, store, {
+    endpoint,
+    subject,
+    writeKey: () => cfg.writeKey,
+    lang: () => cfg.lang,
+    flush: () => flush(),
+    set: (p) => consent.consent.set(p),
+  });
+
   const api = {
     version: LIBRARY.version,
     init,
@@ -207,18 +239,15 @@ export function createGateway(win, clock = { now: () => Date.now(), random: Math
     /** Forgets the user: clears userId and the subject token, starts a new anonymousId. */
     reset() {
       [USER_KEY, ANON_KEY, SUBJECT_KEY].forEach(store.remove);
+      try {
+        win.document.cookie = 'cg_anon_id=; Path=/; Max-Age=0'; // else the next id would be the old one
+      } catch {}
     },
     flush,
     /** Counters for debugging: events sent, retries, and drops by reason. */
     stats: () => JSON.parse(JSON.stringify(stats)),
-    ...createConsent(
-      win,
-      () => {
-        if (!cfg) throw new Error('consentGateway: call init() first');
-        return cfg.endpoint;
-      },
-      () => store.get(SUBJECT_KEY),
-    ),
+    ...consent,
+    ...choice.api,
   };
   return api;
 }

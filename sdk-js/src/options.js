@@ -6,9 +6,11 @@
  * @property {number} [flushInterval] otherwise send this many ms after an event (1000)
  * @property {string[]} [sensitiveQueryParams] query parameters to strip, beside the built-in location ones
  * @property {number} [maxQueueSize] undelivered events kept, oldest dropped first (100)
+ * @property {boolean} [banner] show the gateway's consent banner when the visitor's regime calls for it (true); false for sites running their own CMP
+ * @property {string} [lang] the banner's language, 'ja' or 'en' (default: the browser's)
  */
 
-const DEFAULTS = { flushAt: 20, flushInterval: 1000, maxQueueSize: 100, sensitiveQueryParams: [] };
+const DEFAULTS = { flushAt: 20, flushInterval: 1000, maxQueueSize: 100, sensitiveQueryParams: [], banner: true, lang: '' };
 
 /** @type {Record<string, [(v: any) => boolean, string]>} each option's check and what it must be */
 const RULES = {
@@ -18,6 +20,8 @@ const RULES = {
   flushInterval: [(v) => typeof v === 'number' && v >= 0 && v < 2 ** 31, 'a number of milliseconds >= 0'],
   maxQueueSize: [(v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'],
   sensitiveQueryParams: [(v) => Array.isArray(v) && v.every((p) => typeof p === 'string'), 'an array of strings'],
+  banner: [(v) => typeof v === 'boolean', 'true or false'],
+  lang: [(v) => v === '' || v === 'ja' || v === 'en', '"ja" or "en"'],
 };
 
 /**

@@ -1,4 +1,4 @@
-"""load_config: reading the directory, YAML problems, the schema (unknown keys everywhere),
+"""read_config: reading the directory, YAML problems, the schema (unknown keys everywhere),
 and the one-pass report. Each broken config asserts its exact sentences."""
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ from typing import Any
 
 import pytest
 
-from gateway.config import Config, load_config
+from gateway.config.loader import Config
 from gateway.config.schema import GatewayFile
+from gateway.destinations.registry import read_config
 from gateway.errors import ConfigError
 from tests.support.configs import webhook
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = "https://hooks.example.com/in"
 # The sections of gateway.yaml grow with the project; the sentence lists them all, sorted.
-KNOWN_SECTIONS = ", ".join(sorted([*GatewayFile.model_fields, "policy", "sources", "destinations"]))
+KNOWN_SECTIONS = ", ".join(
+    sorted([*GatewayFile.model_fields, "policy", "sources", "destinations", "plans"])
+)
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Broken:
 
 def problems_of(directory: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(directory)
+        read_config(directory)
     return caught.value.problems
 
 
@@ -306,7 +309,7 @@ def test_the_known_sections_are_the_documented_ones() -> None:
 
 
 def test_the_demo_config_loads() -> None:
-    config = load_config(REPO / "configs")
+    config = read_config(REPO / "configs")
     assert isinstance(config, Config)
     assert [s.id for s in config.sources] == ["demo-web", "demo-app", "demo-server"]
     assert [d.name for d in config.destinations] == ["demo-analytics", "demo-ads"]
@@ -317,7 +320,7 @@ def test_the_demo_config_loads() -> None:
 
 
 def test_a_minimal_directory_gets_the_builtin_policy(config_factory: Callable[..., Path]) -> None:
-    config = load_config(config_factory(destinations=[webhook("hook", HOOK)]))
+    config = read_config(config_factory(destinations=[webhook("hook", HOOK)]))
     assert list(config.policy.purposes) == ["service", "analytics", "advertising"]
     assert config.policy.transfers.allowed_countries == ["PH", "AU", "CA", "US", "KR", "TW"]
     assert config.policy.forbidden_categories == [
@@ -341,7 +344,7 @@ def test_sections_and_items_may_come_from_any_yaml_file(
         "limits: {max_depth: 8}\n",
         encoding="utf-8",
     )
-    config = load_config(directory)
+    config = read_config(directory)
     assert [d.name for d in config.destinations] == ["one", "two"]
     assert config.gateway.limits.max_depth == 8
 
@@ -389,9 +392,12 @@ def test_an_unreadable_yaml_path_is_a_problem_not_a_crash(
 
 @pytest.mark.parametrize("first", ["gateway.destinations", "gateway.destinations.network"])
 def test_the_adapters_can_be_imported_before_the_config(first: str) -> None:
-    """gateway.destinations needs the config schema and the loader needs the adapters'
+    """gateway.destinations needs the config schema; the loader is given the adapters'
     models: whichever a fresh interpreter imports first, both must load."""
-    code = f"import {first}, gateway.config; print(sorted(gateway.destinations.CONFIG_MODELS))"
+    code = (
+        f"import {first}, gateway.config, gateway.destinations.registry as r; "
+        "print(sorted(r.CONFIG_MODELS))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )

@@ -1,4 +1,4 @@
-"""Cross-file and environment checks (gateway.config.validation), through load_config: each
+"""Cross-file and environment checks (gateway.config.validation), through read_config: each
 broken config asserts its exact sentence `FILE: component "name": sentence`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.config import load_config
+from gateway.destinations.registry import read_config
 from gateway.errors import ConfigError
 from tests.support.configs import webhook
 
@@ -24,7 +24,7 @@ EVENT_FIELDS = (
 
 def problems_of(directory: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(directory)
+        read_config(directory)
     return caught.value.problems
 
 
@@ -188,6 +188,54 @@ def test_a_redis_cluster_has_only_database_zero(
     ]
 
 
+SENTINEL = "{master_name: gw, nodes: ['127.0.0.1:26379']}"
+SENTINEL_CASES = {
+    "{backend: redis}": [
+        "gateway.yaml: storage: the redis backend needs url or sentinel (one of them)"
+    ],
+    f"{{backend: redis, url: 'redis://127.0.0.1:6379/0', sentinel: {SENTINEL}}}": [
+        "gateway.yaml: storage: url and sentinel are alternatives; give one (with sentinel, "
+        "the sentinels name the master)"
+    ],
+    f"{{backend: redis, sentinel: {SENTINEL}, cluster: true}}": [
+        "gateway.yaml: storage: sentinel and cluster: true cannot be combined (Redis Cluster "
+        "promotes its replicas itself; give a node's url)"
+    ],
+    "{backend: redis, sentinel: {master_name: gw, nodes: ['127.0.0.1:26379'], "
+    "password_env: CG_TEST_UNSET_PASSWORD}}": [
+        'gateway.yaml: storage: sentinel.password_env "CG_TEST_UNSET_PASSWORD" is not set in '
+        "the environment"
+    ],
+}
+
+
+@pytest.mark.parametrize("storage", SENTINEL_CASES)
+def test_redis_storage_names_one_way_to_its_master(
+    storage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CG_TEST_SENTINEL_KEY", "k" * 32)
+    monkeypatch.delenv("CG_TEST_UNSET_PASSWORD", raising=False)
+    (tmp_path / "gateway.yaml").write_text(
+        f"storage: {storage}\nsecrets: {{key_env: CG_TEST_SENTINEL_KEY}}\n", encoding="utf-8"
+    )
+    assert problems_of(tmp_path) == SENTINEL_CASES[storage]
+
+
+def test_a_sentinel_config_with_min_replicas_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CG_TEST_SENTINEL_KEY", "k" * 32)
+    (tmp_path / "gateway.yaml").write_text(
+        f"storage: {{backend: redis, sentinel: {SENTINEL}, min_replicas: 1, "
+        "replica_timeout_ms: 200}\nsecrets: {key_env: CG_TEST_SENTINEL_KEY}\n",
+        encoding="utf-8",
+    )
+    storage = read_config(tmp_path).gateway.storage
+    assert storage.backend == "redis" and storage.sentinel is not None
+    assert storage.sentinel.addresses() == [("127.0.0.1", 26379)]
+    assert (storage.min_replicas, storage.replica_timeout_ms) == (1, 200)
+
+
 # ------------------------------------------------------------ fields patterns
 UNMATCHABLE = {
     "foo.bar": f'"foo" is not a top-level event field (fields: {EVENT_FIELDS})',
@@ -234,13 +282,13 @@ def test_fields_pattern_that_cannot_match_is_an_error(
 def test_fields_patterns_that_can_match_pass(
     config_factory: Callable[..., Path], pattern: str
 ) -> None:
-    load_config(config_factory(destinations=[public("ads", fields=[pattern])]))
+    read_config(config_factory(destinations=[public("ads", fields=[pattern])]))
 
 
 def test_location_fields_pass_when_a_source_allows_the_category(
     config_factory: Callable[..., Path],
 ) -> None:
-    config = load_config(
+    config = read_config(
         config_factory(
             sources=[source("maps", "maps-key-0001", "ios", allow_categories=["location"])],
             destinations=[public("maps", purposes=["location"], fields=["context.location.*"])],
@@ -260,7 +308,7 @@ def test_transforms_on_received_paths_pass(config_factory: Callable[..., Path]) 
             "properties.total": {"rename": "value"},
         },
     )
-    config = load_config(config_factory(destinations=[destination]))
+    config = read_config(config_factory(destinations=[destination]))
     assert set(config.destinations[0].transforms) == {
         "traits.email",
         "context.ip",
@@ -279,7 +327,7 @@ def test_secret_env_passes_once_the_variable_is_set(
         "the environment"
     ]
     monkeypatch.setenv("CG_TEST_HOOK_SECRET", "whsec_dGVzdA==")
-    assert load_config(directory).destinations[0].secret_env == "CG_TEST_HOOK_SECRET"
+    assert read_config(directory).destinations[0].secret_env == "CG_TEST_HOOK_SECRET"
 
 
 # -------------------------------------------------------- private-network URLs
@@ -328,14 +376,14 @@ def test_private_destination_url_needs_allow_private_network(
         f'destinations.yaml: destination "hook": url host {PRIVATE_URLS[url]}{PRIVATE_HINT}'
     ]
     allowed = config_factory(destinations=[webhook("hook", url, allow_private_network=True)])
-    assert load_config(allowed).destinations[0].allow_private_network is True
+    assert read_config(allowed).destinations[0].allow_private_network is True
 
 
 @pytest.mark.parametrize(
     "url", ["https://hooks.example.com/in", "https://8.8.8.8/in", "http://[2606:4700::1111]/"]
 )
 def test_public_destination_url_passes(config_factory: Callable[..., Path], url: str) -> None:
-    load_config(config_factory(destinations=[webhook("hook", url, allow_private_network=False)]))
+    read_config(config_factory(destinations=[webhook("hook", url, allow_private_network=False)]))
 
 
 def test_checks_that_serve_would_otherwise_fail_at_start(

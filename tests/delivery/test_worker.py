@@ -12,12 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gateway.app import Gateway
-from gateway.config.loader import load_config
 from gateway.delivery.worker import DeliveryWorker, provision_record
 from gateway.destinations import network
+from gateway.destinations.registry import read_config
 from gateway.route.router import idempotency_key
-from gateway.runtime import Runtime
+from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Claimed, OutboxItem
 from tests.delivery.e2e import DELIVERY, Timed, timed
 from tests.support.configs import webhook, write_config
@@ -49,7 +48,7 @@ def items(destination: str, count: int, subject: str = "u_1") -> list[OutboxItem
 
 @asynccontextmanager
 async def running(directory: Path) -> AsyncIterator[tuple[Gateway, Runtime]]:
-    gateway = Gateway(load_config(directory), run_worker=True)
+    gateway = Gateway(read_config(directory), run_worker=True)
     runtime = await gateway.start()
     worker = DeliveryWorker(gateway.current)
     task = asyncio.create_task(worker.run())
@@ -153,7 +152,7 @@ async def _records(runtime: Runtime, destination: str) -> list[Any]:
 
 async def _letters(runtime: Runtime, count: int) -> list[Any]:
     deadline = time.monotonic() + 10
-    while len(letters := await runtime.store.outbox.dead_letters(None, 10)) < count:
+    while len(letters := await runtime.store.dead_letters.entries(None, 10)) < count:
         assert time.monotonic() < deadline, "no dead letter"
         await asyncio.sleep(0.02)
     return letters
@@ -225,7 +224,7 @@ async def test_queue_gauges_show_depth_age_and_dead_letters(
     config = config_factory(
         destinations=[webhook("parked", receiver.url)], gateway={"delivery": DELIVERY}
     )
-    gateway = Gateway(load_config(config), run_worker=True)
+    gateway = Gateway(read_config(config), run_worker=True)
     runtime = await gateway.start()
     try:
         outbox = runtime.store.outbox

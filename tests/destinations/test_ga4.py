@@ -560,7 +560,7 @@ def test_config_errors(change: dict[str, Any], message: str) -> None:
 
 
 def test_config_problems_are_sentences_reported_in_one_pass(tmp_path: Any) -> None:
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
     from tests.support.configs import write_config
 
     item = {
@@ -574,7 +574,7 @@ def test_config_problems_are_sentences_reported_in_one_pass(tmp_path: Any) -> No
         "api_secret": "typed-into-yaml",
     }
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path / "cfg", destinations=[item]))
+        read_config(write_config(tmp_path / "cfg", destinations=[item]))
     where = 'destinations.yaml: destination "ga4"'
     assert sorted(caught.value.problems) == sorted(
         [
@@ -600,8 +600,7 @@ def test_the_eu_endpoint_is_a_url_away() -> None:
 async def test_the_registry_reads_the_secret_from_the_environment(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from gateway.config.loader import load_config
-    from gateway.destinations.registry import HttpClients, build_destinations
+    from gateway.destinations.registry import HttpClients, build_destinations, read_config
     from tests.support.configs import write_config
 
     item = ga4_config(collect_url(receiver)).model_dump(exclude_defaults=True)
@@ -609,9 +608,9 @@ async def test_the_registry_reads_the_secret_from_the_environment(
     directory = write_config(tmp_path / "cfg", destinations=[item])
     monkeypatch.delenv("GA4_TEST_SECRET", raising=False)
     with pytest.raises(ConfigError, match='secret_env "GA4_TEST_SECRET" is not set'):
-        load_config(directory)
+        read_config(directory)
     monkeypatch.setenv("GA4_TEST_SECRET", SECRET)
-    config = load_config(directory)
+    config = read_config(directory)
     clients = HttpClients.create(timeout=1.0)
     try:
         destination = build_destinations(config, clients)["ga4"]

@@ -403,8 +403,7 @@ def test_config_defaults_and_a_numeric_pixel_id() -> None:
 async def test_the_registry_reads_the_token_and_the_home_calling_code(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from gateway.config.loader import load_config
-    from gateway.destinations.registry import HttpClients, build_destinations
+    from gateway.destinations.registry import HttpClients, build_destinations, read_config
     from tests.support.configs import write_config
 
     item = meta_config(base_url(receiver)).model_dump(exclude_defaults=True)
@@ -412,7 +411,7 @@ async def test_the_registry_reads_the_token_and_the_home_calling_code(
     monkeypatch.setenv("META_TEST_TOKEN", TOKEN)
     clients = HttpClients.create(timeout=1.0)
     try:
-        destination = build_destinations(load_config(directory), clients)["meta"]
+        destination = build_destinations(read_config(directory), clients)["meta"]
         assert isinstance(destination, MetaCapiDestination)
         event = {"type": "track", "event": "E", "context": {"traits": {"phone": "03-1234-5678"}}}
         payload = destination.format(event)
@@ -423,7 +422,7 @@ async def test_the_registry_reads_the_token_and_the_home_calling_code(
     assert parse_qs(urlsplit(receiver.requests[0].path).query)["access_token"] == [TOKEN]
     monkeypatch.delenv("META_TEST_TOKEN")
     with pytest.raises(ConfigError, match='secret_env "META_TEST_TOKEN" is not set'):
-        load_config(directory)
+        read_config(directory)
 
 
 # ------------------------------------------------------------------------ recorded bodies

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.config.addresses import address_problem, classify_address
 from gateway.destinations import network
-from gateway.destinations.network import address_problem, build_client, classify_address
+from gateway.destinations.network import build_client
 from gateway.errors import FatalDelivery
 from tests.support.receiver import Receiver
 

@@ -219,14 +219,13 @@ def test_the_default_url_and_wildcard_fields() -> None:
 async def test_the_registry_reads_the_write_key_from_the_environment(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from gateway.config.loader import load_config
-    from gateway.destinations.registry import HttpClients, build_destinations
+    from gateway.destinations.registry import HttpClients, build_destinations, read_config
     from tests.support.configs import write_config
 
     item = segment_config(base_url(receiver)).model_dump(exclude_defaults=True)
     directory = write_config(tmp_path / "cfg", destinations=[item])
     monkeypatch.setenv("SEGMENT_TEST_KEY", WRITE_KEY)
-    config = load_config(directory)
+    config = read_config(directory)
     clients = HttpClients.create(timeout=1.0)
     try:
         destination = build_destinations(config, clients)["segment"]

@@ -182,7 +182,7 @@ async def test_the_registry_signs_with_the_secret_from_the_environment(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     monkeypatch.setenv("HOOK_SECRET", WHSEC)
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
     from tests.support.configs import webhook, write_config
 
     directory = write_config(
@@ -194,7 +194,7 @@ async def test_the_registry_signs_with_the_secret_from_the_environment(
     )
     clients = HttpClients.create(timeout=1.0)
     try:
-        destinations = build_destinations(load_config(directory), clients)
+        destinations = build_destinations(read_config(directory), clients)
         signed = destinations["signed"]
         await signed.send([ITEM])
         public_config: DestinationConfig = destinations["public"].config
@@ -270,7 +270,7 @@ def test_custom_headers_must_be_sendable(headers: dict[str, str], problem: str) 
 def test_a_malformed_url_is_a_config_sentence_not_a_crash(
     url: str, problem: str, tmp_path: Any
 ) -> None:
-    from gateway.config.loader import load_config
+    from gateway.destinations.registry import read_config
     from gateway.errors import ConfigError
     from tests.support.configs import webhook, write_config
 
@@ -278,5 +278,5 @@ def test_a_malformed_url_is_a_config_sentence_not_a_crash(
         config(url)
     directory = write_config(tmp_path / "cfg", destinations=[webhook("broken", url)])
     with pytest.raises(ConfigError) as caught:
-        load_config(directory)
+        read_config(directory)
     assert any("destinations.yaml" in p and "broken" in p for p in caught.value.problems)

@@ -13,14 +13,10 @@ from starlette.datastructures import Headers
 
 from gateway.app import create_app
 from gateway.config.schema import SourceConfig, TrustedProxies
-from gateway.errors import IngestError
-from gateway.ingest.access import (
-    ClientAddress,
-    Sources,
-    basic_username,
-    cors_headers,
-    preflight_headers,
-)
+from gateway.errors import Refused
+from gateway.ingest.access import Sources, basic_username
+from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.responses import status_of
 from tests.ingest.helpers import (
     APP_KEY,
     SERVER_KEY,
@@ -42,9 +38,9 @@ SERVER = SourceConfig(id="server", write_key=SERVER_KEY, kind="server")
 
 
 def refused(call: Callable[[], object]) -> tuple[int, str]:
-    with pytest.raises(IngestError) as caught:
+    with pytest.raises(Refused) as caught:
         call()
-    return caught.value.status, caught.value.message
+    return status_of(caught.value), caught.value.message
 
 
 # ----------------------------------------------------------------------- write keys

@@ -343,8 +343,8 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
     without the value that caused it."""
     import logging
 
+    from gateway.intake.pipeline import Pipeline
     from gateway.observability.logs import JsonFormatter
-    from gateway.pipeline import Pipeline
     from tests.support.configs import SERVER_KEY, write_config
 
     judge = Pipeline.process
@@ -362,7 +362,7 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
     boom = {"type": "track", "event": "boom", "messageId": "m-boom", "anonymousId": "a"}
     with TestClient(create_app(directory, run_worker=False)) as client:
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        with caplog.at_level(logging.ERROR, logger="gateway.ingest"):
+        with caplog.at_level(logging.ERROR, logger="gateway.intake"):
             mixed = client.post("/v1/batch", json={"batch": [ok, boom]}, auth=(SERVER_KEY, ""))
             alone = client.post("/v1/track", json=boom, auth=(SERVER_KEY, ""))
         claimed = client.portal.call(runtime.store.outbox.claim, "out", 10, 30)
@@ -373,7 +373,7 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
     assert [c.item.message_id for c in claimed] == ["m-ok"]
     assert 'gateway_events_dropped_total{reason="internal_error"} 1.0' in metrics  # the batch
     assert 'gateway_events_rejected_total{reason="internal_error"} 1.0' in metrics  # the 500
-    records = [r for r in caplog.records if r.name == "gateway.ingest"]
+    records = [r for r in caplog.records if r.name == "gateway.intake"]
     assert len(records) == 2
     assert all(r.exc_info is None for r in records)  # no traceback for other log configs
     formatted = "\n".join(JsonFormatter().format(r) for r in records) + caplog.text

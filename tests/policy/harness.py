@@ -21,13 +21,12 @@ from typing import Any
 import yaml
 from starlette.exceptions import StarletteDeprecationWarning
 
-from gateway.app import Gateway
-from gateway.config.loader import load_config
 from gateway.config.schema import SourceConfig
-from gateway.ingest.spec import events_from
-from gateway.pipeline import Outcome
+from gateway.destinations.registry import read_config
+from gateway.intake.pipeline import Outcome
+from gateway.intake.spec import events_from
 from gateway.policy.consent import RequestSignals
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Gateway, Runtime, build_runtime
 from tests.enrich.conftest import write_city_mmdb
 from tests.policy.test_tcf import core, encode, vendor_section
 from tests.support.configs import write_config
@@ -126,7 +125,7 @@ class Harness:
         self.root = root
         self.mmdb = write_city_mmdb(root, GEO_NETWORKS)
         self.loop = asyncio.new_event_loop()
-        self._gateway = Gateway(load_config(self.config_dir()), run_worker=False)
+        self._gateway = Gateway(read_config(self.config_dir()), run_worker=False)
         self.base = self.loop.run_until_complete(self._gateway.start())
         self._runtimes: dict[str, Runtime] = {"{}": self.base}
 
@@ -159,7 +158,7 @@ class Harness:
         runtime = self._runtimes.get(variant)
         if runtime is None:
             name = f"variant{len(self._runtimes)}"
-            config = load_config(self.config_dir(policy, allow, name=name))
+            config = read_config(self.config_dir(policy, allow, name=name))
             runtime = build_runtime(config, self.base.resources)
             self._runtimes[variant] = runtime
         return runtime

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from gateway.app import Gateway
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.policy.consent import RequestSignals
-from gateway.runtime import Runtime
+from gateway.runtime import Gateway, Runtime
 from tests.support.configs import write_config
 
 APP_KEY = "running-app-key-01"
@@ -39,7 +38,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
         ],
     )
     loop = asyncio.new_event_loop()
-    gateway = Gateway(load_config(directory), run_worker=False)
+    gateway = Gateway(read_config(directory), run_worker=False)
     yield loop.run_until_complete(gateway.start())
     loop.run_until_complete(gateway.stop())
     loop.close()

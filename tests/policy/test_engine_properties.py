@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.policy.categories import Scrubber
 from tests.policy.corpus_ordinary import FORBIDDEN, ORDINARY, measure
 from tests.policy.harness import MAGIC, WRITE_KEYS, Harness, TestClient, media_bytes, tc_string
@@ -269,7 +269,7 @@ def read_rows(database: Path) -> str:
 @pytest.fixture(scope="module")
 def client(harness: Harness) -> Iterator[TestClient]:
     directory = harness.config_dir(name="app", gateway={"worker": {"in_process": False}})
-    app = create_app(load_config(directory), run_worker=False)
+    app = create_app(read_config(directory), run_worker=False)
     with TestClient(app) as client:
         yield client
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import Gateway, create_app
-from gateway.config.loader import load_config
-from gateway.explain import render_text
+from gateway.app import create_app
+from gateway.destinations.registry import read_config
+from gateway.intake.explain import render_text
+from gateway.runtime import Gateway
 from gateway.store.types import ConsentChange
 from tests.policy.harness import WRITE_KEYS, Harness, TestClient
 
@@ -88,7 +89,7 @@ def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 async def store_preferences(directory: Path, anonymous_id: str, state: dict[str, Any]) -> None:
     """Keep a customer's choice in the config's store, as the preferences API would."""
-    gateway = Gateway(load_config(directory), run_worker=False)
+    gateway = Gateway(read_config(directory), run_worker=False)
     runtime = await gateway.start()
     try:
         key = runtime.subject_keys.key("anon", anonymous_id)
@@ -248,7 +249,7 @@ def test_a_rejected_event_exits_1_without_echoing_it(cli: dict[str, Result]) -> 
 
 @pytest.fixture(scope="module")
 def client(config_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(load_config(config_dir), run_worker=False)) as client:
+    with TestClient(create_app(read_config(config_dir), run_worker=False)) as client:
         yield client
 
 

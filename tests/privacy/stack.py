@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.config.loader import load_config
+from gateway.destinations.registry import read_config
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import SubjectTokens
 from gateway.store.factory import open_store
@@ -188,7 +188,7 @@ class Stack:
         """The admin log, read through the store interface from outside the process."""
 
         async def read() -> list[dict[str, Any]]:
-            store = await open_store(load_config(self.config_dir))
+            store = await open_store(read_config(self.config_dir))
             try:
                 return await store.admin_log(limit)
             finally:

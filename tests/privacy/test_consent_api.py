@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from gateway.cli import main
+from gateway.destinations.registry import read_config
+from gateway.privacy.notice import notice_version
 from tests.privacy.stack import POLICY_VERSION, Stack, new_id
 
 
@@ -24,6 +26,7 @@ def test_partial_updates_leave_omitted_keys_unchanged(stack: Stack) -> None:
         "suspended": {"use": False, "provision": False},
         "policy_version": POLICY_VERSION,
         "gpc": False,
+        "notice_version": notice_version(read_config(stack.config_dir)),
     }
 
     steps: list[dict[str, Any]] = [

@@ -82,12 +82,33 @@ def test_page_headers_forbid_framing_caching_and_foreign_scripts(stack: Stack) -
     assert page(stack, stack.token_for(new_id("anon"))).headers["content-security-policy"] != csp
 
 
-def test_without_a_subject_token_the_page_explains_there_is_nothing_to_set(stack: Stack) -> None:
-    for token in (None, subject_tokens().issue("x", None, now=0), "garbage"):
+def test_a_first_time_visitor_gets_a_device_and_can_refuse_before_any_event(
+    stack: Stack,
+) -> None:
+    """No token (or a forged or expired one): the page creates the device, shares its
+    anonymousId with the SDK (cookie cg_anon_id), and a refusal made there holds for the
+    events the SDK then sends under that anonymousId."""
+    for token in (subject_tokens().issue("x", None, now=0), "garbage"):
         answer = page(stack, token, "?lang=en")
-        assert answer.status_code == 200
-        assert "has not sent us any information yet" in answer.text
-        assert "<form" not in answer.text and "csrf_token" not in answer.text
+        assert answer.status_code == 200 and "<form" in answer.text
+    answer = page(stack, None, "?lang=en")
+    assert answer.status_code == 200
+    assert "has not sent us any information yet" not in answer.text
+    cookies = answer.headers.get_list("set-cookie")
+    assert [c.split("=")[0] for c in cookies] == ["gw_sid", "cg_anon_id"]
+    assert "HttpOnly" in cookies[0] and "HttpOnly" not in cookies[1]
+    token = cookies[0].split(";")[0].split("=", 1)[1]
+    anonymous_id = cookies[1].split(";")[0].split("=", 1)[1]
+    assert re.fullmatch(r"[0-9a-f-]{36}", anonymous_id)
+    assert subject_tokens().verify(token).anon_key == anon_key(anonymous_id)  # type: ignore[union-attr]
+
+    form = {"csrf_token": csrf_of(answer.text), "lang": "en", "purpose.advertising": "off"}
+    saved = submit(stack, token, form)
+    assert status_text(saved.text) == "Your choices have been saved."
+    message_id, sent = stack.send(anonymous_id, key=WEB_KEY, headers={"gateway-subject": token})
+    assert sent.status_code == 200
+    stack.settle()
+    assert stack.reached(message_id) == {"stats", "stats2"}
 
 
 def test_the_page_shows_the_current_state(stack: Stack) -> None:

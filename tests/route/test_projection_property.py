@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.route.projection import Projection, pattern_problem
+from gateway.config.patterns import pattern_problem
+from gateway.route.projection import Projection
 
 KEYS = ["a", "b", "c", "id", "x.y"]
 SEGMENTS = ["a", "b", "c", "id", "*", "**"]

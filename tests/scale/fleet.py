@@ -8,9 +8,10 @@ import asyncio
 import base64
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,10 +22,11 @@ import yaml
 
 from gateway.config.schema import RedisStorage
 from gateway.store.redis import RedisStore
-from gateway.store.redis_outbox import GROUP
+from gateway.store.redis.entries import GROUP
 from gateway.store.types import ProvisionRecord, QueueStats
 from tests.support.configs import APP_KEY, SERVER_KEY
 from tests.support.processes import GatewayProcess, free_port
+from tests.support.receiver import Receiver
 from tests.support.redis_server import RedisServer, require_redis_server
 
 T = TypeVar("T")
@@ -145,7 +147,7 @@ class View:
         return self._read(lambda s: s.ledger.query(destination=destination, limit=1_000_000))
 
     def dead_message_ids(self, destination: str) -> list[str]:
-        letters = self._read(lambda s: s.outbox.dead_letters(destination, 1_000_000))
+        letters = self._read(lambda s: s.dead_letters.entries(destination, 1_000_000))
         return sorted(letter.item.message_id for letter in letters)
 
     def stats(self, *destinations: str) -> dict[str, QueueStats]:
@@ -176,7 +178,7 @@ class View:
 
     def message_ids(self, destination: str, entry_ids: list[bytes]) -> set[str]:
         """messageIds of stream entries (those still in the stream)."""
-        from gateway.store.redis_outbox import decode_item
+        from gateway.store.redis.entries import decode_item
 
         client = self.client()
         try:
@@ -199,22 +201,25 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.05
 
 
 class Cluster:
-    """Three masters on loopback, no replicas, made with `redis-cli --cluster create`."""
+    """Three masters on loopback (with a replica each when `replicas`), made with
+    `redis-cli --cluster create`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, replicas: int = 0, node_timeout_ms: int = 5000) -> None:
         require_redis_server()
         self.cli = shutil.which("redis-cli")
         if self.cli is None:
             pytest.skip("redis-cli is not installed (Debian package redis-tools)")
-        self.nodes = [self._node(directory / f"node{i}") for i in range(3)]
+        self.replicas = replicas
+        self.node_timeout_ms = node_timeout_ms
+        self.nodes = [self._node(directory / f"node{i}") for i in range(3 * (1 + replicas))]
         self.url = f"redis://127.0.0.1:{self.nodes[0].port}/0"
 
-    @staticmethod
-    def _node(directory: Path) -> RedisServer:
+    def _node(self, directory: Path) -> RedisServer:
         # The cluster bus port defaults to port + 10000, which may be taken: pick it too.
         extra = (
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-port", str(free_port()), "--cluster-node-timeout", "5000",
+            "--cluster-port", str(free_port()),
+            "--cluster-node-timeout", str(self.node_timeout_ms),
         )  # fmt: skip
         return RedisServer(directory, extra=extra)
 
@@ -224,7 +229,7 @@ class Cluster:
         addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
         subprocess.run(
             [self.cli or "redis-cli", "--cluster", "create", *addresses,
-             "--cluster-replicas", "0", "--cluster-yes"],
+             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
             check=True, capture_output=True, timeout=30,
         )  # fmt: skip
         wait_until(self.healthy, 20, "cluster_state:ok on every node", 0.1)
@@ -232,19 +237,23 @@ class Cluster:
 
     def healthy(self) -> bool:
         for node in self.nodes:
+            if node.process is None or node.process.poll() is not None:
+                continue  # a node the test killed
             client = redis.Redis(port=node.port)
             try:
                 info = client.execute_command("CLUSTER", "INFO")
             finally:
                 client.close()
             text = info.decode() if isinstance(info, bytes) else str(info)
-            if "cluster_state:ok" not in text or "cluster_known_nodes:3" not in text:
+            known = f"cluster_known_nodes:{len(self.nodes)}"
+            if "cluster_state:ok" not in text or known not in text:
                 return False
         return True
 
     def owner(self, key: str) -> RedisServer:
-        """The master serving `key`'s hash slot."""
-        client = redis.Redis(port=self.nodes[0].port)
+        """The master serving `key`'s hash slot (as the first running node sees it)."""
+        alive = [n for n in self.nodes if n.process is not None and n.process.poll() is None]
+        client = redis.Redis(port=alive[0].port)
         try:
             slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
             ranges = client.execute_command("CLUSTER", "SLOTS")
@@ -264,3 +273,57 @@ class Cluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+@dataclass
+class Poster:
+    """Posts events one by one until stopped; records each messageId with its status."""
+
+    base: str
+    phase: str = "before"
+    answers: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """(messageId, phase when sent, phase when answered, status)"""
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> Poster:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+    def _run(self) -> None:
+        with httpx.Client() as client:
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                message_id = f"s-{n:05d}"
+                sent = self.phase
+                try:
+                    status = post_event(client, self.base, track(message_id), 5).status_code
+                except httpx.HTTPError:
+                    status = 0
+                self.answers.append((message_id, sent, self.phase, status))
+                time.sleep(0.005)
+
+    def acknowledged(self, sent_in: str | None = None) -> set[str]:
+        """messageIds answered 200 (of those sent in one phase)."""
+        return {m for m, p, _, s in self.answers if s == 200 and sent_in in (None, p)}
+
+    def within(self, phase: str) -> set[str]:
+        """messageIds answered 200 that were sent and answered in `phase`."""
+        return {m for m, p, q, s in self.answers if s == 200 and p == q == phase}
+
+
+def delivered(receiver: Receiver) -> set[str]:
+    """messageIds the receiver took (answered 200), with the idempotency key of each: a
+    messageId may arrive twice, but only ever under one key."""
+    keys: dict[str, set[str]] = {}
+    for request in list(receiver.requests):
+        if request.status == 200:
+            for item in request.json()["batch"]:
+                keys.setdefault(item["event"]["messageId"], set()).add(item["id"])
+    assert all(len(ids) == 1 for ids in keys.values()), "a messageId under two keys"
+    return set(keys)

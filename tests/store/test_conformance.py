@@ -112,37 +112,37 @@ async def test_dead_letters_can_be_listed_replayed_and_dropped(store: Store) -> 
     first, second = await store.outbox.claim("hook", 10, 30)
     await store.outbox.dead_letter(first, "destination answered 400")
     await store.outbox.dead_letter(second, "destination answered 410")
-    letters = await store.outbox.dead_letters("hook", 10)
+    letters = await store.dead_letters.entries("hook", 10)
     assert sorted(d.reason for d in letters) == [
         "destination answered 400",
         "destination answered 410",
     ]
     assert (await store.outbox.stats(["hook"]))["hook"].dead_letters == 2
-    replayed = await store.outbox.replay("hook", [letters[0].ref])
+    replayed = await store.dead_letters.replay("hook", [letters[0].ref])
     assert replayed == 1
     [back] = await store.outbox.claim("hook", 10, 30)
     assert back.item.idempotency_key == letters[0].item.idempotency_key
-    assert await store.outbox.drop_dead("hook", None) == 1
-    assert await store.outbox.dead_letters(None, 10) == []
+    assert await store.dead_letters.drop("hook", None) == 1
+    assert await store.dead_letters.entries(None, 10) == []
 
 
 async def test_old_dead_letters_are_purged(store: Store) -> None:
     await store.outbox.enqueue([item("m1")])
     [entry] = await store.outbox.claim("hook", 10, 30)
     await store.outbox.dead_letter(entry, "destination answered 400")
-    assert await store.outbox.purge_dead(time.time() - 60) == 0
-    assert len(await store.outbox.dead_letters("hook", 10)) == 1
-    assert await store.outbox.purge_dead(time.time() + 1) == 1
-    assert await store.outbox.dead_letters("hook", 10) == []
+    assert await store.dead_letters.purge(time.time() - 60) == 0
+    assert len(await store.dead_letters.entries("hook", 10)) == 1
+    assert await store.dead_letters.purge(time.time() + 1) == 1
+    assert await store.dead_letters.entries("hook", 10) == []
 
 
 async def test_a_subjects_dead_letters_can_be_forgotten(store: Store) -> None:
     await store.outbox.enqueue([item("m1", subject="a_gone"), item("m2", subject="a_kept")])
     for entry in await store.outbox.claim("hook", 10, 30):
         await store.outbox.dead_letter(entry, "destination answered 400")
-    assert await store.outbox.forget_dead_subject(["a_gone"], ["other"]) == 0
-    assert await store.outbox.forget_dead_subject(["a_gone"], None) == 1
-    assert [d.item.message_id for d in await store.outbox.dead_letters(None, 10)] == ["m2"]
+    assert await store.erasure.forget_dead(["a_gone"], ["other"]) == 0
+    assert await store.erasure.forget_dead(["a_gone"], None) == 1
+    assert [d.item.message_id for d in await store.dead_letters.entries(None, 10)] == ["m2"]
 
 
 async def test_two_deliveries_of_one_key_in_one_round_are_two_records(store: Store) -> None:
@@ -160,7 +160,7 @@ async def test_dedupe_skips_a_message_seen_within_the_window(store: Store) -> No
     }
     assert len(await store.outbox.claim("hook", 10, 30)) == 1
     assert await store.outbox.claim("other", 10, 30) == []
-    assert await store.outbox.forget_dedupe(["web"], ["m1"]) == 1
+    assert await store.erasure.forget_dedupe(["web"], ["m1"]) == 1
     assert await store.outbox.enqueue([item("m1")], dedupe) == set()
 
 
@@ -168,9 +168,9 @@ async def test_forget_subject_removes_only_that_subjects_pending_entries(store: 
     await store.outbox.enqueue(
         [item("m1", subject="a_gone"), item("m2", subject="a_kept"), item("m3", "ads", "a_gone")]
     )
-    assert await store.outbox.forget_subject(["a_gone"], ["hook"]) == 1
+    assert await store.erasure.forget_pending(["a_gone"], ["hook"]) == 1
     assert [c.item.message_id for c in await store.outbox.claim("hook", 10, 30)] == ["m2"]
-    assert await store.outbox.forget_subject(["a_gone"], None) == 1
+    assert await store.erasure.forget_pending(["a_gone"], None) == 1
     assert await store.outbox.claim("ads", 10, 30) == []
 
 
@@ -253,7 +253,7 @@ async def test_two_replays_of_one_dead_letter_queue_one_copy(store: Store) -> No
     [entry] = await store.outbox.claim("hook", 10, 30)
     await store.outbox.dead_letter(entry, "destination answered 400")
     results = await asyncio.gather(
-        store.outbox.replay("hook", None), store.outbox.replay("hook", None)
+        store.dead_letters.replay("hook", None), store.dead_letters.replay("hook", None)
     )
     assert sum(results) == 1
     assert len(await store.outbox.claim("hook", 10, 30)) == 1
@@ -286,7 +286,7 @@ async def test_a_stale_holder_cannot_undo_what_the_new_holder_did(
             else:
                 await store.outbox.retry_later(stale, 0, "destination answered 500")
             await asyncio.sleep(0.4)
-            assert await store.outbox.dead_letters(None, 10) == []
+            assert await store.dead_letters.entries(None, 10) == []
             assert await worker_b.outbox.claim("hook", 10, 30) == []
             assert await store.outbox.claim("hook", 10, 30) == []
     finally:
@@ -321,3 +321,63 @@ async def test_a_retry_survives_a_store_that_lost_its_data(
     except StoreUnavailable:  # the first claim finds the group gone and makes it again
         claimed = await store.outbox.claim("hook", 10, 30)
     assert [(c.item.message_id, c.attempts) for c in claimed] == [("lost-1", 1)]
+
+
+async def test_ledger_filters_by_subject_destination_and_time(store: Store) -> None:
+    base = time.time() - 100
+    rows = [
+        (item("m1", subject="a_x"), base),
+        (item("m2", destination="ads", subject="a_x"), base + 10),
+        (item("m3", subject="a_y"), base + 20),
+        (item("m4", destination="ads", subject="a_y"), base + 30),
+    ]
+    await store.outbox.delivered([], [record(i, at) for i, at in rows])
+
+    def ids(records: list[ProvisionRecord]) -> list[str]:
+        return [r.message_id for r in records]
+
+    assert ids(await store.ledger.query()) == ["m1", "m2", "m3", "m4"]
+    assert ids(await store.ledger.query(subject_keys=["a_x"])) == ["m1", "m2"]
+    assert ids(await store.ledger.query(subject_keys=["a_x", "a_y"], limit=3)) == ["m1", "m2", "m3"]
+    assert ids(await store.ledger.query(subject_keys=[])) == []
+    assert ids(await store.ledger.query(destination="ads")) == ["m2", "m4"]
+    assert ids(await store.ledger.query(subject_keys=["a_y"], destination="ads")) == ["m4"]
+    assert ids(await store.ledger.query(since=base + 10, until=base + 30)) == ["m2", "m3"]
+    assert ids(await store.ledger.query(destination="hook", since=base + 5)) == ["m3"]
+    assert await store.ledger.purge(base + 15) == 2
+    assert ids(await store.ledger.query(subject_keys=["a_x"])) == []
+    assert ids(await store.ledger.query()) == ["m3", "m4"]
+
+
+async def test_dedupe_markers_outlive_their_window_only_until_purged(store: Store) -> None:
+    """Redis expires its markers itself (purge finds nothing); SQLite's go on purge."""
+    dedupe = Dedupe((("web", "m1"),), 1)
+    assert await store.outbox.enqueue([item("m1")], dedupe) == set()
+    assert await store.dedupe.purge(time.time()) == 0  # still inside the window
+    assert await store.outbox.enqueue([item("m1")], dedupe) == {"m1"}
+    await asyncio.sleep(1.2)
+    assert await store.dedupe.purge(time.time()) in (0, 1)
+    assert await store.outbox.enqueue([item("m1")], dedupe) == set()
+    assert len(await store.outbox.claim("hook", 10, 30)) == 2
+
+
+async def test_forget_dedupe_lets_only_the_forgotten_messages_in_again(store: Store) -> None:
+    dedupe = Dedupe((("web", "m1"), ("web", "m2")), 60)
+    assert await store.outbox.enqueue([item("m1"), item("m2")], dedupe) == set()
+    assert await store.erasure.forget_dedupe(["web"], []) == 0
+    assert await store.erasure.forget_dedupe(["web"], ["m1"]) == 1
+    assert await store.outbox.enqueue([item("m1"), item("m2")], dedupe) == {"m2"}
+
+
+async def test_the_gateway_key_is_a_file_on_sqlite_and_must_be_shared_on_redis(
+    store: Store,
+) -> None:
+    """One node (SQLite) makes its key once and keeps it; several nodes (Redis) must be
+    given one key, so the store refuses to invent one."""
+    if store.__class__.__name__ == "RedisStore":
+        with pytest.raises(StoreUnavailable, match=r"secrets\.key_env"):
+            await store.get_or_create_key()
+        return
+    key = await store.get_or_create_key()
+    assert len(key) == 32
+    assert await store.get_or_create_key() == key

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from gateway.store.sqlite import SqliteStore
-from gateway.store.sqlite_preferences import SqlitePreferences, preferences_path
+from gateway.store.sqlite.preferences import SqlitePreferences, preferences_path
 from gateway.store.types import ConsentChange
 
 

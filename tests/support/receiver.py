@@ -19,6 +19,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 200
+    """What the receiver answered."""
 
     def json(self) -> Any:
         return orjson.loads(self.body)
@@ -58,7 +60,11 @@ class Receiver:
                 with receiver._lock:
                     receiver.requests.append(
                         Received(
-                            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                            "POST",
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            answer.status,
                         )
                     )
                 self.send_response(answer.status)

@@ -1,0 +1,1 @@
+"""The privacy office's and operators' HTTP endpoints, behind admin bearer tokens."""

@@ -1,0 +1,113 @@
+"""POST /admin/explain, /admin/reload and /admin/dsar/{action}."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.admin.auth import authorize
+from gateway.config.loader import Config
+from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable, TooLarge
+from gateway.intake.explain import Question, SourceLookup, explain_event
+from gateway.intake.intake import Intake
+from gateway.privacy.requests import ACTIONS, run_request
+from gateway.privacy.service import PrivacyService
+from gateway.store.types import Store
+from gateway.web.body import read_json
+from gateway.web.responses import refusal, status_of, store_unavailable
+
+MAX_BODY = 64 * 1024
+
+
+class Office(Protocol):
+    """What the admin routes use of the running gateway."""
+
+    config: Config
+    intake: Intake
+    privacy: PrivacyService
+    sources: SourceLookup
+
+    @property
+    def store(self) -> Store: ...
+
+
+Reload = Callable[[], Awaitable[dict[str, Any]]]
+Handler = Callable[[Request, Office], Awaitable[Response]]
+
+
+def _guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def wrapped(request: Request) -> Response:
+        office: Office = request.app.state.runtime
+        try:
+            return await handler(request, office)
+        except Refused as exc:
+            return refusal(exc)
+        except StoreUnavailable:
+            return store_unavailable()
+
+    return wrapped
+
+
+def _who(request: Request, office: Office, scope: str) -> str:
+    return authorize(
+        request.headers.get("authorization"), office.config.gateway.admin.tokens, scope
+    )
+
+
+async def admin_explain(request: Request, office: Office) -> Response:
+    who = _who(request, office, "explain")
+    body = await request.body()
+    if len(body) > office.config.gateway.limits.max_batch_bytes:
+        raise TooLarge("body too large")
+    headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
+    params = request.query_params
+    question = Question(
+        body, headers, params.get("write_key"), params.get("ip"), params.get("user_agent")
+    )
+    try:
+        result = await explain_event(office.intake, office.sources, question)
+    except Refused as exc:
+        result = {"error": exc.message, "status": status_of(exc)}
+    await office.store.log_admin_action({"action": "explain", "token": who})
+    return JSONResponse(result, 400 if "error" in result else 200)
+
+
+async def admin_dsar(request: Request, office: Office) -> Response:
+    action = request.path_params["action"]
+    if action not in ACTIONS:
+        raise NotFound(f"unknown request type (one of: {', '.join(ACTIONS)})")
+    scope = "dsar:read" if action == "disclosure" else "dsar:write"
+    who = _who(request, office, scope)
+    body = await read_json(request, MAX_BODY)
+    identifier = body.get("subject") if isinstance(body, dict) else None
+    if not isinstance(identifier, str) or not identifier:
+        raise BadRequest("subject: a userId, anonymousId or advertising ID is required")
+    service = office.privacy
+    result = await run_request(service, action, identifier, body)
+    await office.store.log_admin_action(
+        {"action": action, "token": who, "subject_key": service.identifier_keys(identifier)[0]}
+    )
+    return JSONResponse(result)
+
+
+def routes(reload: Reload) -> list[BaseRoute]:
+    """`reload` reloads the config of this process (and its siblings); it answers with the
+    document the endpoint returns."""
+
+    async def admin_reload(request: Request, office: Office) -> Response:
+        who = _who(request, office, "reload")
+        result = await reload()
+        await office.store.log_admin_action(
+            {"action": "reload", "token": who, "ok": result["reloaded"]}
+        )
+        return JSONResponse(result, 200 if result["reloaded"] else 400)
+
+    return [
+        Route("/admin/explain", _guard(admin_explain), methods=["POST"]),
+        Route("/admin/reload", _guard(admin_reload), methods=["POST"]),
+        Route("/admin/dsar/{action}", _guard(admin_dsar), methods=["POST"]),
+    ]

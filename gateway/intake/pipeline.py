@@ -1,0 +1,109 @@
+"""enrich → policy → route for the events of one request. No I/O: stored preferences are
+looked up by the intake and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.config.loader import Config
+from gateway.config.schema import SourceConfig
+from gateway.enrich.enricher import Enricher
+from gateway.plans.apply import PlanBook
+from gateway.policy.consent import RequestSignals
+from gateway.policy.engine import Decision, PolicyEngine, merge_preferences
+from gateway.policy.identifiers import SubjectKeys, advertising_id
+from gateway.route.router import Formatter, Router, Verdict, idempotency_key
+from gateway.store.types import OutboxItem, Provenance
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one event."""
+
+    decision: Decision
+    verdicts: list[Verdict]
+    subject_keys: tuple[str, ...]
+    dropped: str | None = None
+    """The sentence when the event goes nowhere; `drop_code` is its fixed reason."""
+    drop_code: str | None = None
+
+    def trace(self) -> dict[str, Any]:
+        trace = self.decision.trace()
+        trace["dropped"] = self.dropped
+        trace["drop_code"] = self.drop_code
+        trace["destinations"] = [v.as_dict() for v in self.verdicts]
+        return trace
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        enricher: Enricher,
+        keys: SubjectKeys,
+        formatters: Mapping[str, Formatter],
+    ) -> None:
+        self.config = config
+        self.enricher = enricher
+        self.keys = keys
+        self.engine = PolicyEngine(config.policy, config.sources)
+        self.router = Router(config.destinations, formatters, config.policy)
+        self.plans = PlanBook(config.plans, config.sources)
+        self._countries = {d.name: d.country for d in config.destinations}
+        self._purposes = {d.name: tuple(d.purposes) for d in config.destinations}
+
+    def prepare(self, event: dict[str, Any]) -> tuple[str, ...]:
+        """Enrich (UA, geo, IP truncation) and return the subject keys to look up."""
+        keys = self.keys.for_event(event)
+        self.enricher.enrich(event)
+        return keys
+
+    def process(
+        self,
+        event: dict[str, Any],
+        subject_keys: tuple[str, ...],
+        source: SourceConfig,
+        signals: RequestSignals,
+        stored: Mapping[str, Mapping[str, Any]],
+    ) -> Outcome:
+        preferences = merge_preferences(stored[k] for k in subject_keys if k in stored)
+        decision = self.engine.evaluate(event, source, signals, preferences)
+        if advertising_id(event) is None:
+            # The ad ID was refused or absent: its key served the preference lookup only.
+            subject_keys = tuple(k for k in subject_keys if not self.keys.is_advertising(k))
+        if decision.consent.suspended_use:
+            dropped = "use suspended for this subject"
+            return Outcome(decision, [], subject_keys, dropped, "suspended_use")
+        verdicts = self.router.route(event, decision.consent, decision.for_purposes)
+        return Outcome(decision, verdicts, subject_keys)
+
+    def outbox_items(self, outcome: Outcome, source: SourceConfig, now: float) -> list[OutboxItem]:
+        event = outcome.decision.event
+        message_id = str(event.get("messageId"))
+        stamp = outcome.decision.consent.stamp()
+        return [
+            OutboxItem(
+                destination=verdict.destination,
+                idempotency_key=idempotency_key(message_id, verdict.destination),
+                message_id=message_id,
+                source_id=source.id,
+                subject_keys=outcome.subject_keys,
+                payload=verdict.payload,
+                meta=Provenance(
+                    policy_version=self.config.policy.version,
+                    consent=stamp,
+                    purposes=list(self._purposes[verdict.destination]),
+                    categories=list(verdict.categories),
+                    country=self._countries[verdict.destination],
+                ),
+                created_at=now,
+            )
+            for verdict in outcome.verdicts
+            if verdict.send and verdict.payload is not None
+        ]
+
+
+def unique_keys(groups: Sequence[tuple[str, ...]]) -> list[str]:
+    return list(dict.fromkeys(key for group in groups for key in group))

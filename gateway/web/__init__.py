@@ -1,0 +1,2 @@
+"""What every HTTP handler shares: bodies read under limits, client addresses, CORS, JSON
+errors."""
