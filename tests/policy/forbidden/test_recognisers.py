@@ -19,7 +19,7 @@ from gateway.policy.categories import Scrubber
 from gateway.policy.consent import RequestSignals
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
-from gateway.policy.forbidden.registry import STRINGS, UNREADABLE
+from gateway.policy.forbidden.registry import RECORDS, STRINGS, UNREADABLE
 from gateway.policy.forbidden.sweep import TIMESTAMP, WORD_GATE, WORDISH
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
@@ -300,3 +300,26 @@ def test_messages_from_platforms_no_corpus_names(message: dict[str, Any]) -> Non
     event, removed = scrub(message)
     assert event["properties"] == {"plan": "pro"}
     assert removed[0][2] == "messages.platform:text_with_party"
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value, *(d for v in value.values() for d in _dicts(v))]
+    if isinstance(value, list):
+        return [d for v in value for d in _dicts(v)]
+    return []
+
+
+CORPUS_DICTS = [d for row in json.loads(CORPUS.read_text(encoding="utf-8")) for d in _dicts(row)]
+
+
+@pytest.mark.parametrize("judge", [j for j in RECORDS if j.key is not None], ids=lambda j: j.name)
+@settings(deadline=None)
+@given(extra=st.dictionaries(st.text(max_size=12), st.one_of(st.text(max_size=40), st.integers())))
+def test_a_record_judge_s_key_gate_is_a_superset(judge: Any, extra: dict[str, Any]) -> None:
+    """The sweep runs a record judge only on dicts with a key its gate accepts: every dict
+    the judge condemns (corpus records, alone and with random entries added) has one."""
+    assert judge.key is not None
+    for record in [extra, *CORPUS_DICTS, *({**extra, **d} for d in CORPUS_DICTS[:50])]:
+        if judge.judge(record) is not None:
+            assert any(judge.key(k) for k in record), judge.name
