@@ -127,6 +127,9 @@ def _purge(node: Any, path: str, values: set[str], removed: list[str]) -> None:
                 doomed.append((key, where))
             elif isinstance(value, str) and value.strip().lower() in values:
                 doomed.append((key, where))
+            elif isinstance(value, str) and (cut := _cut_out(value, values)) is not None:
+                node[key] = cut  # a value's change, not the dict's size: safe while iterating
+                removed.append(where)
             else:
                 _purge(value, where, values, removed)
         for key, where in doomed:
@@ -137,8 +140,26 @@ def _purge(node: Any, path: str, values: set[str], removed: list[str]) -> None:
         if len(keep) != len(node):
             removed.append(f"{path}[]")
             node[:] = keep
-        for item in node:
-            _purge(item, path, values, removed)
+        for index, item in enumerate(node):
+            if isinstance(item, str) and (cut := _cut_out(item, values)) is not None:
+                node[index] = cut
+                removed.append(f"{path}[{index}]")
+            else:
+                _purge(item, path, values, removed)
+
+
+MIN_ID_IN_TEXT = 8  # shorter refused values are not searched for inside other strings
+
+
+def _cut_out(text: str, values: set[str]) -> str | None:
+    """`text` without the refused IDs it contains (a click URL's `idfa=…`, a log line), any
+    case; None when it contains none."""
+    lowered = text.lower()
+    found = [v for v in values if len(v) >= MIN_ID_IN_TEXT and v in lowered]
+    if not found:
+        return None
+    pattern = "|".join(re.escape(v) for v in sorted(found, key=len, reverse=True))
+    return re.sub(pattern, "", text, flags=re.IGNORECASE)
 
 
 def _names_ad_id(key: str) -> bool:

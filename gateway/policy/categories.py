@@ -30,6 +30,8 @@ from gateway.policy.contacts import (
     contact_list,
 )
 from gateway.policy.coordinates import COORDINATES, Shape
+from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.sweep import DROP, KEEP, MIN_SWEPT, Sweeper
 from gateway.policy.keys import (
     AXES,
     BODY,
@@ -130,11 +132,18 @@ class Scrubber:
         extra_key_names: Mapping[str, Iterable[str]] = {},
         sensitive_query_params: Iterable[str] = (),
         trusted_paths: Iterable[str] = ("context.geo",),
+        ips: IpTruncator | None = None,
     ) -> None:
         self._keys = KeyClassifier(extra_key_names, key_data)
         self._trie = build_trie(KNOWN_PATHS, trusted_paths)
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
+        self._sweeper = Sweeper(render, ips, Removal)  # recognisers by what a value is
+
+    def forget_clean(self) -> None:
+        """Empty the caches of strings found clean (benchmarks time a unique event with it)."""
+        self._texts.clean.clear()
+        self._sweeper.forget_clean()
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
@@ -172,8 +181,9 @@ class Scrubber:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         keys, allowed, out = self._keys, scan.allowed, scan.out
         cache = keys.cache
-        texts, nesting = self._texts, scan.nesting
+        texts, nesting, sweeper = self._texts, scan.nesting, self._sweeper
         clean, changes = texts.clean.get(allowed, _NONE), None
+        swept = sweeper.clean(allowed)
         mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
@@ -209,9 +219,15 @@ class Scrubber:
                     and hash(value) not in clean
                     and (found := texts.text(value, allowed, nesting))
                 ):
-                    (changes := changes or _Changes()).record(
-                        key, self._apply(found, chain, key, out)
-                    )
+                    value = self._apply(found, chain, key, out)
+                    (changes := changes or _Changes()).record(key, value)
+                if (
+                    value is not _DROP
+                    and len(value) >= MIN_SWEPT
+                    and hash(value) not in swept
+                    and (fate := sweeper.string(value, chain, key, allowed, out)) is not KEEP
+                ):
+                    (changes := changes or _Changes()).record(key, _DROP if fate is DROP else fate)
             elif (kind is dict or kind is list) and value:
                 inner = _child_context(context, effects) if effects else context
                 if node is not None:
@@ -237,7 +253,12 @@ class Scrubber:
             changes.apply(obj)
         scan.seen = seen
         if depth and (seen & _RECORD_ROLES or children >= 2):
-            return self._record(obj, chain, scan, (seen, context, children), mark)
+            shape = self._record(obj, chain, scan, (seen, context, children), mark)
+            if shape is not None:
+                return shape
+        if depth and (whole := sweeper.record(obj, allowed)) is not None:
+            del out[mark:]  # the dict goes whole: what went from inside it is not reported
+            return whole
         return None
 
     def _embedded(self, inner: Any, allowed: frozenset[str], nesting: int) -> Shape | None:
@@ -294,7 +315,7 @@ class Scrubber:
             raise NestingTooDeepError(f"event nests deeper than {MAX_DEPTH} levels")
         drops: set[int] = set()
         texts, allowed, nesting, mark = self._texts, scan.allowed, scan.nesting, len(scan.out)
-        clean = texts.clean.get(allowed, _NONE)
+        clean, swept = texts.clean.get(allowed, _NONE), self._sweeper.clean(allowed)
         entries: list[dict[str, Any]] = []
         roles: list[int] = []
         for index, item in enumerate(items):
@@ -316,8 +337,15 @@ class Scrubber:
                     result = self._apply(found, chain, index, scan.out)
                     if result is _DROP:
                         drops.add(index)
-                    else:
-                        items[index] = result
+                        continue
+                    items[index] = item = result
+                if len(item) < MIN_SWEPT or hash(item) in swept:
+                    continue
+                fate = self._sweeper.string(item, chain, index, allowed, scan.out)
+                if fate is DROP:
+                    drops.add(index)
+                elif fate is not KEEP:
+                    items[index] = fate
             elif (
                 kind is list
                 and item
@@ -339,6 +367,9 @@ class Scrubber:
             if shape is not None and shape[0] not in allowed:
                 del scan.out[mark:]
                 return shape
+        if items and (whole := self._sweeper.collection(items, allowed)) is not None:
+            del scan.out[mark:]
+            return whole
         return None
 
     def _container(

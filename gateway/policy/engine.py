@@ -12,6 +12,7 @@ from gateway.config.schema import PolicyFile, SourceConfig
 from gateway.policy.adid import refusal_reason, remove_ad_ids
 from gateway.policy.categories import FORBIDDEN_CATEGORIES, Removal, Scrubber
 from gateway.policy.consent import Consent, ConsentResolver, RequestSignals
+from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 
 
 @dataclass(slots=True)
@@ -53,6 +54,7 @@ class PolicyEngine:
         self.scrubber = Scrubber(
             extra_key_names={str(k): v for k, v in policy.extra_key_names.items()},
             sensitive_query_params=policy.sensitive_query_params,
+            ips=IpTruncator(policy.ip.ipv4_prefix, policy.ip.ipv6_prefix),
         )
         # A category the policy does not list as forbidden is never removed.
         self._not_forbidden = frozenset(FORBIDDEN_CATEGORIES) - set(policy.forbidden_categories)

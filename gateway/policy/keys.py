@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.policy.forbidden.normalise import fold
 from gateway.policy.words import (
     AXIS_NAMES,
     BESIDE_LAT_HEADS,
@@ -238,7 +239,7 @@ class KeyClassifier:
         """Fold a key to lower-case singular words: `GPS-Latitude` and `gps_latitude` both
         give ["gps", "latitude"], `phonebookEntries` gives ["phonebook", "entry"]."""
         if not key.isascii():
-            key = _nfkc(key)
+            key = fold(key)  # NFKC, invisible and combining marks out, lookalikes folded
         words: list[str] = []
         for run in _RUNS.findall(key):
             if run.isascii():

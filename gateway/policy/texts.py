@@ -157,7 +157,7 @@ class TextScanner:
             shape = string_shape(decoded)
             if shape is not None:
                 return None if shape[0] in allowed else (shape[0], ENCODED)
-            return _too_deep(allowed) if _opens_a_level(decoded) else None
+            return _too_deep(allowed) if opens_a_level(decoded) else None
         found = self.text(decoded, allowed, nesting + 1)
         if found is None:
             return None
@@ -209,7 +209,7 @@ class TextScanner:
         return found
 
 
-def _opens_a_level(text: str) -> bool:
+def opens_a_level(text: str) -> bool:
     """Whether judging `text` fully would go one level deeper: a URL, a query, a structure,
     or text encoded once more."""
     first = text[0]

@@ -26,7 +26,8 @@ from tests.policy.harness import WRITE_KEYS, Harness, TestClient
 TOKEN = "explain-admin-token-0001"
 OTHER_TOKEN = "dsar-only-token-0001"
 CANARIES = ["35.681234", "139.767654", "CANARY-MSG-1", "CANARY-CONTACT", "Q0FOQVJZ", "35.689876",
-            "CANARY-VCARD", "6D92078A-8246-4BA4-AE5B-76104861E7DC"]  # fmt: skip
+            "CANARY-VCARD", "6D92078A-8246-4BA4-AE5B-76104861E7DC",
+            "w~wxEogatYcGcLcGcLcGcL"]  # fmt: skip
 EVENT = {
     "type": "track",
     "event": "Order Completed",
@@ -42,6 +43,7 @@ EVENT = {
         "photo": "data:image/png;base64,iVBORw0KGgoQ0FOQVJZ",
         "note": "BEGIN:VCARD\r\nFN:CANARY-VCARD\r\nEND:VCARD",
         "items": [{"sku": "A1", "contacts": ["CANARY-CONTACT"]}],
+        "route": "w~wxEogatYcGcLcGcLcGcL",  # an encoded polyline (recognised by what it is)
     },
     "context": {
         "ip": "198.51.100.7",
@@ -57,6 +59,7 @@ REMOVED = [
     ("properties.photo", "media", "key_name"),
     ("properties.note", "contacts", "value:vcard"),
     ("properties.items[0].contacts", "contacts", "key_name"),
+    ("properties.route", "location", "location.polyline:encoded_polyline"),
     ("context.page.url?lat", "location", "url_param"),
     ("context.device.advertisingId", "advertising_id", "advertising_denied"),
 ]

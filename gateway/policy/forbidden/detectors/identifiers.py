@@ -1,0 +1,70 @@
+"""Full IP addresses wherever they are written.
+
+Privacy policy, 1.: the IP address is collected as part of the "operating environment", and
+our policy (`policy.yaml` `ip`) forwards it only truncated (IPv4 /24, IPv6 /48 by default). An
+app that copies the address into `properties`, a log line, a header dump or a URL parameter
+would forward it whole; so every full address in any string is truncated in place (or removed
+when the policy's prefix is None), the rest of the string kept.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv6Address, ip_address
+
+from gateway.enrich.ip import truncate_address
+
+_V4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)", re.ASCII)
+_V6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])", re.ASCII)
+_PERCENT_COLON = re.compile("%3[aA]")
+
+
+def ip_prefilter(text: str) -> bool:
+    """True of every string holding an address: an IPv4 one has three dots, an IPv6 one two
+    colons (written or percent-encoded)."""
+    return len(text) >= 7 and (text.count(".") >= 3 or text.count(":") >= 2 or "%3" in text)
+
+
+class IpTruncator:
+    """Rewrites the full addresses in a string to their network, per the policy's prefixes."""
+
+    def __init__(self, ipv4_prefix: int | None, ipv6_prefix: int | None) -> None:
+        self.ipv4_prefix = ipv4_prefix
+        self.ipv6_prefix = ipv6_prefix
+
+    def rewrite(self, text: str) -> str | None:
+        """`text` with its full addresses truncated, or None when it holds none."""
+        if not ip_prefilter(text):
+            return None
+        decoded = _PERCENT_COLON.sub(":", text) if "%3" in text else text
+        if (decoded.count(".") < 3 or _V4.search(decoded) is None) and (
+            decoded.count(":") < 2 or _V6.search(decoded) is None
+        ):
+            return None
+        changed = False
+
+        def swap(match: re.Match[str]) -> str:
+            nonlocal changed
+            written = match.group(0)
+            try:
+                address = ip_address(written)
+            except ValueError:
+                return written
+            short = self._short(address)
+            if short == written or short == str(address):
+                return written
+            changed = True
+            return short
+
+        rewritten = _V6.sub(swap, _V4.sub(swap, decoded))
+        return rewritten if changed else None
+
+    def _short(self, address: IPv4Address | IPv6Address) -> str:
+        v4 = isinstance(address, IPv4Address)
+        prefix = self.ipv4_prefix if v4 else self.ipv6_prefix
+        if prefix is None:
+            return ""
+        full = 32 if v4 else 128
+        if prefix >= full:
+            return str(address)
+        return truncate_address(address, self.ipv4_prefix or 0, self.ipv6_prefix or 0)

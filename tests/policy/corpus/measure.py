@@ -1,0 +1,104 @@
+"""Recall and precision of the policy stage on the detection corpus, per family and split.
+
+A forbidden payload is caught when none of its canaries (values that must reach no
+destination) survives anywhere in the sanitised event. Precision: the share of an ordinary
+payload's leaf values kept unchanged. Run `python -m tests.policy.corpus.measure [--split S]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from gateway.config.schema import PolicyFile, SourceConfig
+from gateway.policy.consent import RequestSignals
+from gateway.policy.engine import PolicyEngine
+
+HERE = Path(__file__).parent
+SOURCE = SourceConfig(id="app", write_key="corpus-key-0001", kind="ios")
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads((HERE / name).read_text(encoding="utf-8"))
+    return rows
+
+
+def engine() -> PolicyEngine:
+    return PolicyEngine(PolicyFile(), [SOURCE])
+
+
+def sanitise(policy: PolicyEngine, event: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    event = copy.deepcopy(event)
+    decision = policy.evaluate(event, SOURCE, RequestSignals(), None)
+    return decision.event, decision.removed
+
+
+def _needle(canary: Any) -> str:
+    text = json.dumps(canary, ensure_ascii=False)
+    return text[1:-1] if text[:1] in '"[' else text
+
+
+def leaks(event: dict[str, Any], canaries: list[Any]) -> list[str]:
+    dump = json.dumps(event, ensure_ascii=False)
+    return [_needle(c) for c in canaries if _needle(c) in dump]
+
+
+def leaves(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out |= leaves(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out |= leaves(item, f"{path}[{index}]")
+        return out
+    return {path: value}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--split", choices=["dev", "held", "all"], default="dev")
+    parser.add_argument("-v", action="store_true", help="list misses and changed values")
+    args = parser.parse_args()
+    policy = engine()
+    caught: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in load("forbidden.json"):
+        if args.split != "all" and row["split"] != args.split:
+            continue
+        out, _ = sanitise(policy, row["event"])
+        leaked = leaks(out, row["canaries"])
+        cell = caught[(row["family"], row["split"])]
+        cell[0] += not leaked
+        cell[1] += 1
+        if leaked and args.v:
+            print("MISS", row["id"], leaked[0][:60])
+    kept: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in load("ordinary.json"):
+        if args.split != "all" and row["split"] != args.split:
+            continue
+        before = leaves(row["event"])
+        out, removed = sanitise(policy, row["event"])
+        after = leaves(out)
+        same = sum(1 for path, value in before.items() if after.get(path, object()) == value)
+        cell = kept[row["split"]]
+        cell[0] += same
+        cell[1] += len(before)
+        if same < len(before) and args.v:
+            print("TOUCHED", row["id"], [(r.path, r.rule) for r in removed])
+    for (family, split), (hit, total) in sorted(caught.items()):
+        print(f"recall   {family:15} {split:5} {hit:4}/{total:<4} {100 * hit / total:6.1f}%")
+    for split, (same, total) in sorted(kept.items()):
+        print(
+            f"kept     {'ordinary values':15} {split:5} {same:4}/{total:<4} "
+            f"{100 * same / total:6.2f}%"
+        )
+
+
+if __name__ == "__main__":
+    main()
