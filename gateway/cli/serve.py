@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.cli.loading import config_arg, configure_logging, load_or_exit
 from gateway.observability.logs import uvicorn_log_config
+from gateway.web.protocol import guarded_protocol
 
 
 def add(commands: Any) -> None:
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         "access_log": False,
         "server_header": False,
         "proxy_headers": False,
+        "http": guarded_protocol(config.gateway.server),
     }
     if args.workers > 1:
         from gateway.supervisor import run_workers

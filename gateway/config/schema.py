@@ -20,6 +20,14 @@ class Strict(BaseModel):
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$")
+    """The gateway's address as clients reach it (`https://collect.example.com`): what the
+    settings document names as the API host. Never taken from a request's Host header."""
+    max_header_bytes: int = Field(32 * 1024, ge=1024, le=1024 * 1024)
+    max_header_fields: int = Field(100, ge=8, le=10_000)
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """A request's head (request line and header fields) must arrive within this time, and
+    a new connection must start one within it."""
 
 
 class SqliteStorage(Strict):
