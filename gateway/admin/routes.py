@@ -19,6 +19,8 @@ from gateway.privacy.requests import ACTIONS, run_request
 from gateway.privacy.service import PrivacyService
 from gateway.store.types import Store
 from gateway.web.body import read_body
+from gateway.web.client import ClientAddress
+from gateway.web.limits import authenticated
 from gateway.web.responses import refusal, status_of, store_unavailable
 
 MAX_BODY = 64 * 1024
@@ -31,6 +33,7 @@ class Office(Protocol):
     intake: Intake
     privacy: PrivacyService
     sources: SourceLookup
+    client_address: ClientAddress
 
     @property
     def store(self) -> Store: ...
@@ -53,14 +56,21 @@ def _guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return wrapped
 
 
-def _who(request: Request, office: Office, scope: str) -> str:
-    return authorize(
-        request.headers.get("authorization"), office.config.gateway.admin.tokens, scope
-    )
+async def _who(request: Request, office: Office, scope: str) -> str:
+    """The admin token's name; wrong tokens count against the address's budget."""
+    peer = request.client.host if request.client else None
+    address = office.client_address.resolve(peer, request.headers)
+    limit = office.config.gateway.rate_limits.failed_auth_per_ip
+
+    async def check() -> str:
+        tokens = office.config.gateway.admin.tokens
+        return authorize(request.headers.get("authorization"), tokens, scope)
+
+    return await authenticated(office.store.limiter, address, limit, check)
 
 
 async def admin_explain(request: Request, office: Office) -> Response:
-    who = _who(request, office, "explain")
+    who = await _who(request, office, "explain")
     body = await request.body()
     if len(body) > office.config.gateway.limits.max_batch_bytes:
         raise TooLarge("body too large")
@@ -82,7 +92,7 @@ async def admin_dsar(request: Request, office: Office) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"unknown request type (one of: {', '.join(ACTIONS)})")
     scope = "dsar:read" if action == "disclosure" else "dsar:write"
-    who = _who(request, office, scope)
+    who = await _who(request, office, scope)
     body = await _read_json(request)
     identifier = body.get("subject") if isinstance(body, dict) else None
     if not isinstance(identifier, str) or not identifier:
@@ -108,7 +118,7 @@ def routes(reload: Reload) -> list[BaseRoute]:
     document the endpoint returns."""
 
     async def admin_reload(request: Request, office: Office) -> Response:
-        who = _who(request, office, "reload")
+        who = await _who(request, office, "reload")
         result = await reload()
         await office.store.log_admin_action(
             {"action": "reload", "token": who, "ok": result["reloaded"]}

@@ -126,8 +126,22 @@ class RateLimit(Strict):
 
 
 class RateLimitsConfig(Strict):
+    """Token buckets, shared by every node on Redis; `null` turns one off. The ingest limits
+    are off by default (a server-side source sends thousands of events a second from one
+    address); the ones guarding stored choices and secrets are on."""
+
     per_write_key: RateLimit | None = None
+    """Ingest requests per source."""
     per_ip: RateLimit | None = None
+    """Ingest requests per client address (IPv6: per /64), checked before the body is read."""
+    events_per_source: RateLimit | None = None
+    """Events per source, a batch counted by its events."""
+    consent_writes_per_subject: RateLimit | None = RateLimit(rate=0.2, burst=20)
+    consent_writes_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=60)
+    tokens_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=60)
+    """Subject tokens issued to new devices (the preference page, ingest responses)."""
+    failed_auth_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=100)
+    """Unknown write keys, invalid subject tokens and unknown admin tokens."""
 
 
 class DedupeConfig(Strict):
