@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -114,6 +115,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = await gateway.start()
+        _freeze_startup_objects()
         tasks = []
         stop = asyncio.Event()
         if gateway.run_worker:
@@ -144,6 +146,14 @@ def create_app(
     app.state.gateway = gateway
     app.state.worker = None
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built (config, policy tables, parsers: long-lived) out of the
+    garbage collector's view: a full collection then walks only newer objects, and a
+    burst of large batches no longer stops the loop for 100 ms and more each time."""
+    gc.collect()
+    gc.freeze()
 
 
 def _reload(app: Starlette, gateway: Gateway) -> list[str]:
