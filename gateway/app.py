@@ -20,24 +20,28 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import maintenance
+from gateway.admin.auth import authorize
 from gateway.admin.routes import routes as admin_routes
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
 from gateway.destinations.registry import read_config
-from gateway.errors import StoreUnavailable
+from gateway.errors import Refused, StoreUnavailable
 from gateway.ingest.routes import routes as ingest_routes
 from gateway.ingest.sdk import routes as sdk_routes
+from gateway.privacy.page import new_nonce
 from gateway.privacy.routes import routes as privacy_routes
 from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Store
 from gateway.supervisor import signal_siblings
+from gateway.web.limits import authenticated
+from gateway.web.responses import refusal, store_unavailable
 
 log = logging.getLogger("gateway")
 
 
 INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>consent gateway</title></head><body style="font:16px/1.5 system-ui,sans-serif;
-max-width:40rem;margin:2rem auto"><h1>consent gateway</h1>
+<title>consent gateway</title><style nonce="{nonce}">body{{font:16px/1.5 system-ui,sans-serif;
+max-width:40rem;margin:2rem auto}}</style></head><body><h1>consent gateway</h1>
 <p>Policy version {version}. {destinations} destination(s) configured.</p><ul>
 {demo}<li><a href="/privacy/preferences">Privacy choices</a> (preference center)</li>
 <li><a href="/privacy/external-transmission">Information sent to outside services</a></li>
@@ -51,10 +55,18 @@ async def index(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     config = runtime.config
     demo = '<li><a href="/demo">Demo page</a></li>\n' if config.gateway.demo.enabled else ""
+    nonce = new_nonce()
     html = INDEX.format(
-        version=escape(config.policy.version), destinations=len(runtime.destinations), demo=demo
+        version=escape(config.policy.version),
+        destinations=len(runtime.destinations),
+        demo=demo,
+        nonce=nonce,
     )
-    return HTMLResponse(html)
+    policy = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return HTMLResponse(html, headers={"content-security-policy": policy})
 
 
 async def healthz(request: Request) -> Response:
@@ -72,10 +84,29 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    if runtime.config.gateway.metrics.require_token:
+        try:
+            await _metrics_reader(request, runtime)
+        except Refused as exc:
+            return refusal(exc)
+        except StoreUnavailable:
+            return store_unavailable()
     if request.app.state.worker is None:
         # An edge-only node (serve --no-worker) still reports the shared queue's state.
         await refresh_queue_gauges(runtime)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _metrics_reader(request: Request, runtime: Runtime) -> str:
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, request.headers)
+    gateway = runtime.config.gateway
+
+    async def check() -> str:
+        return authorize(request.headers.get("authorization"), gateway.admin.tokens, "metrics")
+
+    limit = gateway.rate_limits.failed_auth_per_ip
+    return await authenticated(runtime.store.limiter, address, limit, check)
 
 
 async def refresh_queue_gauges(runtime: Runtime) -> None:

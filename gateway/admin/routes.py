@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin.auth import authorize
 from gateway.config.loader import Config
-from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable, TooLarge
+from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
 from gateway.privacy.requests import ACTIONS, run_request
@@ -70,21 +70,24 @@ async def _who(request: Request, office: Office, scope: str) -> str:
 
 
 async def admin_explain(request: Request, office: Office) -> Response:
+    """The body is read under the batch limit as it arrives (gzip too, limited once
+    inflated); a refusal of the event is answered with its own status (unknown write
+    key: 401), the explanation in the body."""
     who = await _who(request, office, "explain")
-    body = await request.body()
-    if len(body) > office.config.gateway.limits.max_batch_bytes:
-        raise TooLarge("body too large")
+    body = await read_body(request, office.config.gateway.limits.max_batch_bytes)
     headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
     params = request.query_params
     question = Question(
         body, headers, params.get("write_key"), params.get("ip"), params.get("user_agent")
     )
+    status = 200
     try:
         result = await explain_event(office.intake, office.sources, question)
     except Refused as exc:
-        result = {"error": exc.message, "status": status_of(exc)}
+        status = status_of(exc)
+        result = {"error": exc.message, "status": status}
     await office.store.log_admin_action({"action": "explain", "token": who})
-    return JSONResponse(result, 400 if "error" in result else 200)
+    return JSONResponse(result, status)
 
 
 async def admin_dsar(request: Request, office: Office) -> Response:

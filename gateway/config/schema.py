@@ -83,7 +83,9 @@ class TrustedProxies(Strict):
         return value.lower()
 
 
-AdminScope = Literal["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload"]
+AdminScope = Literal[
+    "explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload", "metrics"
+]
 
 
 class AdminToken(Strict):
@@ -152,6 +154,12 @@ class WorkerConfig(Strict):
     in_process: bool = True
 
 
+class MetricsConfig(Strict):
+    require_token: bool = False
+    """GET /metrics then needs an admin token with the `metrics` scope (Authorization:
+    Bearer, as Prometheus' `authorization` scrape option sends it)."""
+
+
 class DemoConfig(Strict):
     enabled: bool = False
     """Serves /demo and /demo/feed (which shows what file destinations received)."""
@@ -171,6 +179,7 @@ class GatewayFile(Strict):
     dedupe: DedupeConfig = DedupeConfig()
     worker: WorkerConfig = WorkerConfig()
     demo: DemoConfig = DemoConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 # ---------------------------------------------------------------- sources.yaml
