@@ -78,8 +78,7 @@ async def collect(request: Request, endpoint: str, implied: str | None) -> Respo
     except Refused as exc:
         runtime.metrics.events_rejected.labels(reason=exc.code).inc()
         response = refusal(exc)
-    except StoreUnavailable:
-        log.warning("store unavailable: answered 503 to %s", endpoint)
+    except StoreUnavailable:  # the store logs its cause once, when it starts and ends
         runtime.metrics.events_rejected.labels(reason="store_unavailable").inc()
         response = store_unavailable()
     response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
