@@ -84,7 +84,7 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    if runtime.config.gateway.metrics.require_token:
+    if runtime.config.gateway.admin.protect_metrics:
         try:
             await _metrics_reader(request, runtime)
         except Refused as exc:

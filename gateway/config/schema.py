@@ -96,6 +96,9 @@ class AdminToken(Strict):
 
 class AdminConfig(Strict):
     tokens: list[AdminToken] = []
+    protect_metrics: bool = False
+    """GET /metrics then needs a token with the `metrics` scope (Authorization: Bearer, as
+    Prometheus' `authorization` scrape option sends it)."""
 
 
 class SecretsConfig(Strict):
@@ -154,12 +157,6 @@ class WorkerConfig(Strict):
     in_process: bool = True
 
 
-class MetricsConfig(Strict):
-    require_token: bool = False
-    """GET /metrics then needs an admin token with the `metrics` scope (Authorization:
-    Bearer, as Prometheus' `authorization` scrape option sends it)."""
-
-
 class DemoConfig(Strict):
     enabled: bool = False
     """Serves /demo and /demo/feed (which shows what file destinations received)."""
@@ -179,7 +176,6 @@ class GatewayFile(Strict):
     dedupe: DedupeConfig = DedupeConfig()
     worker: WorkerConfig = WorkerConfig()
     demo: DemoConfig = DemoConfig()
-    metrics: MetricsConfig = MetricsConfig()
 
 
 # ---------------------------------------------------------------- sources.yaml

@@ -31,13 +31,13 @@ def _token(name: str, token: str, scopes: list[str]) -> dict[str, object]:
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     settings = {
         "server": {"public_url": "https://collect.example.com"},
-        "metrics": {"require_token": True},
         "demo": {"enabled": True},
         "admin": {
+            "protect_metrics": True,
             "tokens": [
                 _token("ops", TOKEN, ["explain"]),
                 _token("prometheus", METRICS_ONLY, ["metrics"]),
-            ]
+            ],
         },
     }
     directory = write_config(tmp_path_factory.mktemp("pages"), gateway=settings)
