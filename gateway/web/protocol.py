@@ -149,7 +149,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self.transport.is_closing():
             return
-        if self._head_bytes == 0 and (self.cycle is None or self.cycle.response_complete):
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm_head_timer()  # a pipelined head waits while a response is written
+            return
+        if self._head_bytes == 0:
             self.transport.close()  # idle: nothing was asked, nothing to answer
             return
         self._refuse(HeadRefused(408, "request head not received in time"))

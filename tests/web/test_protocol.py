@@ -147,6 +147,8 @@ def test_400_slow_connections_leave_others_answered(gateway: GatewayProcess) -> 
                 for sock in slow[:50]:  # a trickle keeps them sending
                     sock.send(b"a")
         p99 = statistics.quantiles(timings, n=100)[98]
+        grown = rss_bytes(pid) - before
+        print(f"400 slow connections: healthz p99 {p99 * 1000:.1f} ms, RSS +{grown >> 10} KiB")
         assert p99 < 0.1, f"healthz p99 {p99 * 1000:.1f} ms under 400 slow connections"
         assert rss_bytes(pid) - before < 40 * 1024 * 1024
         deadline = time.monotonic() + HEAD_TIMEOUT + 3
