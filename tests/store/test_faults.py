@@ -137,3 +137,21 @@ def test_deleted_database_files_are_recreated_in_place(tmp_path: Path) -> None:
         assert "removed or replaced" in "".join(lines(process, "unavailable: "))
     finally:
         process.stop()
+
+
+def test_delivery_says_once_that_it_paused_and_once_that_it_resumed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    storage = {"backend": "sqlite", "path": str(data / "gateway.db")}
+    hook = webhook("hook", "http://127.0.0.1:9/events")
+    directory = write_config(tmp_path / "config", gateway={"storage": storage}, destinations=[hook])
+    process = GatewayProcess(directory).start()  # with the in-process delivery worker
+    try:
+        shutil.move(data, tmp_path / "moved-away")
+        assert eventually(lambda: bool(lines(process, "store unavailable, pausing")))
+        time.sleep(4.5)  # the worker retries every 2 s meanwhile
+        assert len(lines(process, "store unavailable, pausing")) == 1
+        data.mkdir()
+        assert eventually(lambda: bool(lines(process, "store available, resuming")))
+        assert len(lines(process, "unavailable: ")) == 1
+    finally:
+        process.stop()
