@@ -181,10 +181,13 @@ def create_app(
 
 def _freeze_startup_objects() -> None:
     """Move what start-up built (config, policy tables, parsers: long-lived) out of the
-    garbage collector's view: a full collection then walks only newer objects, and a
-    burst of large batches no longer stops the loop for 100 ms and more each time."""
+    garbage collector's view, and make full collections rare (a hundredth as often as
+    Python's default): each walked every event in flight and, under two clients posting
+    500 KiB batches, stopped the loop for 50-230 ms about once a second. Young
+    collections, which free what a request leaves behind, run as before."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(700, 10, 1000)  # Python's default: (700, 10, 10)
 
 
 def _reload(app: Starlette, gateway: Gateway) -> list[str]:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.configs import SERVER_KEY, webhook, write_config
 from tests.support.processes import GatewayProcess
+from tests.support.redis_server import RedisServer
 
 BATCH = {
     "batch": [
@@ -155,3 +156,26 @@ def test_delivery_says_once_that_it_paused_and_once_that_it_resumed(tmp_path: Pa
         assert len(lines(process, "unavailable: ")) == 1
     finally:
         process.stop()
+
+
+def test_a_redis_outage_is_logged_once_and_its_end_too(tmp_path: Path) -> None:
+    redis = RedisServer(tmp_path / "redis").start()
+    storage = {"backend": "redis", "url": redis.url}
+    hook = webhook("hook", "http://127.0.0.1:9/events")
+    settings = {"storage": storage, "secrets": {"key_env": "FAULTS_TEST_KEY"}}
+    directory = write_config(tmp_path / "config", gateway=settings, destinations=[hook])
+    env = {"FAULTS_TEST_KEY": "f" * 64}
+    process = GatewayProcess(directory, args=("--no-worker",), env=env).start()
+    try:
+        assert post(process) == 200
+        redis.kill()
+        assert [post(process) for _ in range(10)] == [503] * 10
+        assert ready(process) == 503
+        assert len(lines(process, "Redis store unavailable")) == 1, process.log()[-2000:]
+        redis.start()
+        assert eventually(lambda: post(process) == 200)
+        assert ready(process) == 200
+        assert len(lines(process, "Redis store available again")) == 1
+    finally:
+        process.stop()
+        redis.stop()
