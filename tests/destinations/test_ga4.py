@@ -119,6 +119,7 @@ def order_completed() -> dict[str, Any]:
     }
 
 
+
 def collect_url(receiver: Receiver) -> str:
     return f"http://127.0.0.1:{receiver.port}/mp/collect"
 

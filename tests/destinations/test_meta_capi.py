@@ -113,6 +113,7 @@ def order_completed() -> dict[str, Any]:
     }
 
 
+
 def base_url(receiver: Receiver) -> str:
     return f"http://127.0.0.1:{receiver.port}"
 

@@ -58,6 +58,7 @@ def event(index: int = 1, **extra: Any) -> dict[str, Any]:
     }
 
 
+
 def base_url(receiver: Receiver) -> str:
     return f"http://127.0.0.1:{receiver.port}"
 

@@ -60,6 +60,7 @@ def config(url: str, **extra: Any) -> WebhookConfig:
     return WebhookConfig.model_validate(values)
 
 
+
 ITEM = Outgoing("msg_0123456789abcdef0123456789abcdef", {"event": "Signed Up", "n": 1})
 
 
