@@ -142,8 +142,8 @@ class RateLimitsConfig(Strict):
     events_per_source: RateLimit | None = None
     """Events per source, a batch counted by its events."""
     consent_writes_per_subject: RateLimit | None = RateLimit(rate=0.2, burst=20)
-    consent_writes_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=60)
-    tokens_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=60)
+    consent_writes_per_ip: RateLimit | None = RateLimit(rate=2.0, burst=120)
+    tokens_per_ip: RateLimit | None = RateLimit(rate=5.0, burst=300)
     """Subject tokens issued to new devices (the preference page, ingest responses)."""
     failed_auth_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=100)
     """Unknown write keys, invalid subject tokens and unknown admin tokens."""
