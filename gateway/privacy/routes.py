@@ -189,8 +189,8 @@ async def get_consent(request: Request, runtime: Customers) -> Response:
 
 async def put_consent(request: Request, runtime: Customers) -> Response:
     subject = await _subject(request, runtime)
+    await _charge_write(request, runtime, subject)  # before the form token's own write
     from_page = await _check_write_origin(request, runtime, subject)
-    await _charge_write(request, runtime, subject)
     service = runtime.privacy
     update = parse_update(await _read_json(request), service.purposes, service.vendors)
     source = "page" if from_page else _client_source(request.headers.get("x-consent-source"))
@@ -293,8 +293,8 @@ async def submit_preferences(request: Request) -> Response:
         origin = request.headers.get("origin")
         if origin is not None and not _is_own_origin(request, origin):
             raise Forbidden("origin not allowed")
-        await _use_form_token(runtime, subject, form.get("csrf_token"))
         await _charge_write(request, runtime, subject)
+        await _use_form_token(runtime, subject, form.get("csrf_token"))
         service = runtime.privacy
         update = _form_update(form, service)
         await service.update(_device(runtime, subject), update, "page", _country(request, runtime))
