@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,24 +20,28 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import __version__, maintenance
+from gateway.admin.auth import authorize
 from gateway.admin.routes import routes as admin_routes
 from gateway.config.loader import Config
 from gateway.delivery.worker import DeliveryWorker
 from gateway.destinations.registry import read_config
-from gateway.errors import StoreUnavailable
+from gateway.errors import Refused, StoreUnavailable
 from gateway.ingest.routes import routes as ingest_routes
 from gateway.ingest.sdk import routes as sdk_routes
+from gateway.privacy.page import new_nonce
 from gateway.privacy.routes import routes as privacy_routes
 from gateway.runtime import Gateway, Runtime
 from gateway.store.types import Store
 from gateway.supervisor import signal_siblings
+from gateway.web.limits import authenticated
+from gateway.web.responses import refusal, store_unavailable
 
 log = logging.getLogger("gateway")
 
 
 INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>consent gateway</title></head><body style="font:16px/1.5 system-ui,sans-serif;
-max-width:40rem;margin:2rem auto"><h1>consent gateway</h1>
+<title>consent gateway</title><style nonce="{nonce}">body{{font:16px/1.5 system-ui,sans-serif;
+max-width:40rem;margin:2rem auto}}</style></head><body><h1>consent gateway</h1>
 <p>Policy version {version}. {destinations} destination(s) configured.</p><ul>
 {demo}<li><a href="/privacy/preferences">Privacy choices</a> (preference center)</li>
 <li><a href="/privacy/external-transmission">Information sent to outside services</a></li>
@@ -50,10 +55,18 @@ async def index(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     config = runtime.config
     demo = '<li><a href="/demo">Demo page</a></li>\n' if config.gateway.demo.enabled else ""
+    nonce = new_nonce()
     html = INDEX.format(
-        version=escape(config.policy.version), destinations=len(runtime.destinations), demo=demo
+        version=escape(config.policy.version),
+        destinations=len(runtime.destinations),
+        demo=demo,
+        nonce=nonce,
     )
-    return HTMLResponse(html)
+    policy = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return HTMLResponse(html, headers={"content-security-policy": policy})
 
 
 async def healthz(request: Request) -> Response:
@@ -71,10 +84,29 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    if runtime.config.gateway.admin.protect_metrics:
+        try:
+            await _metrics_reader(request, runtime)
+        except Refused as exc:
+            return refusal(exc)
+        except StoreUnavailable:
+            return store_unavailable()
     if request.app.state.worker is None:
         # An edge-only node (serve --no-worker) still reports the shared queue's state.
         await refresh_queue_gauges(runtime)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _metrics_reader(request: Request, runtime: Runtime) -> str:
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, request.headers)
+    gateway = runtime.config.gateway
+
+    async def check() -> str:
+        return authorize(request.headers.get("authorization"), gateway.admin.tokens, "metrics")
+
+    limit = gateway.rate_limits.failed_auth_per_ip
+    return await authenticated(runtime.store.limiter, address, limit, check)
 
 
 async def refresh_queue_gauges(runtime: Runtime) -> None:
@@ -121,6 +153,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = await gateway.start()
+        _freeze_startup_objects()
         tasks = []
         stop = asyncio.Event()
         if gateway.run_worker:
@@ -151,6 +184,17 @@ def create_app(
     app.state.gateway = gateway
     app.state.worker = None
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built (config, policy tables, parsers: long-lived) out of the
+    garbage collector's view, and make full collections rare (a hundredth as often as
+    Python's default): each walked every event in flight and, under two clients posting
+    500 KiB batches, stopped the loop for 50-230 ms about once a second. Young
+    collections, which free what a request leaves behind, run as before."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(700, 10, 1000)  # Python's default: (700, 10, 10)
 
 
 def _reload(app: Starlette, gateway: Gateway) -> list[str]:

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin.auth import authorize
 from gateway.config.loader import Config
-from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable, TooLarge
+from gateway.errors import BadRequest, NotFound, Refused, StoreUnavailable
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
 from gateway.privacy.disclosure import disclosure_page
@@ -19,7 +19,9 @@ from gateway.privacy.page import csp, new_nonce
 from gateway.privacy.requests import ACTIONS, run_request
 from gateway.privacy.service import PrivacyService
 from gateway.store.types import Store
-from gateway.web.body import read_json
+from gateway.web.body import read_body, read_json
+from gateway.web.client import ClientAddress
+from gateway.web.limits import authenticated
 from gateway.web.responses import refusal, status_of, store_unavailable
 
 MAX_BODY = 64 * 1024
@@ -32,6 +34,7 @@ class Office(Protocol):
     intake: Intake
     privacy: PrivacyService
     sources: SourceLookup
+    client_address: ClientAddress
 
     @property
     def store(self) -> Store: ...
@@ -54,28 +57,38 @@ def _guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return wrapped
 
 
-def _who(request: Request, office: Office, scope: str) -> str:
-    return authorize(
-        request.headers.get("authorization"), office.config.gateway.admin.tokens, scope
-    )
+async def _who(request: Request, office: Office, scope: str) -> str:
+    """The admin token's name; wrong tokens count against the address's budget."""
+    peer = request.client.host if request.client else None
+    address = office.client_address.resolve(peer, request.headers)
+    limit = office.config.gateway.rate_limits.failed_auth_per_ip
+
+    async def check() -> str:
+        tokens = office.config.gateway.admin.tokens
+        return authorize(request.headers.get("authorization"), tokens, scope)
+
+    return await authenticated(office.store.limiter, address, limit, check)
 
 
 async def admin_explain(request: Request, office: Office) -> Response:
-    who = _who(request, office, "explain")
-    body = await request.body()
-    if len(body) > office.config.gateway.limits.max_batch_bytes:
-        raise TooLarge("body too large")
+    """The body is read under the batch limit as it arrives (gzip too, limited once
+    inflated); a refusal of the event is answered with its own status (unknown write
+    key: 401), the explanation in the body."""
+    who = await _who(request, office, "explain")
+    body = await read_body(request, office.config.gateway.limits.max_batch_bytes)
     headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
     params = request.query_params
     question = Question(
         body, headers, params.get("write_key"), params.get("ip"), params.get("user_agent")
     )
+    status = 200
     try:
         result = await explain_event(office.intake, office.sources, question)
     except Refused as exc:
-        result = {"error": exc.message, "status": status_of(exc)}
+        status = status_of(exc)
+        result = {"error": exc.message, "status": status}
     await office.store.log_admin_action({"action": "explain", "token": who})
-    return JSONResponse(result, 400 if "error" in result else 200)
+    return JSONResponse(result, status)
 
 
 async def admin_dsar(request: Request, office: Office) -> Response:
@@ -83,7 +96,7 @@ async def admin_dsar(request: Request, office: Office) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"unknown request type (one of: {', '.join(ACTIONS)})")
     scope = "dsar:read" if action == "disclosure" else "dsar:write"
-    who = _who(request, office, scope)
+    who = await _who(request, office, scope)
     body = await read_json(request, MAX_BODY)
     identifier = body.get("subject") if isinstance(body, dict) else None
     if not isinstance(identifier, str) or not identifier:
@@ -108,7 +121,7 @@ def routes(reload: Reload) -> list[BaseRoute]:
     document the endpoint returns."""
 
     async def admin_reload(request: Request, office: Office) -> Response:
-        who = _who(request, office, "reload")
+        who = await _who(request, office, "reload")
         result = await reload()
         await office.store.log_admin_action(
             {"action": "reload", "token": who, "ok": result["reloaded"]}

@@ -11,6 +11,7 @@ from typing import Any
 from gateway.cli.ledger import positive
 from gateway.cli.loading import LOG_LEVELS, config_arg, configure_logging, load_or_exit, port
 from gateway.observability.logs import uvicorn_log_config
+from gateway.web.protocol import guarded_protocol
 
 
 def add(commands: Any) -> None:
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         "access_log": False,
         "server_header": False,
         "proxy_headers": False,
+        "http": guarded_protocol(config.gateway.server),
     }
     if args.workers > 1:
         from gateway.supervisor import run_workers

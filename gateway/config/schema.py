@@ -22,6 +22,16 @@ class ServerConfig(Strict):
     """Listen address."""
     port: int = Field(8080, ge=1, le=65535)
     """Listen port."""
+    public_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$")
+    """The gateway's address as clients reach it (`https://collect.example.com`): what the
+    settings document names as the API host. Never taken from a request's Host header."""
+    max_header_bytes: int = Field(32 * 1024, ge=1024, le=1024 * 1024)
+    """A request's head larger than this is refused with 431 and the connection closed."""
+    max_header_fields: int = Field(100, ge=8, le=10_000)
+    """A request with more header fields than this is refused with 431."""
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """A request's head (request line and header fields) must arrive within this time, and
+    a new connection must start one within it."""
 
 
 class SqliteStorage(Strict):
@@ -137,7 +147,9 @@ class TrustedProxies(Strict):
         return value.lower()
 
 
-AdminScope = Literal["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload"]
+AdminScope = Literal[
+    "explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload", "metrics"
+]
 
 
 class AdminToken(Strict):
@@ -153,6 +165,9 @@ class AdminToken(Strict):
 class AdminConfig(Strict):
     tokens: list[AdminToken] = []
     """Who may call /admin/*: each token is stored as its SHA-256, never in clear."""
+    protect_metrics: bool = False
+    """GET /metrics then needs a token with the `metrics` scope (Authorization: Bearer, as
+    Prometheus' `authorization` scrape option sends it)."""
 
 
 class SecretsConfig(Strict):
@@ -201,10 +216,25 @@ class RateLimit(Strict):
 
 
 class RateLimitsConfig(Strict):
+    """Token buckets, shared by every node on Redis; `null` turns one off. The ingest limits
+    are off by default (a server-side source sends thousands of events a second from one
+    address); the ones guarding stored choices and secrets are on."""
+
     per_write_key: RateLimit | None = None
-    """Limit per source write key; null: none."""
+    """Ingest requests per source write key; null: none."""
     per_ip: RateLimit | None = None
-    """Limit per client address; null: none."""
+    """Ingest requests per client address (IPv6: per /64), checked before the body is read;
+    null: none."""
+    events_per_source: RateLimit | None = None
+    """Events per source, a batch counted by its events; null: none."""
+    consent_writes_per_subject: RateLimit | None = RateLimit(rate=0.2, burst=20)
+    """Consent changes per device (PUT /v1/consent and the preference page)."""
+    consent_writes_per_ip: RateLimit | None = RateLimit(rate=2.0, burst=120)
+    """Consent changes per client address."""
+    tokens_per_ip: RateLimit | None = RateLimit(rate=5.0, burst=300)
+    """Subject tokens issued to new devices (the preference page, ingest responses)."""
+    failed_auth_per_ip: RateLimit | None = RateLimit(rate=1.0, burst=100)
+    """Unknown write keys, invalid subject tokens and unknown admin tokens."""
 
 
 class DedupeConfig(Strict):

@@ -107,6 +107,7 @@ class DeliveryWorker:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _loop(self, name: str) -> None:
+        paused = False  # said once per outage: the store logs its cause
         while not self._stopping.is_set():
             runtime = self._runtime()
             destination = runtime.destinations.get(name)
@@ -114,8 +115,13 @@ class DeliveryWorker:
                 return
             try:
                 sent = await self._round(runtime, name, destination)
+                if paused:
+                    log.info("delivery %s: store available, resuming", name)
+                    paused = False
             except StoreUnavailable:
-                log.warning("delivery %s: store unavailable, pausing", name)
+                if not paused:
+                    log.warning("delivery %s: store unavailable, pausing", name)
+                    paused = True
                 sent = 0
                 await self._sleep(2.0)
             except Exception:

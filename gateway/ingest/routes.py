@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -14,8 +13,7 @@ from starlette.routing import Route
 
 from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
-from gateway.enrich.ip import truncate_ip
-from gateway.errors import RateLimited, Refused, StoreUnavailable
+from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
@@ -29,9 +27,9 @@ from gateway.privacy.subject import SubjectTokens, cookie_header
 from gateway.store.types import Store
 from gateway.web.body import check_content_type, read_body
 from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.limits import bucket, charge
 from gateway.web.responses import refusal, store_unavailable
 
-log = logging.getLogger("gateway.ingest")
 
 EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 ENDPOINTS: dict[str, str | None] = {
@@ -79,8 +77,7 @@ async def collect(request: Request, endpoint: str, implied: str | None) -> Respo
     except Refused as exc:
         runtime.metrics.events_rejected.labels(reason=exc.code).inc()
         response = refusal(exc)
-    except StoreUnavailable as exc:
-        log.warning("store unavailable (%s): answered 503 to %s", exc.code, endpoint)
+    except StoreUnavailable as exc:  # the store logs its cause once, when it starts and ends
         runtime.metrics.events_rejected.labels(reason=exc.code).inc()
         response = store_unavailable(exc)
     response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
@@ -99,44 +96,54 @@ async def preflight(request: Request) -> Response:
 
 async def _accept(request: Request, runtime: Edge, implied: str | None) -> Response:
     limits = runtime.config.gateway.limits
+    rates = runtime.config.gateway.rate_limits
+    limiter = runtime.store.limiter
     headers = request.headers
+    peer = request.client.host if request.client else None
+    address = runtime.client_address.resolve(peer, headers)
+    await charge(limiter, _at("ip", address), rates.per_ip)  # before the body is read
     check_content_type(headers.get("content-type"))
     body = await read_body(request, limits.max_event_bytes if implied else limits.max_batch_bytes)
     document = parse_json(body)
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
-    source = runtime.sources.authenticate(headers.get("authorization"), write_key)
-    peer = request.client.host if request.client else None
+    source = await _authenticate(runtime, headers.get("authorization"), write_key, address)
     origin = headers.get("origin")
     if origin is not None:  # browsers only: the gateway's own URL is built just for them
         scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
         runtime.sources.check_origin(source, origin, f"{scheme}://{request.url.netloc}")
-    address = runtime.client_address.resolve(peer, headers)
-    await _rate_limit(runtime, source, address)
+    await charge(limiter, f"key:{source.id}", rates.per_write_key)
+    await charge(limiter, f"events:{source.id}", rates.events_per_source, _events_in(document))
     signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
     arrival = Arrival(source, address, headers.get("user-agent"), signals, len(body))
     taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)
     _count(runtime, source, taken)
     first = taken.events[0] if taken.events else {}  # {}: the plan dropped every event
-    return _ok(runtime, request, source, first, taken.stored, len(taken.unjudged))
+    token = await _subject_token(runtime, request, source, first, taken.stored, address)
+    return _ok(runtime, request, source, token, len(taken.unjudged))
 
 
-def _bucket(address: str | None) -> str | None:
-    """The rate-limit bucket of a client address: IPv6 clients get a /64 each (one host
-    can use every address of its /64, so a bucket per address is no limit at all)."""
-    if address is None or ":" not in address:
-        return address
-    return truncate_ip(address, 32, 64) or address
+def _at(kind: str, address: str | None) -> str | None:
+    where = bucket(address)
+    return f"{kind}:{where}" if where is not None else None
 
 
-async def _rate_limit(runtime: Edge, source: SourceConfig, address: str | None) -> None:
-    limits = runtime.config.gateway.rate_limits
-    checks = [(f"key:{source.id}", limits.per_write_key), (f"ip:{_bucket(address)}", limits.per_ip)]
-    for key, limit in checks:
-        if limit is None or (key.startswith("ip:") and address is None):
-            continue
-        wait = await runtime.store.limiter.hit(key, limit.rate, limit.burst)
-        if wait > 0:
-            raise RateLimited("rate limit exceeded", retry_after=wait)
+async def _authenticate(
+    runtime: Edge, authorization: str | None, body_key: object, address: str | None
+) -> SourceConfig:
+    """Write keys are public identifiers, so a wrong one is counted after the comparison
+    (no lookup before every request): past the per-address budget, 429 instead of 401."""
+    try:
+        return runtime.sources.authenticate(authorization, body_key)
+    except Unauthorized as exc:
+        if not exc.message.startswith("missing"):
+            limit = runtime.config.gateway.rate_limits.failed_auth_per_ip
+            await charge(runtime.store.limiter, _at("authfail", address), limit)
+        raise
+
+
+def _events_in(document: Any) -> int:
+    batch = document.get("batch") if isinstance(document, dict) else None
+    return max(1, len(batch)) if isinstance(batch, list) else 1
 
 
 def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
@@ -171,16 +178,10 @@ def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> Non
 
 
 def _ok(
-    runtime: Edge,
-    request: Request,
-    source: SourceConfig,
-    first: dict[str, Any],
-    stored: Mapping[str, Any],
-    refused: int = 0,
+    runtime: Edge, request: Request, source: SourceConfig, token: str | None, refused: int = 0
 ) -> Response:
     body = orjson.dumps({"success": True, "refused": refused}) if refused else OK_BODY
     response = Response(body, 200, media_type="application/json")
-    token = _subject_token(runtime, request, source, first, stored)
     if token is not None:
         response.headers[SUBJECT_HEADER] = token
         if source.kind == "web":
@@ -191,18 +192,20 @@ def _ok(
     return response
 
 
-def _subject_token(
+async def _subject_token(
     runtime: Edge,
     request: Request,
     source: SourceConfig,
     first: dict[str, Any],
     stored: Mapping[str, Any],
+    address: str | None,
 ) -> str | None:
     """The device's subject token, when this request may have it. A token speaks for a
     device (its anonymousId): none without one, none for server sources (they relay other
     people's events), and once the device has stored choices only a request that already
     holds its token gets a fresh one — an anonymousId seen elsewhere (it is forwarded to
-    vendors) is then not enough to change those choices."""
+    vendors) is then not enough to change those choices. A first token for a device counts
+    against the address's token budget; past it the event is still taken, without a token."""
     anonymous_id = first.get("anonymousId")
     if source.kind == "server" or not isinstance(anonymous_id, str) or not anonymous_id:
         return None
@@ -210,11 +213,17 @@ def _subject_token(
     anon_key = keys.key("anon", anonymous_id)
     user_id = first.get("userId")
     user_key = keys.key("user", user_id) if isinstance(user_id, str) and user_id else None
-    if anon_key in stored:
-        held = runtime.tokens.verify(
-            request.headers.get(SUBJECT_HEADER) or request.cookies.get(SUBJECT_COOKIE)
-        )
-        if held is None or held.anon_key != anon_key:
+    held = runtime.tokens.verify(
+        request.headers.get(SUBJECT_HEADER) or request.cookies.get(SUBJECT_COOKIE)
+    )
+    holds = held is not None and held.anon_key == anon_key
+    if anon_key in stored and not holds:
+        return None
+    if not holds:
+        try:
+            limit = runtime.config.gateway.rate_limits.tokens_per_ip
+            await charge(runtime.store.limiter, _at("mint", address), limit)
+        except RateLimited:
             return None
     return runtime.tokens.current(anon_key, user_key)
 

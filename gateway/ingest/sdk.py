@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from gateway.config.schema import SourceConfig
 from gateway.destinations.file import FileConfig
 from gateway.enrich.geo import GeoLookup
 from gateway.privacy.banner import banner_settings
+from gateway.privacy.page import new_nonce
 from gateway.privacy.texts import pick_language
 from gateway.web.client import ClientAddress, country_of
 
@@ -73,7 +75,8 @@ async def sdk_file(request: Request) -> Response:
 DEMO = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Consent gateway demo</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
+<style nonce="{nonce}">
+body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
 button{{font:inherit;margin:.25rem .5rem .25rem 0;padding:.4rem .8rem}}
 pre{{background:#f4f4f4;padding:1rem;overflow:auto;font-size:.8rem}}</style></head><body>
 <h1>Consent gateway demo</h1>
@@ -86,7 +89,7 @@ and writes what each destination may receive to the files under <code>data/</cod
 <p id="status" role="status"></p>
 <h2>Delivered to destinations</h2><pre id="feed">(nothing yet)</pre>
 <script src="/sdk/v1/gateway.min.js"></script>
-<script>
+<script nonce="{nonce}">
 const gw = window.consentGateway;
 gw.init({{writeKey: {key_js}, endpoint: location.origin, flushAt: 1}});
 gw.page('Demo');
@@ -121,8 +124,20 @@ async def demo(request: Request) -> Response:
     key = _demo_source(runtime)
     if not runtime.config.gateway.demo.enabled or key is None:
         return JSONResponse({"success": False, "error": "demo disabled"}, 404)
-    html = DEMO.format(key=escape(key), key_js=orjson.dumps(key).decode())
-    return HTMLResponse(html, headers={"cache-control": "no-store"})
+    nonce = new_nonce()
+    html = DEMO.format(key=escape(key), key_js=orjson.dumps(key).decode(), nonce=nonce)
+    headers = {"cache-control": "no-store", "content-security-policy": demo_csp(nonce)}
+    return HTMLResponse(html, headers=headers)
+
+
+def demo_csp(nonce: str) -> str:
+    """The SDK from this origin, the page's own script by nonce; the banner the SDK draws
+    sets inline styles."""
+    return (
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 async def demo_feed(request: Request) -> Response:
@@ -143,7 +158,7 @@ def _tails(files: dict[str, Path]) -> dict[str, list[object]]:
     return feed
 
 
-SETTINGS_CACHE = "no-store"  # it names the host the request came to: no shared cache may keep it
+SETTINGS_CACHE = "no-store"  # it names the visitor's banner choices: no shared cache may keep it
 
 
 def source_settings(write_key: str, api_host: str) -> dict[str, object]:
@@ -174,10 +189,23 @@ async def settings(request: Request) -> Response:
     source = next((s for s in runtime.config.sources if s.write_key == key), None)
     if source is None:
         return JSONResponse({"success": False, "error": "unknown write key"}, 404)
-    body = source_settings(key, f"{request.url.netloc}/v1")
+    body = source_settings(key, f"{_api_host(request, runtime)}/v1")
     body["consent"] = _consent(request, runtime, source)
     headers = {"cache-control": SETTINGS_CACHE, "access-control-allow-origin": "*"}
     return JSONResponse(body, headers=headers)
+
+
+def _api_host(request: Request, runtime: Configured) -> str:
+    """The configured public URL's host, else the address the connection arrived at (the
+    listening socket's, not the Host header, which the client writes)."""
+    public = runtime.config.gateway.server.public_url
+    if public:
+        return urlsplit(public).netloc
+    server = request.scope.get("server")
+    if server and server[1] is not None:
+        host, port = server
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{runtime.config.gateway.server.host}:{runtime.config.gateway.server.port}"
 
 
 def _consent(request: Request, runtime: Configured, source: SourceConfig) -> dict[str, object]:

@@ -4,7 +4,9 @@ that keeps nothing, so what explain says is what runs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,8 @@ from gateway.policy.consent import RequestSignals
 from gateway.store.types import Dedupe, OutboxItem
 
 log = logging.getLogger("gateway.intake")
+SLICE_SECONDS = 0.001
+OFF_LOOP_BYTES = 64 * 1024
 
 
 class OutboxSink(Protocol):
@@ -66,6 +70,19 @@ class Taken:
     """The source's tracking plan's decisions (events it dropped are not in `events`)."""
 
 
+class Turns:
+    """A large batch must not hold the event loop: work done per event gives other
+    requests a turn every SLICE_SECONDS."""
+
+    def __init__(self) -> None:
+        self._end = time.perf_counter() + SLICE_SECONDS
+
+    async def take(self) -> None:
+        if time.perf_counter() > self._end:
+            await asyncio.sleep(0)
+            self._end = time.perf_counter() + SLICE_SECONDS
+
+
 class DiscardingOutbox:
     """The outbox of `explain`: keeps nothing, remembers what it was given."""
 
@@ -100,7 +117,12 @@ class Intake:
         BadRequest / TooLarge for a document the Spec refuses, JudgingFailed when no event
         could be judged."""
         source = arrival.source
-        events = events_from(document, implied, self._limits, arrival.body_size)
+        if arrival.body_size > OFF_LOOP_BYTES:  # checking a large batch takes milliseconds
+            events = await asyncio.to_thread(
+                events_from, document, implied, self._limits, arrival.body_size
+            )
+        else:
+            events = events_from(document, implied, self._limits, arrival.body_size)
         received = self._clock()
         fresh = _stamp(events, document, arrival, received)
         events, repeated = _first_of_each(events)
@@ -110,9 +132,10 @@ class Intake:
         # A resend after a fault is fixed must not count as a duplicate.
         fresh = [message_id for message_id in fresh if message_id not in taken.unjudged]
         now = received.timestamp()
-        taken.items = [
-            i for o in taken.outcomes for i in self.pipeline.outbox_items(o, source, now)
-        ]
+        turns = Turns()
+        for outcome in taken.outcomes:
+            await turns.take()
+            taken.items.extend(self.pipeline.outbox_items(outcome, source, now))
         dedupe = Dedupe(tuple((source.id, m) for m in fresh), self._window)
         taken.duplicates = await outbox.enqueue(
             taken.items, dedupe if fresh and self._window else None
@@ -125,11 +148,16 @@ class Intake:
         """Each event judged on its own: an event that cannot be judged (a fault of ours) is
         refused alone, so nothing unjudged goes on and the rest of the batch still does."""
         pipeline = self.pipeline
-        keys = [pipeline.prepare(event) for event in events]
+        turns = Turns()
+        keys = []
+        for event in events:
+            await turns.take()
+            keys.append(pipeline.prepare(event))
         stored = await self._preferences.get_many(unique_keys(keys))
         outcomes = []
         unjudged: set[str] = set()
         for event, event_keys in zip(events, keys, strict=True):
+            await turns.take()
             try:
                 outcomes.append(pipeline.process(event, event_keys, source, signals, stored))
             except NestingTooDeepError:

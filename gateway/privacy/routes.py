@@ -14,7 +14,13 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.config.loader import Config
 from gateway.enrich.geo import GeoLookup
-from gateway.errors import Forbidden, Refused, StoreUnavailable, Unauthorized
+from gateway.errors import (
+    Forbidden,
+    RateLimited,
+    Refused,
+    StoreUnavailable,
+    Unauthorized,
+)
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.device import new_device
 from gateway.privacy.notice import notice_about, notice_entries
@@ -32,6 +38,7 @@ from gateway.privacy.texts import TEXT, pick_language
 from gateway.store.types import Store
 from gateway.web.body import read_body, read_json
 from gateway.web.client import ClientAddress, cors_headers, country_of, preflight_headers
+from gateway.web.limits import authenticated, bucket, charge
 from gateway.web.responses import STORE_RETRY_AFTER, refusal, store_unavailable
 
 log = logging.getLogger("gateway.privacy")
@@ -70,11 +77,36 @@ def _subject_token(request: Request) -> str | None:
     return request.headers.get(HEADER) or request.cookies.get(COOKIE)
 
 
-def _subject(request: Request, runtime: Customers) -> Subject:
-    subject = runtime.tokens.verify(_subject_token(request))
-    if subject is None:
-        raise Unauthorized("missing, invalid or expired subject token")
-    return subject
+async def _subject(request: Request, runtime: Customers) -> Subject:
+    """The token's subject. A missing token is a new visitor; a wrong one may be a guess,
+    and counts against the address's failed-authentication budget (checked first)."""
+    presented = _subject_token(request)
+    if not presented:
+        raise Unauthorized("missing subject token")
+
+    async def verify() -> Subject:
+        subject = runtime.tokens.verify(presented)
+        if subject is None:
+            raise Unauthorized("invalid or expired subject token")
+        return subject
+
+    limit = runtime.config.gateway.rate_limits.failed_auth_per_ip
+    return await authenticated(runtime.store.limiter, _address(request, runtime), limit, verify)
+
+
+def _address(request: Request, runtime: Customers) -> str | None:
+    peer = request.client.host if request.client else None
+    return runtime.client_address.resolve(peer, request.headers)
+
+
+async def _charge_write(request: Request, runtime: Customers, subject: Subject) -> None:
+    """Each stored change is kept for years: writes are limited per device and per address."""
+    rates = runtime.config.gateway.rate_limits
+    limiter = runtime.store.limiter
+    await charge(limiter, f"consent:{subject.anon_key}", rates.consent_writes_per_subject)
+    where = bucket(_address(request, runtime))
+    ip_key = f"consentip:{where}" if where is not None else None
+    await charge(limiter, ip_key, rates.consent_writes_per_ip)
 
 
 def _device(runtime: Customers, subject: Subject) -> Device:
@@ -138,7 +170,7 @@ def _guard(handler: Any) -> Any:
 
 
 async def get_consent(request: Request, runtime: Customers) -> Response:
-    subject = _subject(request, runtime)
+    subject = await _subject(request, runtime)
     service = runtime.privacy
     gpc = request.headers.get("sec-gpc") == "1"
     state = await service.current(_device(runtime, subject), _country(request, runtime), gpc)
@@ -146,7 +178,8 @@ async def get_consent(request: Request, runtime: Customers) -> Response:
 
 
 async def put_consent(request: Request, runtime: Customers) -> Response:
-    subject = _subject(request, runtime)
+    subject = await _subject(request, runtime)
+    await _charge_write(request, runtime, subject)  # before the form token's own write
     from_page = await _check_write_origin(request, runtime, subject)
     service = runtime.privacy
     update = parse_update(await read_json(request, MAX_BODY), service.purposes, service.vendors)
@@ -179,7 +212,10 @@ async def consent_preflight(request: Request) -> Response:
 async def preferences_page(request: Request) -> Response:
     runtime = _runtime(request)
     lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-    return await _render_preferences(request, runtime, lang)
+    try:
+        return await _render_preferences(request, runtime, lang)
+    except RateLimited as exc:
+        return refusal(exc)
 
 
 def _unavailable(lang: str) -> Response:
@@ -194,6 +230,9 @@ async def _render_preferences(
     subject = runtime.tokens.verify(_subject_token(request))
     state, csrf, cookies = None, None, list[str]()
     if subject is None:
+        where = bucket(_address(request, runtime))
+        limit = runtime.config.gateway.rate_limits.tokens_per_ip
+        await charge(runtime.store.limiter, f"mint:{where}" if where else None, limit)
         secure = _secure(request, runtime)
         subject, cookies = new_device(runtime.tokens, runtime.subject_keys, secure)
     if subject is not None:
@@ -242,14 +281,17 @@ async def submit_preferences(request: Request) -> Response:
     lang = pick_language(form.get("lang"), request.headers.get("accept-language"))
     text = TEXT[lang]
     try:
-        subject = _subject(request, runtime)
+        subject = await _subject(request, runtime)
         origin = request.headers.get("origin")
         if origin is not None and not _is_own_origin(request, origin):
             raise Forbidden("origin not allowed")
+        await _charge_write(request, runtime, subject)
         await _use_form_token(runtime, subject, form.get("csrf_token"))
         service = runtime.privacy
         update = _form_update(form, service)
         await service.update(_device(runtime, subject), update, "page", _country(request, runtime))
+    except RateLimited as exc:
+        return refusal(exc)
     except Refused as exc:
         message = text["replayed"] if "already" in exc.message else text["expired"]
         return await _render_preferences(request, runtime, lang, message, warning=True)

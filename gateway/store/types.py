@@ -253,8 +253,10 @@ class Preferences(Protocol):
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, rate: float, burst: int) -> float:
-        """Take one token; returns 0 when allowed, else seconds until one is available."""
+    async def hit(self, key: str, rate: float, burst: int, cost: int = 1) -> float:
+        """Take `cost` tokens; returns 0 when allowed, else seconds until they are there.
+        A cost above `burst` passes when the bucket is full and leaves it in debt; cost 0
+        takes nothing and answers whether one token is there (a check before the work)."""
         ...
 
 

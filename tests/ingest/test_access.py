@@ -243,7 +243,7 @@ def test_a_forwarded_address_with_a_port_is_the_address(forwarded: str, expected
 
 
 def test_ipv6_clients_share_a_rate_limit_bucket_per_64() -> None:
-    from gateway.ingest.routes import _bucket
+    from gateway.web.limits import bucket as _bucket
 
     assert _bucket("2001:db8:1:2:aaaa::1") == _bucket("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::"
     assert _bucket("2001:db8:1:3::1") != _bucket("2001:db8:1:2::1")

@@ -216,6 +216,17 @@ async def test_rate_limiter_allows_the_burst_then_asks_to_wait(store: Store) -> 
     assert await store.limiter.hit("key:other", 1.0, 3) == 0.0
 
 
+async def test_rate_limiter_counts_a_cost_and_checks_without_taking(store: Store) -> None:
+    assert await store.limiter.hit("events:web", 1.0, 10, cost=0) == 0.0  # a check
+    assert await store.limiter.hit("events:web", 1.0, 10, cost=8) == 0.0
+    assert 0 < await store.limiter.hit("events:web", 1.0, 10, cost=5) <= 3.0
+    assert await store.limiter.hit("events:web", 1.0, 10, cost=2) == 0.0
+    assert await store.limiter.hit("events:web", 1.0, 10, cost=0) > 0  # empty, nothing taken
+    # A batch above the burst passes on a full bucket and leaves it in debt.
+    assert await store.limiter.hit("events:big", 1.0, 10, cost=50) == 0.0
+    assert await store.limiter.hit("events:big", 1.0, 10, cost=1) > 30
+
+
 async def test_use_once_refuses_a_second_use(store: Store) -> None:
     assert await store.use_once("csrf:abc", 60) is True
     assert await store.use_once("csrf:abc", 60) is False

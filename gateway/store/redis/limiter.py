@@ -12,7 +12,8 @@ class RedisRateLimiter:
     def __init__(self, store: RedisStore) -> None:
         self._s = store
 
-    async def hit(self, key: str, rate: float, burst: int) -> float:
+    async def hit(self, key: str, rate: float, burst: int, cost: int = 1) -> float:
         bucket = "{" + f"{self._s.prefix}:rl:{key}" + "}"
-        wait = await self._s.call(self._s.gcra_script(keys=[bucket], args=[rate, burst]))
+        script = self._s.gcra_script(keys=[bucket], args=[rate, burst, cost])
+        wait = await self._s.call(script)
         return float(wait)

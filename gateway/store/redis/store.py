@@ -37,6 +37,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from gateway.config.schema import RedisStorage, SentinelConfig
 from gateway.errors import StoreUnavailable
+from gateway.store.condition import Condition
 from gateway.store.redis import migrations, scripts
 from gateway.store.redis.dead_letters import RedisDeadLetters
 from gateway.store.redis.erasure import RedisErasure
@@ -80,6 +81,7 @@ class RedisStore:
         self.ledger = RedisLedger(self)
         self.preferences = RedisPreferences(self)
         self.limiter = RedisRateLimiter(self)
+        self.condition = Condition("the Redis store")
 
     @classmethod
     async def connect(
@@ -136,10 +138,14 @@ class RedisStore:
 
     async def call(self, awaitable: Awaitable[T]) -> T:
         try:
-            return await awaitable
+            result = await awaitable
         except (redis_errors.RedisError, redis_errors.RedisClusterException, OSError) as exc:
             # RedisClusterException (no reachable node, slots not covered) is no RedisError.
+            self.condition.failed(f"Redis did not confirm ({type(exc).__name__})")
             raise StoreUnavailable(f"Redis did not confirm ({type(exc).__name__})") from exc
+        if self.condition.cause is not None:
+            self.condition.recovered()
+        return result
 
     @contextlib.asynccontextmanager
     async def pipe(self, transaction: bool, client: Any = None) -> AsyncIterator[Any]:

@@ -13,16 +13,17 @@ class MemoryRateLimiter:
     def __init__(self) -> None:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    async def hit(self, key: str, rate: float, burst: int) -> float:
+    async def hit(self, key: str, rate: float, burst: int, cost: int = 1) -> float:
         now = time.monotonic()
         tokens, last = self._buckets.pop(key, (float(burst), now))
         tokens = min(float(burst), tokens + (now - last) * rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
+        need = float(min(max(cost, 1), burst))
+        if tokens >= need:
+            self._buckets[key] = (tokens - cost, now)  # below zero: a large batch's debt
             wait = 0.0
         else:
             self._buckets[key] = (tokens, now)
-            wait = (1.0 - tokens) / rate
+            wait = (need - tokens) / rate
         if len(self._buckets) > MAX_KEYS:
             self._buckets.popitem(last=False)
         return wait

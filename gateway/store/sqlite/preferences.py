@@ -34,11 +34,22 @@ def _marks(values: Sequence[Any]) -> str:
 
 class SqlitePreferences:
     def __init__(self, path: Path) -> None:
-        migrations.upgrade(path, migrations.PREFERENCES)
-        self._writer = Writer(path)
-        self._reader = connect(path, readonly=True)
+        self.path = path
+        self._open()
+
+    def _open(self) -> None:
+        migrations.upgrade(self.path, migrations.PREFERENCES)
+        self._writer = Writer(self.path)
+        self._reader = connect(self.path, readonly=True)
         self._cache: dict[str, dict[str, Any] | None] = {}
         self._version: int | None = None
+
+    def reopen(self) -> None:
+        """A fresh file where the lost one was (SqliteStore decides when); blocking."""
+        writer, reader = self._writer, self._reader
+        self._open()
+        writer.close()
+        reader.close()
 
     async def write(self, op: Any) -> Any:
         try:
