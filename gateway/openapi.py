@@ -114,7 +114,13 @@ RESPONSES: dict[str, Schema] = {
     "Unauthorized": error("missing, unknown or expired credentials"),
     "Forbidden": error("the credentials do not allow this"),
     "Unavailable": error("the store cannot be reached; retry later", retry_after=True),
+    "RateLimited": error(
+        "over a rate limit (requests, events, consent writes, new devices or failed "
+        "credentials per address; see rate_limits)",
+        retry_after=True,
+    ),
 }
+RATE_LIMITED = {"$ref": "#/components/responses/RateLimited"}
 
 
 def ingest(path: str) -> Schema:
@@ -144,7 +150,7 @@ def ingest(path: str) -> Schema:
                 "401": RESPONSES["Unauthorized"],
                 "413": error("over the size limits"),
                 "415": error("not application/json or text/plain"),
-                "429": error("rate limited", retry_after=True),
+                "429": RATE_LIMITED,
                 "503": RESPONSES["Unavailable"],
             },
         },
@@ -168,6 +174,7 @@ def admin(summary: str, scope: str, body: Schema | None, extra: dict[str, Schema
         "responses": {
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "403": {"$ref": "#/components/responses/Forbidden"},
+            "429": RATE_LIMITED,
             "503": {"$ref": "#/components/responses/Unavailable"},
             **extra,
         },
@@ -189,6 +196,7 @@ def consent() -> Schema:
             "responses": {
                 "200": json_body(ref("ConsentState"), "current state"),
                 "401": unauthorized,
+                "429": RATE_LIMITED,
                 "503": unavailable,
             },
         },
@@ -204,6 +212,7 @@ def consent() -> Schema:
                 "401": unauthorized,
                 "403": error("origin not allowed, or a missing or used CSRF token"),
                 "413": error("body too large"),
+                "429": RATE_LIMITED,
                 "503": unavailable,
             },
         },
@@ -228,7 +237,11 @@ def privacy_pages() -> dict[str, Schema]:
                 "summary": "Preference center (Japanese/English)",
                 "operationId": "preferencesPage",
                 "parameters": [{"name": "lang", "in": "query", "schema": {"enum": ["ja", "en"]}}],
-                "responses": {"200": html("the page"), "503": unavailable},
+                "responses": {
+                    "200": html("the page"),
+                    "429": RATE_LIMITED,
+                    "503": unavailable,
+                },
             },
             "post": {
                 "tags": ["privacy"],
@@ -241,6 +254,7 @@ def privacy_pages() -> dict[str, Schema]:
                     "200": html("the page, saying the change was saved"),
                     "403": html("the page, saying the form expired or was already used"),
                     "413": error("body too large"),
+                    "429": RATE_LIMITED,
                     "503": unavailable,
                 },
             },
@@ -375,7 +389,11 @@ def operations() -> dict[str, Schema]:
                     "200": {
                         "description": "text exposition format",
                         "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
+                    },
+                    "401": error(
+                        "admin.protect_metrics is on and no token with the metrics scope was given"
+                    ),
+                    "429": RATE_LIMITED,
                 },
             }
         },

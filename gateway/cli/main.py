@@ -4,6 +4,7 @@ migrate | schema`: the parser and the dispatch, an explicit dict from command na
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import Sequence
 from types import ModuleType
@@ -51,14 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Long-running commands configure logging; the others answer in one line on stderr, so the
+# store's own fault log (which would otherwise reach Python's last-resort handler) stays quiet.
+LOGGING_COMMANDS = frozenset({"serve", "worker"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in LOGGING_COMMANDS:
+        logging.getLogger("gateway").addHandler(logging.NullHandler())
     try:
         status: int = COMMANDS[args.command].run(args)
     except UsageError as exc:
         return fail(args.command, str(exc))
-    except StoreUnavailable:
-        return fail(args.command, "the store cannot be reached (check storage in the config)", 1)
+    except StoreUnavailable as exc:
+        # Our own sentences (the cause's type, never a value), so they may be shown.
+        return fail(
+            args.command, f"the store cannot be reached: {exc} (check storage in the config)", 1
+        )
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -159,7 +159,8 @@ class AdminToken(Strict):
     """Hex SHA-256 of the token (`printf %s TOKEN | sha256sum`); the token itself goes in
     `Authorization: Bearer`."""
     scopes: list[AdminScope] = Field(min_length=1)
-    """What the token may do: explain, dsar:read, dsar:write, deadletter, ledger:read, reload."""
+    """What the token may do: explain, dsar:read, dsar:write, deadletter, ledger:read, reload,
+    metrics."""
 
 
 class AdminConfig(Strict):

@@ -30,7 +30,6 @@ from gateway.web.client import ClientAddress, cors_headers, preflight_headers
 from gateway.web.limits import bucket, charge
 from gateway.web.responses import refusal, store_unavailable
 
-
 EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 ENDPOINTS: dict[str, str | None] = {
     **{f"/v1/{t}": t for t in EVENT_TYPES},

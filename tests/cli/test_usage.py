@@ -121,7 +121,8 @@ def test_an_unreachable_store_is_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert one_line(result) == (
-        "gateway ledger: the store cannot be reached (check storage in the config)"
+        "gateway ledger: the store cannot be reached: Redis did not confirm (ConnectionError)"
+        " (check storage in the config)"
     )
 
 
