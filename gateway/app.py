@@ -23,6 +23,8 @@ from gateway import __version__, maintenance
 from gateway.admin.auth import authorize
 from gateway.admin.routes import routes as admin_routes
 from gateway.config.loader import Config
+from gateway.console import api as console_api
+from gateway.console.service import Console
 from gateway.delivery.worker import DeliveryWorker
 from gateway.destinations.registry import read_config
 from gateway.errors import Refused, StoreUnavailable
@@ -136,6 +138,7 @@ def route_list(reload: Callable[[], Awaitable[dict[str, Any]]]) -> list[BaseRout
         *ingest_routes(),
         *privacy_routes(),
         *admin_routes(reload),
+        *console_api.routes(Console(reload)),
         *sdk_routes(),
     ]
 

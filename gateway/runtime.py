@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.config.loader import Config
@@ -27,6 +27,7 @@ from gateway.errors import ConfigError
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Intake
 from gateway.intake.pipeline import Pipeline
+from gateway.observability.debugger import DebugBuffer
 from gateway.observability.metrics import Metrics
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.service import PrivacyService
@@ -48,6 +49,8 @@ class Resources:
     user_agents: UserAgentParser
     geo: GeoLookup | None
     http: HttpClients
+    debugger: DebugBuffer = field(default_factory=DebugBuffer)
+    """The live debugger's buffer (kept across reloads; filled only when it is on)."""
 
 
 @dataclass
@@ -74,6 +77,10 @@ class Runtime:
     @property
     def geo(self) -> GeoLookup | None:
         return self.resources.geo
+
+    @property
+    def debugger(self) -> DebugBuffer:
+        return self.resources.debugger
 
 
 async def gateway_key(config: Config, store: Store) -> bytes:

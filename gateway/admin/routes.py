@@ -44,7 +44,7 @@ Reload = Callable[[], Awaitable[dict[str, Any]]]
 Handler = Callable[[Request, Office], Awaitable[Response]]
 
 
-def _guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def wrapped(request: Request) -> Response:
         office: Office = request.app.state.runtime
         try:
@@ -57,7 +57,7 @@ def _guard(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return wrapped
 
 
-async def _who(request: Request, office: Office, scope: str) -> str:
+async def token_name(request: Request, office: Office, scope: str) -> str:
     """The admin token's name; wrong tokens count against the address's budget."""
     peer = request.client.host if request.client else None
     address = office.client_address.resolve(peer, request.headers)
@@ -74,7 +74,7 @@ async def admin_explain(request: Request, office: Office) -> Response:
     """The body is read under the batch limit as it arrives (gzip too, limited once
     inflated); a refusal of the event is answered with its own status (unknown write
     key: 401), the explanation in the body."""
-    who = await _who(request, office, "explain")
+    who = await token_name(request, office, "explain")
     body = await read_body(request, office.config.gateway.limits.max_batch_bytes)
     headers = {k: v for k, v in request.headers.items() if k in ("sec-gpc", "dnt")}
     params = request.query_params
@@ -96,7 +96,7 @@ async def admin_dsar(request: Request, office: Office) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"unknown request type (one of: {', '.join(ACTIONS)})")
     scope = "dsar:read" if action == "disclosure" else "dsar:write"
-    who = await _who(request, office, scope)
+    who = await token_name(request, office, scope)
     body = await read_json(request, MAX_BODY)
     identifier = body.get("subject") if isinstance(body, dict) else None
     if not isinstance(identifier, str) or not identifier:
@@ -121,7 +121,7 @@ def routes(reload: Reload) -> list[BaseRoute]:
     document the endpoint returns."""
 
     async def admin_reload(request: Request, office: Office) -> Response:
-        who = await _who(request, office, "reload")
+        who = await token_name(request, office, "reload")
         result = await reload()
         await office.store.log_admin_action(
             {"action": "reload", "token": who, "ok": result["reloaded"]}
@@ -129,7 +129,7 @@ def routes(reload: Reload) -> list[BaseRoute]:
         return JSONResponse(result, 200 if result["reloaded"] else 400)
 
     return [
-        Route("/admin/explain", _guard(admin_explain), methods=["POST"]),
-        Route("/admin/reload", _guard(admin_reload), methods=["POST"]),
-        Route("/admin/dsar/{action}", _guard(admin_dsar), methods=["POST"]),
+        Route("/admin/explain", guard(admin_explain), methods=["POST"]),
+        Route("/admin/reload", guard(admin_reload), methods=["POST"]),
+        Route("/admin/dsar/{action}", guard(admin_dsar), methods=["POST"]),
     ]

@@ -148,8 +148,20 @@ class TrustedProxies(Strict):
 
 
 AdminScope = Literal[
-    "explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload", "metrics"
+    "explain",
+    "dsar:read",
+    "dsar:write",
+    "deadletter",
+    "ledger:read",
+    "reload",
+    "metrics",
+    "config:read",
+    "config:write",
+    "debug:read",
 ]
+"""What an admin token may do. `config:read`: read the destinations with their live status
+and preview events (/admin/api, the console); `config:write`: add, change and remove
+destinations and send test events; `debug:read`: the live event debugger."""
 
 
 class AdminToken(Strict):
@@ -160,7 +172,8 @@ class AdminToken(Strict):
     `Authorization: Bearer`."""
     scopes: list[AdminScope] = Field(min_length=1)
     """What the token may do: explain, dsar:read, dsar:write, deadletter, ledger:read, reload,
-    metrics."""
+    metrics, config:read (destinations and their status, previews), config:write (change
+    destinations, send test events), debug:read (the live event debugger)."""
 
 
 class AdminConfig(Strict):
@@ -255,6 +268,21 @@ class DemoConfig(Strict):
     """Serves /demo and /demo/feed (which shows what file destinations received)."""
 
 
+class ConsoleConfig(Strict):
+    """The marketing console (/console) and its API (/admin/api)."""
+
+    debugger: bool = False
+    """Keep the latest events, as the policy left them, with each destination's verdict, in
+    a small in-memory buffer per process for the live debugger. Off by default: nothing is
+    kept unless this is true."""
+    debugger_events: int = Field(200, ge=1, le=5000)
+    """Most events the debugger buffer holds (the oldest go first)."""
+    debugger_seconds: int = Field(300, ge=1, le=3600)
+    """Events older than this leave the debugger buffer."""
+    session_minutes: int = Field(60, ge=1, le=24 * 60)
+    """A console sign-in expires after this long."""
+
+
 class GatewayFile(Strict):
     server: ServerConfig = ServerConfig()
     """Where `gateway serve` listens (the command's --host/--port override it)."""
@@ -283,6 +311,8 @@ class GatewayFile(Strict):
     """Whether `gateway serve` also delivers."""
     demo: DemoConfig = DemoConfig()
     """The demo page."""
+    console: ConsoleConfig = ConsoleConfig()
+    """The marketing console and its live debugger."""
 
 
 # ---------------------------------------------------------------- sources.yaml

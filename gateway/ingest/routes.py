@@ -17,6 +17,7 @@ from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
+from gateway.observability.debugger import DebugBuffer
 from gateway.observability.metrics import Metrics
 from gateway.plans.decision import PlanResult
 from gateway.policy.consent import RequestSignals
@@ -56,6 +57,9 @@ class Edge(Protocol):
 
     @property
     def metrics(self) -> Metrics: ...
+
+    @property
+    def debugger(self) -> DebugBuffer: ...
 
 
 def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
@@ -116,6 +120,8 @@ async def _accept(request: Request, runtime: Edge, implied: str | None) -> Respo
     arrival = Arrival(source, address, headers.get("user-agent"), signals, len(body))
     taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)
     _count(runtime, source, taken)
+    if runtime.config.gateway.console.debugger:
+        _debug(runtime, source, taken)
     first = taken.events[0] if taken.events else {}  # {}: the plan dropped every event
     token = await _subject_token(runtime, request, source, first, taken.stored, address)
     return _ok(runtime, request, source, token, len(taken.unjudged))
@@ -163,6 +169,26 @@ def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
         for verdict in outcome.verdicts:
             if not verdict.send:
                 child(metrics.not_forwarded, verdict.destination, verdict.code).inc()
+
+
+def _debug(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
+    """The live debugger's copy: each event as the policy left it (with no category a
+    source may allow, such as location), the paths removed and each destination's verdict
+    with the payload it was given."""
+    console = runtime.config.gateway.console
+    for outcome in taken.outcomes:
+        event = outcome.decision.for_purposes(())
+        trace = outcome.trace()
+        entry = {
+            "source": source.id,
+            "messageId": event.get("messageId"),
+            "type": event.get("type"),
+            "event": event,
+            "dropped": trace["drop_code"],
+            "removed": trace["removed"],
+            "destinations": trace["destinations"],
+        }
+        runtime.debugger.add(entry, console.debugger_events, console.debugger_seconds)
 
 
 def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> None:

@@ -1,0 +1,1 @@
+"""The marketing console (/console) and its JSON API (/admin/api)."""
