@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.console.spec import api_paths as console_api_paths
 from gateway.ingest.routes import ENDPOINTS
 from gateway.privacy.requests import ACTIONS as DSAR_ACTIONS
 
@@ -467,6 +468,7 @@ def document(version: str) -> Schema:
     paths["/v1/consent"] = consent()
     paths.update(privacy_pages())
     paths.update(admin_paths())
+    paths.update(console_api_paths())
     paths.update(operations())
     return {
         "openapi": "3.1.0",

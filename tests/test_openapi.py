@@ -21,7 +21,8 @@ from tests.support.configs import APP_KEY, SERVER_KEY, write_config
 from tests.support.processes import GatewayProcess
 
 ADMIN = "openapi-admin-token-0001"
-SCOPES = ["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload"]
+SCOPES = ["explain", "dsar:read", "dsar:write", "deadletter", "ledger:read", "reload",
+          "config:read", "config:write", "debug:read"]  # fmt: skip
 # Each operation gets this many generated cases: enough to reach every documented status,
 # short enough for CI (the whole file runs in well under a minute on 2 cores).
 EXAMPLES = 12

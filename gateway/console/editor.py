@@ -138,8 +138,14 @@ def _update(item: CommentedMap, new: dict[str, Any]) -> None:
     for key in [k for k in item if k not in new]:
         del item[key]
     for key, value in new.items():
-        if key not in item or item[key] != value:
-            item[key] = value
+        old = item.get(key)
+        if key not in item or old != value:
+            if isinstance(old, CommentedMap) and isinstance(value, dict):
+                _update(old, value)
+            elif isinstance(old, CommentedSeq) and isinstance(value, list):
+                old[:] = value  # the list keeps its style (flow or block) and comments
+            else:
+                item[key] = value
 
 
 def _dump(document: Any) -> str:

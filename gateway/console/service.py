@@ -17,7 +17,7 @@ from gateway.console.editor import Editor, Operation, listed, version_of, write
 from gateway.destinations.base import Destination, Outgoing
 from gateway.destinations.ga4 import GA4_URL, Ga4Config
 from gateway.destinations.registry import DESTINATION_TYPES, HttpClients, read_config
-from gateway.errors import BadRequest, DeliveryError, NotFound
+from gateway.errors import BadRequest, ConfigError, DeliveryError, NotFound
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
 from gateway.observability.debugger import DebugBuffer
@@ -198,15 +198,20 @@ async def send_test(runtime: Running, name: str) -> dict[str, Any]:
     for client in (clients.public, clients.private):
         client.event_hooks = {"response": [keep]}
     result: dict[str, Any] = {"destination": name, "messageId": event["messageId"]}
+    adapter: Destination | None = None
     try:
         adapter = DESTINATION_TYPES[config.type].build(config, clients, runtime.config)
         await adapter.send([Outgoing("test_" + event["messageId"], adapter.format(projected))])
         result["sent"] = True
     except DeliveryError as exc:
         result.update(sent=False, error=str(exc))
-    except Exception as exc:  # a secret not set, a file that cannot be opened
+    except ConfigError as exc:  # its secret is not set
+        result.update(sent=False, error="; ".join(exc.problems))
+    except Exception as exc:  # a fault of the adapter: its type only (no payload in it)
         result.update(sent=False, error=type(exc).__name__)
     finally:
+        if adapter is not None:
+            await adapter.aclose()
         await clients.aclose()
     if answers:
         last = answers[-1]
