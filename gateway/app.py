@@ -24,6 +24,7 @@ from gateway.admin.auth import authorize
 from gateway.admin.routes import routes as admin_routes
 from gateway.config.loader import Config
 from gateway.console import api as console_api
+from gateway.console import routes as console_pages
 from gateway.console.service import Console
 from gateway.delivery.worker import DeliveryWorker
 from gateway.destinations.registry import read_config
@@ -129,6 +130,7 @@ async def openapi_json(request: Request) -> Response:
 
 
 def route_list(reload: Callable[[], Awaitable[dict[str, Any]]]) -> list[BaseRoute]:
+    console = Console(reload)
     return [
         Route("/", index),
         Route("/healthz", healthz),
@@ -138,7 +140,8 @@ def route_list(reload: Callable[[], Awaitable[dict[str, Any]]]) -> list[BaseRout
         *ingest_routes(),
         *privacy_routes(),
         *admin_routes(reload),
-        *console_api.routes(Console(reload)),
+        *console_api.routes(console),
+        *console_pages.routes(console),
         *sdk_routes(),
     ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.console.spec import api_paths as console_api_paths
+from gateway.console.spec import page_paths as console_page_paths
 from gateway.ingest.routes import ENDPOINTS
 from gateway.privacy.requests import ACTIONS as DSAR_ACTIONS
 
@@ -469,6 +470,7 @@ def document(version: str) -> Schema:
     paths.update(privacy_pages())
     paths.update(admin_paths())
     paths.update(console_api_paths())
+    paths.update(console_page_paths())
     paths.update(operations())
     return {
         "openapi": "3.1.0",
@@ -499,6 +501,7 @@ def document(version: str) -> Schema:
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "subjectHeader": {"type": "apiKey", "in": "header", "name": "Gateway-Subject"},
                 "subjectCookie": {"type": "apiKey", "in": "cookie", "name": "gw_sid"},
+                "consoleSession": {"type": "apiKey", "in": "cookie", "name": "cg_console"},
             },
         },
     }

@@ -213,3 +213,108 @@ def api_paths() -> dict[str, Schema]:
             )
         },
     }
+
+
+SIGNED_OUT = {"303": {"description": "not signed in: to the sign-in page"}}
+PAGE_ERRORS = {
+    "400": _html("a refused input"),
+    "403": _html("the session's token lacks the scope, or the form's CSRF token is wrong"),
+    "503": _html("the store cannot be reached; retry later"),
+}
+FORM = {
+    "required": True,
+    "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+}
+
+
+def _page(operation_id: str, summary: str, responses: dict[str, Schema], **extra: Any) -> Schema:
+    return {
+        "tags": ["console"],
+        "summary": summary,
+        "operationId": operation_id,
+        "security": [{"consoleSession": []}],
+        "parameters": [{"name": "lang", "in": "query", "schema": {"enum": ["ja", "en"]}}],
+        "responses": {**SIGNED_OUT, **PAGE_ERRORS, **responses},
+        **extra,
+    }
+
+
+def _form(operation_id: str, summary: str, responses: dict[str, Schema]) -> Schema:
+    done = {"303": {"description": "done (or not signed in): to the next page"}}
+    return _page(operation_id, summary, {**responses, **done}, requestBody=FORM)
+
+
+def page_paths() -> dict[str, Schema]:
+    """The console's pages (HTML; sign in with an admin token for a session cookie)."""
+    edited = {
+        "409": _html("someone saved first: both texts shown"),
+        "422": _html("the check's sentences; nothing written"),
+    }
+    paths: dict[str, Schema] = {
+        "/console": {
+            "get": _page("consoleOverview", "Overview, or the sign-in form", {"200": _html("page")})
+        },
+        "/console/signin": {
+            "post": {
+                "tags": ["console"],
+                "summary": "Sign in with an admin token (sets the session cookie)",
+                "operationId": "consoleSignIn",
+                "requestBody": FORM,
+                "responses": {
+                    "303": {"description": "signed in: to the overview"},
+                    "401": _html("unknown token, or no console scope"),
+                    "413": _html("body too large"),
+                    "429": _html("too many failed attempts from this address"),
+                },
+            }
+        },
+        "/console/signout": {"post": _form("consoleSignOut", "Sign out", {})},
+        "/console/new": {
+            "get": _page("consoleNewPage", "Editor for a new destination", {"200": _html("page")}),
+            "post": _form("consoleNew", "Add a destination", edited),
+        },
+        "/console/destinations/{name}": {
+            "get": _page(
+                "consoleEditor",
+                "Destination editor",
+                {"200": _html("page"), "404": _html("no such destination")},
+            ),
+            "post": _form("consoleSave", "Save a destination", edited),
+        },
+        "/console/destinations/{name}/delete": {
+            "post": _form("consoleDelete", "Remove a destination", edited)
+        },
+        "/console/destinations/{name}/test": {
+            "post": _form("consoleTest", "Send a test event", {"200": _html("the answer")})
+        },
+        "/console/preview": {
+            "get": _page("consolePreviewPage", "Preview form", {"200": _html("page")}),
+            "post": _form("consolePreviewRun", "Preview an event", {"200": _html("the trace")}),
+        },
+        "/console/debugger": {
+            "get": _page("consoleDebugger", "Live debugger", {"200": _html("page")})
+        },
+        "/console/events/stream": {
+            "get": _page(
+                "consoleDebuggerStream",
+                "The debugger's server-sent events",
+                {
+                    "200": {
+                        "description": "an event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    "404": _html("the debugger is off"),
+                },
+            )
+        },
+        "/console/deadletters": {
+            "get": _page("consoleDeadLettersPage", "Dead letters", {"200": _html("page")})
+        },
+        "/console/deadletters/replay": {"post": _form("consoleReplay", "Replay a dead letter", {})},
+        "/console/deadletters/drop": {"post": _form("consoleDrop", "Drop a dead letter", {})},
+    }
+    for path, item in paths.items():
+        if "{name}" in path:
+            for operation in item.values():
+                operation["parameters"] = [NAME, *operation["parameters"]]
+    return paths

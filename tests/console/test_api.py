@@ -312,20 +312,27 @@ def test_a_test_event_goes_through_the_adapter_and_returns_the_vendors_answer(
     console: ConsoleStack,
 ) -> None:
     receiver = console.receivers["crm"]
-    receiver.script(Answer(status=202, body=b'{"accepted": 1}'))
-    answer = console.api("POST", "/admin/api/destinations/crm/test")
-    assert answer.status_code == 200
-    result = answer.json()
-    assert result["sent"] is True
-    assert result["status"] == 202
-    assert result["answer"] == '{"accepted": 1}'
-    event = wait_until(lambda: [e for e in receiver.events() if e["event"] == "Gateway Test Event"])
-    assert event[0]["messageId"] == result["messageId"]
-    assert event[0]["messageId"].startswith("gateway-test-")
-    receiver.script(Answer(status=400, body=b'{"error": "bad"}'))
-    refused = console.api("POST", "/admin/api/destinations/crm/test").json()
-    assert refused["sent"] is False
-    assert refused["status"] == 400
+    # As the default answer: a delivery still in flight from another test cannot take it.
+    receiver.default = Answer(status=202, body=b'{"accepted": 1}')
+    try:
+        answer = console.api("POST", "/admin/api/destinations/crm/test")
+        assert answer.status_code == 200
+        result = answer.json()
+        assert result["sent"] is True
+        assert result["status"] == 202
+        assert result["answer"] == '{"accepted": 1}'
+        events = wait_until(
+            lambda: [e for e in receiver.events() if e["messageId"] == result["messageId"]]
+        )
+        assert events[0]["event"] == "Gateway Test Event"
+        assert events[0]["messageId"].startswith("gateway-test-")
+        receiver.default = Answer(status=400, body=b'{"error": "bad"}')
+        refused = console.api("POST", "/admin/api/destinations/crm/test").json()
+        assert refused["sent"] is False
+        assert refused["status"] == 400
+        assert refused["answer"] == '{"error": "bad"}'
+    finally:
+        receiver.default = Answer()
     assert console.api("POST", "/admin/api/destinations/nope/test").status_code == 404
 
 
