@@ -32,7 +32,7 @@ input[type=text],input[type=password],select{font:inherit;min-width:20rem;max-wi
 .ok{border:2px solid #17612b;color:#17612b;padding:.5rem 1rem;margin:1rem 0}
 pre{background:#f4f6f8;padding:.5rem;overflow:auto;font-size:14px}
 form.inline{display:inline}
-.columns{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+#events td{white-space:pre-line}
 """
 
 
