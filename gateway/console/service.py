@@ -16,7 +16,12 @@ from gateway.config.loader import Config
 from gateway.console.editor import Editor, Operation, listed, version_of, write
 from gateway.destinations.base import Destination, Outgoing
 from gateway.destinations.ga4 import GA4_URL, Ga4Config
-from gateway.destinations.registry import DESTINATION_TYPES, HttpClients, read_config
+from gateway.destinations.registry import (
+    DESTINATION_TYPES,
+    HttpClients,
+    build_destinations,
+    read_config,
+)
 from gateway.errors import BadRequest, ConfigError, DeliveryError, NotFound
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
@@ -29,6 +34,12 @@ Reload = Callable[[], Awaitable[dict[str, Any]]]
 GA4_VALIDATION_URL = "https://www.google-analytics.com/debug/mp/collect"
 TEST_EVENT = "Gateway Test Event"
 ANSWER_CHARS = 4000
+
+
+class Pools(Protocol):
+    """The long-lived resources the console uses: the delivery HTTP pools."""
+
+    http: HttpClients
 
 
 class Running(Protocol):
@@ -49,6 +60,9 @@ class Running(Protocol):
 
     @property
     def destinations(self) -> Mapping[str, Destination]: ...
+
+    @property
+    def resources(self) -> Pools: ...
 
 
 class Console:
@@ -87,6 +101,7 @@ def _status(runtime: Running, name: str, stats: Mapping[str, Any]) -> dict[str, 
         return int(_sample(metrics, "gateway_deliveries_total", labels) or 0)
 
     breaker = _sample(metrics, "gateway_breaker_open", {"destination": name})
+    failure = metrics.last_failure.get(name)
     return {
         "running": name in runtime.destinations,
         "queue_depth": queue.pending if queue else 0,
@@ -96,6 +111,7 @@ def _status(runtime: Running, name: str, stats: Mapping[str, Any]) -> dict[str, 
         "retried": count("retry"),
         "failed": count("fatal"),
         "circuit": "unknown" if breaker is None else ("open" if breaker else "closed"),
+        "last_error": {"code": failure[0], "at": failure[1]} if failure else None,
     }
 
 
@@ -110,8 +126,16 @@ async def change(
 ) -> dict[str, Any]:
     """Check, log, write and reload; raises Stale (412), ConfigError (422), NotFound."""
     directory = runtime.config.directory
+
+    def load(candidate: Path) -> Config:
+        """`gateway check`'s loading, then the adapters built as a reload builds them (a
+        secret_env that is not set is refused here, not after the file is written)."""
+        config = read_config(candidate)
+        build_destinations(config, runtime.resources.http)
+        return config
+
     async with console.editor.locked(directory):
-        prepared = console.editor.prepare(directory, operation, name, body, expected, _load)
+        prepared = console.editor.prepare(directory, operation, name, body, expected, load)
         await runtime.store.log_admin_action(
             {
                 "action": f"destination.{operation}",
@@ -127,10 +151,6 @@ async def change(
         write(prepared)
     reloaded = await console.reload()
     return {"version": prepared.version_after, "reload": reloaded}
-
-
-def _load(directory: Path) -> Config:
-    return read_config(directory)
 
 
 def body_name(body: Any, name: str | None) -> tuple[str, dict[str, Any]]:

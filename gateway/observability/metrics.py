@@ -4,6 +4,7 @@ from the config: never anything taken from a payload."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -123,6 +124,13 @@ class Metrics:
             ["destination"],
             registry=r,
         )
+
+        self.last_failure: dict[str, tuple[str, float]] = {}
+        """Per destination, this process's last failed delivery: a reason code and when
+        (the console's status; not a Prometheus metric)."""
+
+    def delivery_failed(self, destination: str, code: str) -> None:
+        self.last_failure[destination] = (code, time.time())
 
     def replica_ack(self, seconds: float) -> None:
         self.replica_ack_latency.observe(seconds)

@@ -106,6 +106,8 @@ def write_console_config(directory: Path, receivers: dict[str, Receiver]) -> str
             "admin": {"tokens": tokens},
             "delivery": DELIVERY,
             "console": {"debugger": True, "debugger_seconds": 120},
+            # The tests play a TLS-terminating proxy on loopback (X-Forwarded-Proto).
+            "trusted_proxies": {"networks": ["127.0.0.1/32"]},
         },
     )
     text = DESTINATIONS.format(analytics=receivers["analytics"].url, crm=receivers["crm"].url)

@@ -48,6 +48,7 @@ def test_the_listing_has_each_destination_as_in_its_file_with_live_status(
         "retried",
         "failed",
         "circuit",
+        "last_error",
     }
     assert status["running"] is True
 
@@ -361,7 +362,39 @@ def test_dead_letters_list_show_replay_drop(console: ConsoleStack) -> None:
     replayed = console.api("POST", "/admin/api/deadletters/replay", json={"ids": [rows[0]["id"]]})
     assert replayed.json() == {"replayed": 1}
     wait_until(lambda: any(e["messageId"] == rows[0]["messageId"] for e in receiver.events()))
+    status = next(
+        d["status"]
+        for d in console.api("GET", "/admin/api/destinations").json()["destinations"]
+        if d["config"]["name"] == "analytics"
+    )
+    assert status["last_error"]["code"] == "http_400"
+    assert status["failed"] >= 2
     dropped = console.api("POST", "/admin/api/deadletters/drop", json={"ids": [rows[1]["id"]]})
     assert dropped.json() == {"dropped": 1}
     assert dead() == []
     assert console.api("POST", "/admin/api/deadletters/drop", json={}).status_code == 400
+
+
+def test_a_destination_whose_secret_is_not_set_is_refused_before_writing(
+    console: ConsoleStack,
+) -> None:
+    original = console.file()
+    new = {
+        "name": "ga4-web",
+        "type": "ga4",
+        "measurement_id": "G-TEST12345",
+        "secret_env": "CONSOLE_TEST_UNSET_SECRET",
+        "country": "US",
+        "purposes": ["analytics"],
+        "role": "processor",
+        "fields": ["type", "event", "anonymousId"],
+    }
+    answer = console.api(
+        "POST", "/admin/api/destinations", json=new, headers={"if-match": console.version()}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"] == [
+        'destinations.yaml: destination "ga4-web": secret_env "CONSOLE_TEST_UNSET_SECRET" '
+        "is not set in the environment"
+    ]
+    assert console.file() == original
