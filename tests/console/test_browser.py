@@ -16,6 +16,7 @@ import pytest_asyncio
 import yaml
 
 from tests.console.stack import EDITOR, READER, ConsoleStack, wait_until
+from tests.privacy.test_browser import low_contrast
 from tests.support.configs import SERVER_KEY
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,6 +82,7 @@ async def test_sign_in_edit_deliver_and_watch_it_live(browser: Any, console: Con
         )
         assert "analytics" in await page.inner_text("table:nth-of-type(2)")
         assert await page.evaluate(UNLABELLED) == []
+        assert await low_contrast(page) == []
 
         # The live debugger, open in a second tab before the event is sent.
         watcher = await page.context.new_page()
@@ -96,6 +98,7 @@ async def test_sign_in_edit_deliver_and_watch_it_live(browser: Any, console: Con
             await page.keyboard.press("Enter")
         assert await page.inner_text("[role=status]") == "Saved and reloaded."
         assert "properties.plan" in await page.input_value("#config")
+        assert await low_contrast(page) == []
         text = console.file()
         assert "# The analytics hook" in text and "# keep this list short" in text
         assert yaml.safe_load(text)["destinations"][0]["fields"][-1] == "properties.plan"
@@ -118,6 +121,7 @@ async def test_sign_in_edit_deliver_and_watch_it_live(browser: Any, console: Con
         assert seen_after < 2.0
         row = await watcher.inner_text(f'tr[data-message-id="{message_id}"]')
         assert "analytics: send" in row
+        assert await low_contrast(watcher) == []
         await watcher.screenshot(path=str(ARTIFACTS / "console-debugger.png"), full_page=True)
 
         delivered = wait_until(
