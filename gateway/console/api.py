@@ -20,8 +20,9 @@ from gateway.errors import BadRequest, ConfigError
 from gateway.web.body import read_body, read_json
 
 MAX_BODY = 256 * 1024
-STREAM_SECONDS = 600.0
-KEEPALIVE_SECONDS = 15.0
+STREAM_SECONDS = 20.0
+KEEPALIVE_SECONDS = 10.0
+RECONNECT_MS = 500
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
@@ -133,7 +134,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
             return JSONResponse(
                 {"success": False, "error": "the debugger is off (console.debugger)"}, 404
             )
-        return event_stream(runtime, request.query_params.get("source"))
+        return event_stream(runtime, request.query_params.get("source"), last_event_id(request))
 
     async def list_dead(request: Request, runtime: Any) -> Response:
         await token_name(request, runtime, "deadletter")
@@ -195,26 +196,45 @@ def _selection(body: Any) -> tuple[str | None, list[str] | None]:
     return destination or None, ids or None
 
 
-def event_stream(runtime: Any, source: str | None) -> Response:
-    """Server-sent events: each new debugger entry as one `data:` line of JSON; a comment
-    line every KEEPALIVE_SECONDS; the stream ends after STREAM_SECONDS (EventSource
-    reconnects by itself)."""
+def last_event_id(request: Request) -> int | None:
+    """The id an EventSource sends back when it reconnects (Last-Event-ID)."""
+    value = request.headers.get("last-event-id", "")
+    return int(value) if value.isdigit() else None
+
+
+def event_stream(runtime: Any, source: str | None, last_id: int | None = None) -> Response:
+    """Server-sent events: each new debugger entry as `id:` and one `data:` line of JSON; a
+    comment every KEEPALIVE_SECONDS. A stream ends after STREAM_SECONDS so that no open
+    console tab holds a shutting-down server for long; the browser reconnects by itself
+    (`retry:`), sends the last id it saw and gets what it missed from the buffer first."""
     buffer = runtime.debugger
+    console = runtime.config.gateway.console
+
+    def message(entry: dict[str, Any]) -> bytes:
+        return f"id: {entry['id']}\nevent: event\ndata: ".encode() + orjson.dumps(entry) + b"\n\n"
 
     async def lines() -> AsyncIterator[bytes]:
         queue = buffer.listen()
+        sent = last_id or 0
         try:
-            yield b": debugger\n\n"
+            yield f"retry: {RECONNECT_MS}\n: debugger\n\n".encode()
+            if last_id is not None:
+                missed = buffer.recent(console.debugger_seconds, source, console.debugger_events)
+                for entry in reversed(missed):
+                    if entry["id"] > sent:
+                        sent = entry["id"]
+                        yield message(entry)
             loop = asyncio.get_running_loop()
             end = loop.time() + STREAM_SECONDS
-            while loop.time() < end:
+            while (left := end - loop.time()) > 0:
                 try:
-                    entry = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    entry = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                if source is None or entry["source"] == source:
-                    yield b"event: event\ndata: " + orjson.dumps(entry) + b"\n\n"
+                if entry["id"] > sent and (source is None or entry["source"] == source):
+                    sent = entry["id"]
+                    yield message(entry)
         finally:
             with contextlib.suppress(Exception):
                 buffer.unlisten(queue)

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin.auth import authorize
 from gateway.console import pages, panels, service
-from gateway.console.api import event_stream
+from gateway.console.api import event_stream, last_event_id
 from gateway.console.editor import Operation, Stale, listed, version_of
 from gateway.console.session import CONSOLE_SCOPES, COOKIE, Session, Sessions, cleared, cookie
 from gateway.errors import ConfigError, Forbidden, Refused, StoreUnavailable
@@ -215,6 +215,9 @@ def routes(console: service.Console) -> list[BaseRoute]:
         except ConfigError as exc:
             state.problems = exc.problems
             return html(view, pages.editor(view, state, paths, True), 422)
+        except Refused as exc:  # a name that differs, a destination removed meanwhile
+            state.problems = [exc.message]
+            return html(view, pages.editor(view, state, paths, True), 422)
         del result
         return RedirectResponse(view.url(f"/console/destinations/{target}?done=saved"), 303)
 
@@ -276,7 +279,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
             return html(
                 view, pages.message(view, view.text["debugger"], view.text["debugger_off"]), 404
             )
-        return event_stream(runtime, None)
+        return event_stream(runtime, None, last_event_id(request))
 
     async def dead(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         rows = await service.dead_letters(runtime, None, 500)

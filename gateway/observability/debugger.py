@@ -18,7 +18,9 @@ class DebugBuffer:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._entries: deque[dict[str, Any]] = deque()
         self._clock = clock
-        self._ids = itertools.count(1)
+        # Ids go on from the clock, so a browser reconnecting after a restart with the last id
+        # it saw is not told that every new event is old.
+        self._ids = itertools.count(int(clock() * 1000))
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
 
     def add(self, entry: dict[str, Any], capacity: int, lifetime: float) -> None:

@@ -398,3 +398,23 @@ def test_a_destination_whose_secret_is_not_set_is_refused_before_writing(
         "is not set in the environment"
     ]
     assert console.file() == original
+
+
+def test_a_reconnecting_stream_gets_what_it_missed_first(console: ConsoleStack) -> None:
+    first, second = new_id(), new_id()
+    for message_id in (first, second):
+        console.send(
+            {"type": "track", "event": "Missed", "messageId": message_id, "anonymousId": "r1"},
+            SERVER_KEY,
+        )
+    seen = recent(console, first)
+    assert seen is not None
+    headers = {"authorization": f"Bearer {EDITOR}", "last-event-id": str(seen["id"])}
+    with httpx.stream(
+        "GET", console.url + "/admin/api/events/stream", headers=headers, timeout=10
+    ) as answer:
+        lines = answer.iter_lines()
+        assert next(lines) == "retry: 500"
+        data = next(line for line in lines if line.startswith("data: "))
+    entry = orjson.loads(data[6:])
+    assert entry["messageId"] == second
