@@ -106,6 +106,11 @@ def routes(console: service.Console) -> list[BaseRoute]:
     async def sign_in(request: Request) -> Response:
         runtime = request.app.state.runtime
         view = view_of(request, runtime, None)
+        origin = request.headers.get("origin")
+        scheme = "https" if secure(request, runtime) else "http"
+        if origin is not None and origin != f"{scheme}://{request.url.netloc}":
+            # Another site cannot sign a visitor in under its own token (login CSRF).
+            return html(view, pages.sign_in(view, True), 403)
         form = await form_of(request)
         gateway = runtime.config.gateway
         peer = request.client.host if request.client else None

@@ -263,6 +263,7 @@ def page_paths() -> dict[str, Schema]:
                 "responses": {
                     "303": {"description": "signed in: to the overview"},
                     "401": _html("unknown token, or no console scope"),
+                    "403": _html("posted from another site (Origin)"),
                     "413": _html("body too large"),
                     "429": _html("too many failed attempts from this address"),
                 },

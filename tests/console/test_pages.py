@@ -167,3 +167,17 @@ def test_the_dead_letter_page_replays_and_the_test_event_page_shows_the_answer(
     assert result.status_code == 200
     assert "Sent" in result.text and "HTTP 202" in result.text
     assert "{&quot;ok&quot;: true}" in result.text
+
+
+def test_another_site_cannot_sign_a_visitor_in(console: ConsoleStack) -> None:
+    answer = httpx.post(
+        console.url + "/console/signin",
+        data={"token": EDITOR},
+        headers={"origin": "https://evil.example"},
+    )
+    assert answer.status_code == 403
+    assert "set-cookie" not in answer.headers
+    same = httpx.post(
+        console.url + "/console/signin", data={"token": EDITOR}, headers={"origin": console.url}
+    )
+    assert same.status_code == 303
