@@ -165,6 +165,8 @@ class Gateway:
             log.error("config reload refused, keeping the running config:\n%s", exc)
             return exc.problems
         self.runtime = fresh
+        if not config.gateway.console.debugger:
+            fresh.debugger.clear()  # turned off: what it kept goes now, not when it expires
         log.info("config reloaded: %s", config.summary())
         return []
 

@@ -418,3 +418,25 @@ def test_a_reconnecting_stream_gets_what_it_missed_first(console: ConsoleStack) 
         data = next(line for line in lines if line.startswith("data: "))
     entry = orjson.loads(data[6:])
     assert entry["messageId"] == second
+
+
+def test_turning_the_debugger_off_forgets_what_it_kept(console: ConsoleStack) -> None:
+    message_id = new_id()
+    console.send(
+        {"type": "track", "event": "Kept", "messageId": message_id, "anonymousId": "k1"}, SERVER_KEY
+    )
+    assert recent(console, message_id) is not None
+    settings = console.directory / "gateway.yaml"
+    original = settings.read_text()
+    try:
+        settings.write_text(original.replace("debugger: true", "debugger: false"))
+        assert console.api("POST", "/admin/reload").json()["reloaded"] is True
+        off = console.api("GET", "/admin/api/events/recent").json()
+        assert off == {"enabled": False, "events": []}
+        assert console.api("GET", "/admin/api/events/stream").status_code == 404
+        settings.write_text(original)
+        assert console.api("POST", "/admin/reload").json()["reloaded"] is True
+        assert recent(console, message_id) is None
+    finally:
+        settings.write_text(original)
+        console.api("POST", "/admin/reload")
