@@ -109,10 +109,13 @@ class ReplicasBehind(StoreUnavailable):
 
 
 class DeliveryError(GatewayError):
-    """A delivery attempt failed."""
+    """A delivery attempt failed. `code` is the fixed reason code that metrics and the
+    console show: `http_<status>` when the destination answered, else what kept it from
+    answering (`timeout`, `network_error`, `adapter_error`), else `refused`."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         self.status = status
+        self.code = code or (f"http_{status}" if status is not None else "refused")
         super().__init__(message)
 
 
@@ -120,9 +123,14 @@ class RetryableDelivery(DeliveryError):
     """Worth another attempt later (network error, 408, 429, most 5xx)."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status=status)
+        super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
 
 

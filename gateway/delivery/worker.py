@@ -59,22 +59,6 @@ def provision_record(entry: Claimed, delivered_at: float) -> ProvisionRecord:
     )
 
 
-def failure_code(exc: DeliveryError) -> str:
-    """A failed attempt as a fixed reason code: `http_<status>` when the destination
-    answered, else what kept it from answering."""
-    if exc.status is not None:
-        return f"http_{exc.status}"
-    message = str(exc)
-    for prefix, code in (
-        ("timed out", "timeout"),
-        ("network error", "network_error"),
-        ("adapter error", "adapter_error"),
-    ):
-        if message.startswith(prefix):
-            return code
-    return "refused"
-
-
 class DeliveryWorker:
     def __init__(self, runtime: Callable[[], Deliveries]) -> None:
         self._runtime = runtime
@@ -215,11 +199,13 @@ class DeliveryWorker:
                 # An adapter bug must not lease the payloads forever without counting an
                 # attempt: it is a failed attempt like any other (type only: no values).
                 log.error("delivery %s: adapter raised %s", name, type(exc).__name__)
-                raise RetryableDelivery(f"adapter error ({type(exc).__name__})") from exc
+                raise RetryableDelivery(
+                    f"adapter error ({type(exc).__name__})", code="adapter_error"
+                ) from exc
         except RetryableDelivery as exc:
             breaker.failure()
             metrics.deliveries.labels(destination=name, outcome="retry").inc()
-            metrics.delivery_failed(name, failure_code(exc))
+            metrics.delivery_failed(name, exc.code)
             for entry in batch:
                 await self._retry(runtime, entry, exc)
             return False
@@ -227,7 +213,7 @@ class DeliveryWorker:
             if isinstance(exc, FatalDelivery) and exc.status is not None:
                 breaker.success()  # the vendor answered: it is up, the payload is the problem
             metrics.deliveries.labels(destination=name, outcome="fatal").inc()
-            metrics.delivery_failed(name, failure_code(exc))
+            metrics.delivery_failed(name, exc.code)
             for entry in batch:
                 await self._dead(runtime, entry, "fatal", str(exc))
             return False

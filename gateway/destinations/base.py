@@ -91,11 +91,13 @@ async def post(
     except FatalDelivery:
         raise
     except TimeoutError as exc:
-        raise RetryableDelivery("timed out (the whole attempt)") from exc
+        raise RetryableDelivery("timed out (the whole attempt)", code="timeout") from exc
     except httpx.TimeoutException as exc:
-        raise RetryableDelivery(f"timed out ({type(exc).__name__})") from exc
+        raise RetryableDelivery(f"timed out ({type(exc).__name__})", code="timeout") from exc
     except httpx.HTTPError as exc:
-        raise RetryableDelivery(f"network error ({type(exc).__name__})") from exc
+        raise RetryableDelivery(
+            f"network error ({type(exc).__name__})", code="network_error"
+        ) from exc
     if transient is not None and 400 <= response.status_code < 500 and transient(response):
         # Some vendors report throttling or a passing fault as a 4xx with a flag in the body.
         raise RetryableDelivery(f"destination answered {response.status_code} (transient)",
