@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from gateway.config.schema import SourceConfig
 from gateway.intake.intake import Arrival, DiscardingOutbox, Intake, Taken
 from gateway.intake.spec import parse_json
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 
 
 class SourceLookup(Protocol):

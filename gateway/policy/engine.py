@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config.schema import PolicyFile, SourceConfig
-from gateway.policy.adid import refusal_reason, remove_ad_ids
-from gateway.policy.categories import FORBIDDEN_CATEGORIES, Removal, Scrubber
-from gateway.policy.consent import Consent, ConsentResolver, RequestSignals
+from gateway.policy.consent.adid import refusal_reason, remove_ad_ids
+from gateway.policy.consent.resolver import Consent, ConsentResolver, RequestSignals
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Removal, Scrubber
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.adid import (
+from gateway.policy.consent.adid import (
     AD_ID_KEYS,
     AD_ID_MARKER_JA,
     AD_ID_MARKERS,
@@ -19,7 +19,7 @@ from gateway.policy.adid import (
     refusal_reason,
     remove_ad_ids,
 )
-from gateway.policy.consent import Consent, PurposeDecision, RequestSignals
+from gateway.policy.consent.resolver import Consent, PurposeDecision, RequestSignals
 from gateway.policy.identifiers import SubjectKeys, advertising_id, is_zero_id
 from tests.policy.harness import Harness
 

@@ -9,12 +9,14 @@ explains it and asks for consent; the caller then passes that category in `allow
 
 `Scrubber.scrub` walks a Segment-Spec event once, dicts and arrays at any depth, and removes
 data found by four detectors: known paths (`paths.py`), key names (`keys.py`, vocabulary in
-`words.py`), value shapes (`shapes.py`: `coordinates.py`, `contacts.py`, `messages.py`,
-`media.py`) and URL parameters (`texts.py`, `urls.py`). The walk carries a context down: under
-a key that names a conversation (`chat`, `ticket` ...) text fields are messages; under one
-that names a channel (`room`, `aps`, or the event's name) message bodies are; under one that
-names a place, `x`/`y` are a position. After a dict's keys it judges the dict whole
-(`records.py`), after a list's items the list. It returns where and why, never what.
+`vocabulary.py`), value shapes (`shapes/`: `values.py` dispatching to `coordinates.py`,
+`contacts.py`, `messages.py`, `media.py`) and URL parameters (`texts.py`, `urls.py`); every
+value also meets the registered recognisers (`sweep.py`, `registry.py`).
+The walk carries a context down: under a key that names a conversation (`chat`, `ticket` ...)
+text fields are messages; under one that names a channel (`room`, `aps`, or the event's name)
+message bodies are; under one that names a place, `x`/`y` are a position. After a dict's
+keys it judges the dict whole (`shapes/records.py`), after a list's items the list. It
+returns where and why, never what.
 """
 
 from __future__ import annotations
@@ -24,15 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.config.defaults import FORBIDDEN_PATHS
-from gateway.policy.contacts import (
-    CONTACT_LIST,
-    MAX_ENTRIES,
-    contact_list,
-)
-from gateway.policy.coordinates import COORDINATES, Shape
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
-from gateway.policy.forbidden.sweep import DROP, KEEP, MIN_SWEPT, Sweeper
-from gateway.policy.keys import (
+from gateway.policy.forbidden.keys import (
     AXES,
     BODY,
     CLEARS_MESSAGE,
@@ -48,17 +43,24 @@ from gateway.policy.keys import (
     TEXT,
     KeyClassifier,
 )
-from gateway.policy.messages import (
+from gateway.policy.forbidden.paths import Chain, Node, build_trie, render, safe
+from gateway.policy.forbidden.shapes.contacts import (
+    CONTACT_LIST,
+    MAX_ENTRIES,
+    contact_list,
+)
+from gateway.policy.forbidden.shapes.coordinates import COORDINATES, Shape
+from gateway.policy.forbidden.shapes.messages import (
     IN_THREAD,
     KEY_CONTEXT,
     message_route,
 )
-from gateway.policy.paths import Chain, Node, build_trie, render, safe
-from gateway.policy.records import lone_pair_keys, record_shape
-from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape
-from gateway.policy.texts import Rewrite, TextScanner
-from gateway.policy.urls import ParamNames
-from gateway.policy.words import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
+from gateway.policy.forbidden.shapes.records import lone_pair_keys, record_shape
+from gateway.policy.forbidden.shapes.values import MIN_LENGTH, key_data, list_shape
+from gateway.policy.forbidden.sweep import DROP, KEEP, MIN_SWEPT, Sweeper
+from gateway.policy.forbidden.texts import Rewrite, TextScanner
+from gateway.policy.forbidden.urls import ParamNames
+from gateway.policy.forbidden.vocabulary import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = FORBIDDEN_PATHS
@@ -275,7 +277,7 @@ class Scrubber:
     def _record(
         self, obj: dict[str, Any], chain: Chain, scan: _Scan, walk: tuple[int, int, int], mark: int
     ) -> Shape | None:
-        """The dict as a whole (`records.py`), or two of its numbers as a position (those two
+        """The dict as a whole (`shapes/records.py`), or two of its numbers as a position (those two
         go). `walk`: the roles seen among its keys, its context, how many dicts it holds."""
         seen, context, children = walk
         keys = self._keys

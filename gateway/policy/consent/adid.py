@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from gateway.policy.consent import Consent
+from gateway.policy.consent.resolver import Consent
 from gateway.policy.identifiers import is_zero_id
 
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")

@@ -12,14 +12,14 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.policy.categories import (
+from gateway.policy.forbidden.keys import CACHE_SIZE, KeyClassifier
+from gateway.policy.forbidden.walk import (
     FORBIDDEN_CATEGORIES,
     MAX_DEPTH,
     NestingTooDeepError,
     Removal,
     Scrubber,
 )
-from gateway.policy.keys import CACHE_SIZE, KeyClassifier
 from tests.conftest import testdata as shared_testdata
 from tests.policy.corpus_ordinary import (
     FORBIDDEN,
