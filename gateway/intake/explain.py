@@ -123,7 +123,8 @@ def render_text(result: dict[str, Any]) -> str:
         lines.append(f"  removed ({len(trace['removed'])}):")
         for removal in trace["removed"]:
             where = _shown(removal["path"])
-            lines.append(f"    - {where}  [{removal['category']}: {removal['rule']}]")
+            decided = f"[{removal['category']}: {removal['rule']}] by {removal['detector']}"
+            lines.append(f"    - {where}  {decided}")
         lines.append("  destinations:")
         for verdict in trace["destinations"]:
             mark = "SEND" if verdict["send"] else "skip"
