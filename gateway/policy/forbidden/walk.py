@@ -11,7 +11,8 @@ explains it and asks for consent; the caller then passes that category in `allow
 data found by four detectors: known paths (`paths.py`), key names (`keys.py`, vocabulary in
 `vocabulary.py`), value shapes (`shapes/`: `values.py` dispatching to `coordinates.py`,
 `contacts.py`, `messages.py`, `media.py`) and URL parameters (`texts.py`, `urls.py`); every
-value also meets the registered recognisers (`sweep.py`, `registry.py`).
+value also meets the registered recognisers (`sweep.py`, `registry.py`), except the plain
+strings no judge can condemn (`plain.py`).
 The walk carries a context down: under a key that names a conversation (`chat`, `ticket` ...)
 text fields are messages; under one that names a channel (`room`, `aps`, or the event's name)
 message bodies are; under one that names a place, `x`/`y` are a position. After a dict's
@@ -44,6 +45,7 @@ from gateway.policy.forbidden.keys import (
     KeyClassifier,
 )
 from gateway.policy.forbidden.paths import Chain, Node, build_trie, render, safe
+from gateway.policy.forbidden.plain import unjudged
 from gateway.policy.forbidden.shapes.contacts import (
     CONTACT_LIST,
     MAX_ENTRIES,
@@ -216,9 +218,16 @@ class Scrubber:
                     continue
             kind = type(value)
             if kind is str:
+                fingerprint = hash(value)
+                if (
+                    len(value) < MIN_LENGTH  # too short for either judge
+                    or (fingerprint in clean and fingerprint in swept)  # found clean before
+                    or unjudged(value)  # no string judge can condemn it
+                ):
+                    continue
                 if (
                     len(value) >= MIN_LENGTH
-                    and hash(value) not in clean
+                    and fingerprint not in clean
                     and (found := texts.text(value, allowed, nesting))
                 ):
                     value = self._apply(found, chain, key, out)
@@ -331,9 +340,16 @@ class Scrubber:
                     entries.append(item)
                     roles.append(scan.seen)
             elif kind is str:
+                fingerprint = hash(item)
+                if (
+                    len(item) < MIN_LENGTH  # too short for either judge
+                    or (fingerprint in clean and fingerprint in swept)  # found clean before
+                    or unjudged(item)  # no string judge can condemn it
+                ):
+                    continue
                 if (
                     len(item) >= MIN_LENGTH
-                    and hash(item) not in clean
+                    and fingerprint not in clean
                     and (found := texts.text(item, allowed, nesting))
                 ):
                     result = self._apply(found, chain, index, scan.out)
