@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gateway.policy.forbidden import vocabulary
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
-from gateway.policy.forbidden.plain import PLAIN, unjudged
+from gateway.policy.forbidden.plain import _AGENT, PLAIN, unjudged
 from gateway.policy.forbidden.registry import STRINGS
 from gateway.policy.forbidden.sweep import KEEP
 from gateway.policy.forbidden.walk import Scrubber
@@ -44,13 +44,29 @@ def scrubber() -> Scrubber:
     return Scrubber(ips=IpTruncator(24, 48))
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(text=st.from_regex(PLAIN, fullmatch=True), key=KEYS)
 @example(text="Products Searched", key="event")
 @example(text="2026-04-19T08:01:44.000Z", key="timestamp")
 @example(text="eb8f624f-b804-4820-9841-811779061596", key="messageId")
 @example(text="dresses", key="geohash")  # a geohash's alphabet: left to the judges
+@example(
+    text="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    key="userAgent",
+)
+@example(text="Dalvik/2.1 (Linux; U; Android 35.68, 139.76; Pixel 8)", key="userAgent")
+@example(text="App/1.2 (090 123.45; 080 234.56)", key="text")
 def test_no_judge_condemns_what_the_gate_admits(scrubber: Scrubber, text: str, key: str) -> None:
+    if unjudged(text):
+        assert judged(scrubber, text, key) == [], (text, key)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.from_regex(_AGENT, fullmatch=True).map(lambda text: text[:400]), key=KEYS)
+def test_no_judge_condemns_a_user_agent_the_gate_admits(
+    scrubber: Scrubber, text: str, key: str
+) -> None:
     if unjudged(text):
         assert judged(scrubber, text, key) == [], (text, key)
 
@@ -64,7 +80,10 @@ def test_the_vocabularys_own_words_are_kept_too(scrubber: Scrubber, words: list[
 
 
 def test_the_gate_admits_the_common_strings_and_not_the_shapes() -> None:
-    for text in ("Wool Scarf", "spring_sale", "user_993", "ACC-7994", "2026-04-19T08:01:44Z"):
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    stamp = "2026-04-19T08:01:44Z"
+    for text in ("Wool Scarf", "spring_sale", "user_993", "ACC-7994", stamp, agent):
         assert unjudged(text), text
-    for text in ("u4pruydqqvj", "_p~iF~ps|U_ulLnnqC", "35.6812,139.7671", "dresses", "a" * 12):
+    for text in ("u4pruydqqvj", "_p~iF~ps|U_ulLnnqC", "35.6812,139.7671", "dresses", "a" * 12,
+                 "Android 090 1234 5678", "Mozilla/5.0 (X 35.6812 139.7671)"):  # fmt: skip
         assert not unjudged(text), text
