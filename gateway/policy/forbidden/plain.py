@@ -1,12 +1,12 @@
 """Strings no string judge can condemn, told apart by one regex match.
 
 Most strings in an event are a few words (an event or product name), a short ID, a UUID, a
-timestamp or a browser's user agent. The walk skips both string judges for them: the
-key-and-shape scan's (`texts.TextScanner.text`) and the recognisers' (`sweep.Sweeper.string`,
-IP addresses included). Keys are judged as before, and dicts and lists as wholes. A prefilter
-is used only when proven a superset of the judges it guards: `tests/policy/forbidden/
-test_plain.py` checks, for strings drawn from this pattern under any key (hint words
-included), that neither judge removes or rewrites one.
+timestamp, a browser's user agent, a library's name and version or a link to a page. The walk
+skips both string judges for them: the key-and-shape scan's (`texts.TextScanner.text`) and
+the recognisers' (`sweep.Sweeper.string`, IP addresses included). Keys are judged as before,
+and dicts and lists as wholes. A prefilter is used only when proven a superset of the judges
+it guards: `tests/policy/forbidden/test_plain.py` checks, for strings drawn from this
+pattern under any key (hint words included), that neither judge removes or rewrites one.
 """
 
 from __future__ import annotations
@@ -32,15 +32,28 @@ _PRODUCT = f"{_NAME}(?:/(?:{_VERSION}|[0-9A-Z]{{1,8}}))?"
 _TERM = f"(?:{_NAME}\\d{{0,3}}|{_VERSION}(?! \\d))"  # Win64, x64, 17_5
 _ITEM = f"{_TERM}(?:,? {_TERM}){{0,7}}"
 _AGENT = f"{_PRODUCT}(?: (?:{_PRODUCT}|\\({_ITEM}(?:; {_ITEM}){{0,7}}\\)))*"
-PLAIN = re.compile(
-    f"{_WORDS}|{_SNAKE}|{_SHORT_ID}|{_UUID}|{_TIMESTAMP}|{_AGENT}", re.ASCII
-)
+# A dotted or slashed name with at most one version, last: analytics.js, Europe/Berlin,
+# next-1.64.0 (a version after a name: no IP address, no run of digits).
+_DOTTED = f"{_NAME}(?:[./]{_NAME}){{0,3}}(?:[-./]{_VERSION})?"
+# A link to a page: host names that start with a letter (no IP address), path segments of
+# words (no number, no query, no fragment).
+_HOST = r"[a-z][a-z0-9]{0,19}(?:[.-][a-z][a-z0-9]{0,19}){0,4}"
+_LINK = f"https?://{_HOST}(?:/{_NAME}(?:-{_NAME}){{0,3}}){{0,6}}/?"
+_NOT_LINKS = f"{_WORDS}|{_SNAKE}|{_SHORT_ID}|{_UUID}|{_TIMESTAMP}|{_AGENT}|{_DOTTED}"
+PLAIN = re.compile(f"{_NOT_LINKS}|{_LINK}", re.ASCII)  # all the gate admits
+_NOT_LINK = re.compile(_NOT_LINKS, re.ASCII)
+_A_LINK = re.compile(_LINK, re.ASCII)
 # Shapes judged only under a key that hints at them (a geohash is a plausible word).
 _HINTED = tuple(recogniser.prefilter for recogniser in STRINGS if recogniser.hints)
 
 
 def unjudged(text: str) -> bool:
     """True when no string judge can condemn `text`, whatever its key."""
-    if PLAIN.fullmatch(text) is None:
+    if not text.isascii():
+        return False
+    if text[:4] == "http":  # a link is matched alone: failing the others costs too much
+        if "?" in text or _A_LINK.fullmatch(text) is None:
+            return False
+    elif _NOT_LINK.fullmatch(text) is None:
         return False
     return not any(hinted(text) for hinted in _HINTED)

@@ -57,6 +57,10 @@ def scrubber() -> Scrubber:
 )
 @example(text="Dalvik/2.1 (Linux; U; Android 35.68, 139.76; Pixel 8)", key="userAgent")
 @example(text="App/1.2 (090 123.45; 080 234.56)", key="text")
+@example(text="https://shop.example.com/products/wool-scarf", key="url")
+@example(text="https://line.me/R/msg/text/hello-there", key="message")
+@example(text="next-1.64.0", key="version")
+@example(text="Europe/Berlin", key="location")
 def test_no_judge_condemns_what_the_gate_admits(scrubber: Scrubber, text: str, key: str) -> None:
     if unjudged(text):
         assert judged(scrubber, text, key) == [], (text, key)
@@ -82,8 +86,10 @@ def test_the_vocabularys_own_words_are_kept_too(scrubber: Scrubber, words: list[
 def test_the_gate_admits_the_common_strings_and_not_the_shapes() -> None:
     agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
     stamp = "2026-04-19T08:01:44Z"
-    for text in ("Wool Scarf", "spring_sale", "user_993", "ACC-7994", stamp, agent):
+    for text in ("Wool Scarf", "spring_sale", "user_993", "ACC-7994", stamp, agent,
+                 "analytics.js", "Europe/Berlin", "https://t.co/x"):  # fmt: skip
         assert unjudged(text), text
     for text in ("u4pruydqqvj", "_p~iF~ps|U_ulLnnqC", "35.6812,139.7671", "dresses", "a" * 12,
-                 "Android 090 1234 5678", "Mozilla/5.0 (X 35.6812 139.7671)"):  # fmt: skip
+                 "Android 090 1234 5678", "Mozilla/5.0 (X 35.6812 139.7671)",
+                 "http://10.0.0.1/x", "https://example.com/?q=1", "a.1.2.3.4"):  # fmt: skip
         assert not unjudged(text), text
