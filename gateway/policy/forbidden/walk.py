@@ -67,6 +67,7 @@ from gateway.policy.forbidden.vocabulary import CATEGORIES, CONTACTS, LOCATION, 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = FORBIDDEN_PATHS
 KNOWN_PATH = "known_path"
+PLAIN_CACHE_SIZE = 16_384
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
 _IN_THREAD = IN_MESSAGE | IN_CHANNEL
@@ -143,11 +144,23 @@ class Scrubber:
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
         self._sweeper = Sweeper(render, ips, Removal)  # recognisers by what a value is
+        self._plain: set[int] = set()  # hashes of strings the plain-string gate admitted
 
     def forget_clean(self) -> None:
         """Empty the caches of strings found clean (benchmarks time a unique event with it)."""
         self._texts.clean.clear()
         self._sweeper.forget_clean()
+        self._plain.clear()
+
+    def _admits(self, text: str, fingerprint: int) -> bool:
+        """Whether no string judge can condemn `text` (`plain.py`); remembered, since the gate
+        does not depend on what is allowed."""
+        if not unjudged(text):
+            return False
+        if len(self._plain) >= PLAIN_CACHE_SIZE:
+            self._plain.clear()
+        self._plain.add(fingerprint)
+        return True
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
@@ -187,7 +200,7 @@ class Scrubber:
         cache = keys.cache
         texts, nesting, sweeper = self._texts, scan.nesting, self._sweeper
         clean, changes = texts.clean.get(allowed, _NONE), None
-        swept = sweeper.clean(allowed)
+        swept, plain = sweeper.clean(allowed), self._plain
         mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
@@ -221,8 +234,9 @@ class Scrubber:
                 fingerprint = hash(value)
                 if (
                     len(value) < MIN_LENGTH  # too short for either judge
+                    or fingerprint in plain  # admitted by the gate before
                     or (fingerprint in clean and fingerprint in swept)  # found clean before
-                    or unjudged(value)  # no string judge can condemn it
+                    or self._admits(value, fingerprint)  # no string judge can condemn it
                 ):
                     continue
                 if (
@@ -327,6 +341,7 @@ class Scrubber:
         drops: set[int] = set()
         texts, allowed, nesting, mark = self._texts, scan.allowed, scan.nesting, len(scan.out)
         clean, swept = texts.clean.get(allowed, _NONE), self._sweeper.clean(allowed)
+        plain = self._plain
         entries: list[dict[str, Any]] = []
         roles: list[int] = []
         for index, item in enumerate(items):
@@ -343,8 +358,9 @@ class Scrubber:
                 fingerprint = hash(item)
                 if (
                     len(item) < MIN_LENGTH  # too short for either judge
+                    or fingerprint in plain  # admitted by the gate before
                     or (fingerprint in clean and fingerprint in swept)  # found clean before
-                    or unjudged(item)  # no string judge can condemn it
+                    or self._admits(item, fingerprint)  # no string judge can condemn it
                 ):
                     continue
                 if (
