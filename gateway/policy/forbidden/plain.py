@@ -16,7 +16,7 @@ import re
 from gateway.policy.forbidden.registry import STRINGS
 
 # Words of at most 11 letters: 12 or more letters (or `_`) in a row may be an encoded polyline.
-_WORDS = r"[A-Za-z]{1,11}(?:[ -][A-Za-z]{1,11}){0,3}"
+_WORDS = r"[A-Za-z]{1,11}+(?:[ -][A-Za-z]{1,11}+){0,3}"
 _SNAKE = r"(?=[A-Za-z_]{1,11}\Z)[A-Za-z]+(?:_[A-Za-z]+)+"  # spring_sale
 _SHORT_ID = r"[A-Za-z]{0,8}[_-]?\d{1,8}"  # user_993, p61768, ACC-7994
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -26,7 +26,7 @@ _TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\
 # letters (no polyline); a version holds at most 7 digits and never follows another, so no
 # run of digits is long enough for a phone number, and no decimal has the places a
 # coordinate needs; no `@ : = % \\`, so no email, URL, encoding or escape.
-_NAME = r"[A-Za-z]{1,11}"
+_NAME = r"[A-Za-z]{1,11}+"  # possessive: a name is never followed by a letter, so no backtracking
 _VERSION = r"(?:\d{1,3}(?:[._]\d{1,2}){0,2}|\d{1,3}\.0\.0\.0)"
 _PRODUCT = f"{_NAME}(?:/(?:{_VERSION}|[0-9A-Z]{{1,8}}))?"
 _TERM = f"(?:{_NAME}\\d{{0,3}}|{_VERSION}(?! \\d))"  # Win64, x64, 17_5
