@@ -22,7 +22,7 @@ CHUNK = 500
 async def preload(directory: Path, pool: list[dict[str, Any]], count: int) -> int:
     """Runs `count` events through enrich → policy → route and enqueues their rows."""
     from gateway.destinations.registry import read_config
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
     from gateway.runtime import Gateway
 
     config = read_config(directory)

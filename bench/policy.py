@@ -49,7 +49,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def policy_sizes(config: Any, iterations: int) -> list[dict[str, Any]]:
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
     from gateway.policy.engine import PolicyEngine
 
     engine = PolicyEngine(config.policy, config.sources)
@@ -74,7 +74,7 @@ def policy_sizes(config: Any, iterations: int) -> list[dict[str, Any]]:
 
 def policy_mix(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     """The policy stage on the realistic ~1 KB mix, after enrichment as in the pipeline."""
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
     from gateway.policy.engine import PolicyEngine
 
     engine = PolicyEngine(config.policy, config.sources)
@@ -88,7 +88,7 @@ def policy_mix(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str
 async def pipeline_stages(config: Any, pool: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     """enrich / policy+route / outbox rows per event, through the gateway's own runtime."""
     from gateway.intake.spec import events_from, parse_json
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
     from gateway.runtime import Gateway
 
     gateway = Gateway(config, run_worker=False)

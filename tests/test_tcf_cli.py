@@ -9,9 +9,9 @@ import subprocess
 import sys
 from typing import Any
 
-from gateway.policy.tcf import TCFError, decode
+from gateway.policy.consent.tcf import TCFError, decode
 from tests import conftest
-from tests.policy.test_tcf import core, encode, mismatches, vendor_section
+from tests.policy.consent.test_tcf import core, encode, mismatches, vendor_section
 
 OWN = [
     encode(core()),

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import TCFError
-from gateway.policy.tcf import decode
+from gateway.policy.consent.tcf import decode
 
 
 def add(commands: Any) -> None:

@@ -6,10 +6,34 @@ import ipaddress
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+
+from gateway.config.categories import FORBIDDEN
 
 PurposeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def _forbidden_category(name: str) -> str:
+    if name not in FORBIDDEN:
+        raise ValueError(f"not a forbidden category (categories: {', '.join(FORBIDDEN)})")
+    return name
+
+
+# One of the forbidden categories of the table in config/categories.py.
+ForbiddenCategory = Annotated[
+    str,
+    AfterValidator(_forbidden_category),
+    WithJsonSchema({"enum": list(FORBIDDEN), "type": "string"}),
+]
 
 
 class Strict(BaseModel):
@@ -571,16 +595,9 @@ class PolicyFile(Strict):
     """How client IPs are truncated after the geo lookup."""
     transfers: Transfers = Transfers()
     """Countries data may go to (a destination elsewhere is a config error)."""
-    forbidden_categories: list[Literal["location", "contacts", "message_content", "media"]] = [
-        "location",
-        "contacts",
-        "message_content",
-        "media",
-    ]
+    forbidden_categories: list[ForbiddenCategory] = list(FORBIDDEN)
     """Categories removed from every event at the edge, whatever the destination."""
-    extra_key_names: dict[
-        Literal["location", "contacts", "message_content", "media"], list[str]
-    ] = {}
+    extra_key_names: dict[ForbiddenCategory, list[str]] = {}
     """More key names (per category) that mark a field as forbidden data, beside the built-in
     English and Japanese ones."""
     sensitive_query_params: list[str] = []

@@ -20,7 +20,7 @@ from gateway.intake.spec import parse_json
 from gateway.observability.debugger import DebugBuffer
 from gateway.observability.metrics import Metrics
 from gateway.plans.decision import PlanResult
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER

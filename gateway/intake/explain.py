@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from gateway.config.schema import SourceConfig
 from gateway.intake.intake import Arrival, DiscardingOutbox, Intake, Taken
 from gateway.intake.spec import parse_json
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 
 
 class SourceLookup(Protocol):
@@ -123,7 +123,8 @@ def render_text(result: dict[str, Any]) -> str:
         lines.append(f"  removed ({len(trace['removed'])}):")
         for removal in trace["removed"]:
             where = _shown(removal["path"])
-            lines.append(f"    - {where}  [{removal['category']}: {removal['rule']}]")
+            decided = f"[{removal['category']}: {removal['rule']}] by {removal['detector']}"
+            lines.append(f"    - {where}  {decided}")
         lines.append("  destinations:")
         for verdict in trace["destinations"]:
             mark = "SEND" if verdict["send"] else "skip"

@@ -19,8 +19,8 @@ from gateway.errors import BadRequest, JudgingFailed
 from gateway.intake.pipeline import Outcome, Pipeline, unique_keys
 from gateway.intake.spec import events_from, new_message_id, stamp_server_fields
 from gateway.plans.decision import PlanResult
-from gateway.policy.categories import NestingTooDeepError
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
+from gateway.policy.forbidden.walk import NestingTooDeepError
 from gateway.store.types import Dedupe, OutboxItem
 
 log = logging.getLogger("gateway.intake")

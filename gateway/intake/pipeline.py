@@ -11,7 +11,7 @@ from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
 from gateway.enrich.enricher import Enricher
 from gateway.plans.apply import PlanBook
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.engine import Decision, PolicyEngine, merge_preferences
 from gateway.policy.identifiers import SubjectKeys, advertising_id
 from gateway.route.router import Formatter, Router, Verdict, idempotency_key

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config.schema import PolicyFile, SourceConfig
-from gateway.policy.adid import refusal_reason, remove_ad_ids
-from gateway.policy.categories import FORBIDDEN_CATEGORIES, Removal, Scrubber
-from gateway.policy.consent import Consent, ConsentResolver, RequestSignals
+from gateway.policy.consent.adid import refusal_reason, remove_ad_ids
+from gateway.policy.consent.resolver import Consent, ConsentResolver, RequestSignals
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.rules import detector_of
+from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Removal, Scrubber
 
 
 @dataclass(slots=True)
@@ -36,7 +37,13 @@ class Decision:
     def trace(self) -> dict[str, Any]:
         return {
             "removed": [
-                {"path": r.path, "category": r.category, "rule": r.rule} for r in self.removed
+                {
+                    "path": r.path,
+                    "category": r.category,
+                    "detector": detector_of(r.rule, r.category),
+                    "rule": r.rule,
+                }
+                for r in self.removed
             ],
             "purposes": {name: d.as_dict() for name, d in self.consent.purposes.items()},
             "suspended_use": self.consent.suspended_use,

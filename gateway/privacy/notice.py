@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from gateway.config.loader import Config
-from gateway.policy.datacategories import categories_of_patterns
+from gateway.route.datacategories import categories_of_patterns
 
 NOTICE_VERSION_PREFIX = "n1-"
 _TRANSFORM_WORDS = {"sha256": "hashed", "truncate_ip": "truncated", "drop": "dropped"}

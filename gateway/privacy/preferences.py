@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway.errors import BadRequest
-from gateway.policy.consent import Consent
+from gateway.policy.consent.resolver import Consent
 
 UPDATE_KEYS = frozenset({"purposes", "advertising_id", "vendors"})
 

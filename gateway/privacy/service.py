@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.config.loader import Config
-from gateway.policy.consent import ConsentResolver, RequestSignals
+from gateway.policy.consent.resolver import ConsentResolver, RequestSignals
 from gateway.policy.engine import merge_preferences
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.notice import notice_version

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.config.categories import FORBIDDEN, labels
+
 LANGUAGES = ("ja", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -137,59 +139,21 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# The data categories' names come from the one table of categories (config/categories.py).
+CATEGORIES: dict[str, dict[str, str]] = {language: labels(language) for language in LANGUAGES}
+
 PURPOSES: dict[str, dict[str, str]] = {
     "en": {
         "service": "Providing our services",
         "analytics": "Measuring and improving our services",
         "advertising": "Advertising based on your browsing (behavioural ads)",
-        "location": "Location information",
-        "contacts": "Address-book contacts",
-        "message_content": "Message content",
-        "media": "Photos and videos",
+        **{c: CATEGORIES["en"][c] for c in FORBIDDEN},  # a purpose named after a category
     },
     "ja": {
         "service": "サービスの提供",
         "analytics": "サービスの効果検証・改善",
         "advertising": "閲覧履歴に基づく広告（行動ターゲティング広告）",
-        "location": "位置情報",
-        "contacts": "電話帳・アドレス帳の情報",
-        "message_content": "メッセージの内容",
-        "media": "写真・動画",
-    },
-}
-
-CATEGORIES: dict[str, dict[str, str]] = {
-    "en": {
-        "identifiers": "Identifiers (user ID, cookie / device ID)",
-        "advertising_id": "Advertising identifier (IDFA, AAID)",
-        "device": "Device information (model, OS version)",
-        "environment": "Operating environment (browser, OS, language)",
-        "ip_address": "IP address (shortened)",
-        "coarse_location": "Approximate area (country, region, city) from the IP address",
-        "browsing_history": "What you viewed and used (URLs, events, timestamps)",
-        "profile": "Profile details you gave us",
-        "consent_choices": "Your consent choices",
-        "location": "Location information",
-        "contacts": "Address-book contacts",
-        "message_content": "Message content",
-        "media": "Photos and videos",
-        "other": "Other event details named in the configuration",
-    },
-    "ja": {
-        "identifiers": "識別子（ユーザーID・Cookie/端末ID）",
-        "advertising_id": "広告識別子（IDFA・AAID）",
-        "device": "端末を識別する情報（機種・OSバージョン）",
-        "environment": "利用環境（ブラウザ・OS・言語）",
-        "ip_address": "IPアドレス（短縮したもの）",
-        "coarse_location": "IPアドレスから推定したおおよその地域（国・地域・市区町村）",
-        "browsing_history": "閲覧・利用の記録（URL・イベント・日時）",
-        "profile": "お客様が登録したプロフィール情報",
-        "consent_choices": "同意の設定内容",
-        "location": "位置情報",
-        "contacts": "電話帳・アドレス帳の情報",
-        "message_content": "メッセージの内容",
-        "media": "写真・動画",
-        "other": "設定で指定されたその他のイベント情報",
+        **{c: CATEGORIES["ja"][c] for c in FORBIDDEN},  # a purpose named after a category
     },
 }
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gateway.config.schema import DestinationConfig, PolicyFile
-from gateway.policy.consent import Consent
-from gateway.policy.datacategories import categories_of_payload
+from gateway.policy.consent.resolver import Consent
+from gateway.route.datacategories import categories_of_payload
 from gateway.route.projection import Projection
 from gateway.route.transforms import CALLING_CODES, Transformer
 

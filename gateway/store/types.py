@@ -71,7 +71,7 @@ class ProvisionRecord:
     policy_version: str
     consent: dict[str, Any] = field(default_factory=dict)
     basis: dict[str, str] = field(default_factory=dict)
-    """Per purpose, the kind of signal that decided it (policy.consent.BASIS); empty in
+    """Per purpose, the kind of signal that decided it (policy.consent.resolver.BASIS); empty in
     records written before it was kept."""
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class ConsentChange:
     source: str
     policy_version: str
     basis: dict[str, str] = field(default_factory=dict)
-    """Per purpose, the basis of the decision after the change (policy.consent.BASIS)."""
+    """Per purpose, the basis of the decision after the change (policy.consent.resolver.BASIS)."""
     notice_version: str = ""
     """The external-transmission notice the subject was shown (privacy.notice)."""
 

@@ -23,7 +23,7 @@ from gateway.destinations.base import Outgoing
 from gateway.destinations.ga4 import Ga4Config, Ga4Destination
 from gateway.destinations.network import build_client
 from gateway.errors import ConfigError, FatalDelivery, RetryableDelivery
-from gateway.policy.consent import Consent, PurposeDecision
+from gateway.policy.consent.resolver import Consent, PurposeDecision
 from gateway.route.router import Router, idempotency_key
 from tests.conftest import testdata as shared_testdata
 from tests.support.receiver import Answer, Receiver

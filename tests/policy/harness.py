@@ -25,10 +25,10 @@ from gateway.config.schema import SourceConfig
 from gateway.destinations.registry import read_config
 from gateway.intake.pipeline import Outcome
 from gateway.intake.spec import events_from
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.runtime import Gateway, Runtime, build_runtime
 from tests.enrich.conftest import write_city_mmdb
-from tests.policy.test_tcf import core, encode, vendor_section
+from tests.policy.consent.test_tcf import core, encode, vendor_section
 from tests.support.configs import write_config
 
 with warnings.catch_warnings():

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.destinations.registry import read_config
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.runtime import Gateway, Runtime
 from tests.support.configs import write_config
 

@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from gateway.destinations.registry import read_config
-from gateway.policy.categories import Scrubber
+from gateway.policy.forbidden.walk import Scrubber
 from tests.policy.corpus_ordinary import FORBIDDEN, ORDINARY, measure
 from tests.policy.harness import MAGIC, WRITE_KEYS, Harness, TestClient, media_bytes, tc_string
 

@@ -318,7 +318,10 @@ def test_text_output_escapes_control_characters_from_the_event() -> None:
         "dropped": None,
         "purposes": {"service": {"granted": True, "signal": "default"}},
         "signal_problems": [],
-        "removed": [{"path": "properties.a\nb.lat", "category": "location", "rule": "key_name"}],
+        "removed": [
+            {"path": "properties.a\nb.lat", "category": "location", "detector": "keys",
+             "rule": "key_name"}
+        ],
         "destinations": [
             {"destination": "analytics", "send": True, "reason": "sent", "categories": ["other"],
              "payload": {"x\x1b]0;title\x07": 1, "ok": {"\u2028": 2}}},
@@ -327,7 +330,7 @@ def test_text_output_escapes_control_characters_from_the_event() -> None:
     text = render_text({"source": "web", "policy_version": "v", "events": [trace]})
     assert "\x1b" not in text and "\x07" not in text and "\u2028" not in text
     assert "event 1: track m\\n  SEND fake: sent" in text
-    assert "    - properties.a\\nb.lat  [location: key_name]" in text
+    assert "    - properties.a\\nb.lat  [location: key_name] by keys" in text
     assert "fields: x\\x1b]0;title\\x07, ok.\\u2028" in text
     assert [line for line in text.splitlines() if "SEND" in line] == [
         "event 1: track m\\n  SEND fake: sent",

@@ -14,7 +14,7 @@ import yaml
 
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
-from gateway.policy.consent import Consent, PurposeDecision
+from gateway.policy.consent.resolver import Consent, PurposeDecision
 from gateway.route.router import Router
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "route"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
-from gateway.policy.consent import ConsentResolver, RequestSignals
+from gateway.policy.consent.resolver import ConsentResolver, RequestSignals
 from gateway.route.router import Router
 
 POLICY = PolicyFile()

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
-from gateway.policy.consent import Consent, PurposeDecision
+from gateway.policy.consent.resolver import Consent, PurposeDecision
 from gateway.route.projection import Projection
 from gateway.route.router import Router, idempotency_key
 

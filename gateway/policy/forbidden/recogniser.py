@@ -19,7 +19,7 @@ class Recogniser:
     """Judges one string value."""
 
     name: str  # "location.polyline"
-    category: str  # one of words.CATEGORIES
+    category: str  # one of vocabulary.CATEGORIES
     prefilter: Callable[[str], bool]
     judge: Callable[[str], str | None]
     hints: frozenset[str] = frozenset()

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from gateway.policy.forbidden.detectors import contacts, location, media, messages, opaque
 from gateway.policy.forbidden.recogniser import CollectionJudge, Recogniser, RecordJudge
-from gateway.policy.texts import UNSCANNED
-from gateway.policy.words import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
+from gateway.policy.forbidden.texts import UNSCANNED
+from gateway.policy.forbidden.vocabulary import CONTACTS, LOCATION, MEDIA, MESSAGE_CONTENT
 
 L, M = location, media
 W, P, K = "word", "plain", "link"

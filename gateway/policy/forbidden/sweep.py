@@ -1,6 +1,6 @@
 """The walk that calls the registry: every string, dict and list of an event, at any depth.
 
-It runs after the key-and-shape scan of `categories.Scrubber`, on what that scan left. A
+It runs after the key-and-shape scan of `walk.Scrubber`, on what that scan left. A
 string is judged as written, then (once) decoded: percent-encoding, base64, gzip, a JSON or
 Python structure inside it (walked like the event), a URL's query parameters (each judged
 as a value; a forbidden parameter goes, the rest of the URL stays). Every full IP address is
@@ -17,9 +17,9 @@ from urllib.parse import unquote_plus
 
 import orjson
 
-from gateway.policy.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.detectors.opaque import MIN_OPAQUE
+from gateway.policy.forbidden.embedded import decode_text, parse, starts_structure
 from gateway.policy.forbidden.normalise import key_words
 from gateway.policy.forbidden.registry import (
     COLLECTIONS,
@@ -30,8 +30,8 @@ from gateway.policy.forbidden.registry import (
     UNREADABLE,
     WORD_SHAPED,
 )
-from gateway.policy.texts import TOO_DEEP, UNSCANNED, opens_a_level
-from gateway.policy.words import CATEGORIES
+from gateway.policy.forbidden.texts import TOO_DEEP, UNSCANNED, opens_a_level
+from gateway.policy.forbidden.vocabulary import CATEGORIES
 
 Words = frozenset[str]
 _NO_WORDS: Words = frozenset()
@@ -77,7 +77,7 @@ Render = Callable[[Path, str | int], str]
 
 class Sweeper:
     """Judges strings, dicts and lists with the registry. The key-and-shape walk of
-    `categories.Scrubber` calls `string`, `record` and `collection` as it goes (one walk);
+    `walk.Scrubber` calls `string`, `record` and `collection` as it goes (one walk);
     `sweep` walks a structure on its own (what a string holds, and tests)."""
 
     def __init__(

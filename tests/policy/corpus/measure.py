@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config.schema import PolicyFile, SourceConfig
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.engine import PolicyEngine
 
 HERE = Path(__file__).parent

@@ -13,8 +13,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.categories import Scrubber
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
+from gateway.policy.forbidden.walk import Scrubber
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
 

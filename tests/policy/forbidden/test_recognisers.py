@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.config.schema import PolicyFile, SourceConfig
-from gateway.policy.categories import Scrubber
-from gateway.policy.consent import RequestSignals
+from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
 from gateway.policy.forbidden.registry import RECORDS, STRINGS, UNREADABLE
 from gateway.policy.forbidden.sweep import TIMESTAMP, WORD_GATE, WORDISH
+from gateway.policy.forbidden.walk import Scrubber
 from tests.policy.corpus import encoders as enc
 from tests.policy.corpus import forbidden_shapes as fs
 

@@ -46,18 +46,45 @@ class IpTruncator:
         def swap(match: re.Match[str]) -> str:
             nonlocal changed
             written = match.group(0)
-            try:
-                address = ip_address(written)
-            except ValueError:
-                return written
-            short = self._short(address)
-            if short == written or short == str(address):
+            short = self.short(written)
+            if short is None or short == written:
                 return written
             changed = True
             return short
 
         rewritten = _V6.sub(swap, _V4.sub(swap, decoded))
         return rewritten if changed else None
+
+    def short(self, written: str) -> str | None:
+        """The address as the policy forwards it (None: not an address, or kept whole)."""
+        if ":" not in written:
+            return self._short_v4(written)
+        try:
+            address = ip_address(written)
+        except ValueError:
+            return None
+        short = self._short(address)
+        return None if short == str(address) else short
+
+    def _short_v4(self, written: str) -> str | None:
+        """`short` for a dotted quad without the ipaddress module (the common case, at C
+        speed when compiled): `ip_address` refuses an octet over 255 or with a leading 0."""
+        value = 0
+        for part in written.split("."):
+            if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+                return None
+            octet = int(part)
+            if octet > 255:
+                return None
+            value = value << 8 | octet
+        prefix = self.ipv4_prefix
+        if prefix is None:
+            return ""
+        if prefix >= 32:
+            return None
+        value = value >> (32 - prefix) << (32 - prefix)
+        short = f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+        return None if short == written else short  # written as ip_address writes it
 
     def _short(self, address: IPv4Address | IPv6Address) -> str:
         v4 = isinstance(address, IPv4Address)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from gateway.policy.media import media_magic
+from gateway.policy.forbidden.shapes.media import media_magic
 
 HEAD = 32  # bytes read back from a notation: enough for every magic number we know
 _ESCAPED = re.compile(r"(?:\\x[0-9a-fA-F]{2}|\\[rnt0'\"\\]|[ -\[\]-~])", re.ASCII)

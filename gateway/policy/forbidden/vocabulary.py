@@ -9,8 +9,11 @@ message thread, a place).
 
 from __future__ import annotations
 
+from gateway.config.categories import FORBIDDEN
+
+# The forbidden categories, from the one table of categories; the names the detectors use.
+CATEGORIES: tuple[str, ...] = FORBIDDEN
 LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA = "location", "contacts", "message_content", "media"
-CATEGORIES = (LOCATION, CONTACTS, MESSAGE_CONTENT, MEDIA)
 
 
 def _words(category: str, text: str) -> dict[str, str]:

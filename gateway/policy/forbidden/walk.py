@@ -9,12 +9,15 @@ explains it and asks for consent; the caller then passes that category in `allow
 
 `Scrubber.scrub` walks a Segment-Spec event once, dicts and arrays at any depth, and removes
 data found by four detectors: known paths (`paths.py`), key names (`keys.py`, vocabulary in
-`words.py`), value shapes (`shapes.py`: `coordinates.py`, `contacts.py`, `messages.py`,
-`media.py`) and URL parameters (`texts.py`, `urls.py`). The walk carries a context down: under
-a key that names a conversation (`chat`, `ticket` ...) text fields are messages; under one
-that names a channel (`room`, `aps`, or the event's name) message bodies are; under one that
-names a place, `x`/`y` are a position. After a dict's keys it judges the dict whole
-(`records.py`), after a list's items the list. It returns where and why, never what.
+`vocabulary.py`), value shapes (`shapes/`: `values.py` dispatching to `coordinates.py`,
+`contacts.py`, `messages.py`, `media.py`) and URL parameters (`texts.py`, `urls.py`); every
+value also meets the registered recognisers (`sweep.py`, `registry.py`), except the plain
+strings no judge can condemn (`plain.py`).
+The walk carries a context down: under a key that names a conversation (`chat`, `ticket` ...)
+text fields are messages; under one that names a channel (`room`, `aps`, or the event's name)
+message bodies are; under one that names a place, `x`/`y` are a position. After a dict's
+keys it judges the dict whole (`shapes/records.py`), after a list's items the list. It
+returns where and why, never what.
 """
 
 from __future__ import annotations
@@ -24,15 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.config.defaults import FORBIDDEN_PATHS
-from gateway.policy.contacts import (
-    CONTACT_LIST,
-    MAX_ENTRIES,
-    contact_list,
-)
-from gateway.policy.coordinates import COORDINATES, Shape
 from gateway.policy.forbidden.detectors.identifiers import IpTruncator
-from gateway.policy.forbidden.sweep import DROP, KEEP, MIN_SWEPT, Sweeper
-from gateway.policy.keys import (
+from gateway.policy.forbidden.keys import (
     AXES,
     BODY,
     CLEARS_MESSAGE,
@@ -48,21 +44,30 @@ from gateway.policy.keys import (
     TEXT,
     KeyClassifier,
 )
-from gateway.policy.messages import (
+from gateway.policy.forbidden.paths import Chain, Node, build_trie, render, safe
+from gateway.policy.forbidden.plain import unjudged
+from gateway.policy.forbidden.shapes.contacts import (
+    CONTACT_LIST,
+    MAX_ENTRIES,
+    contact_list,
+)
+from gateway.policy.forbidden.shapes.coordinates import COORDINATES, Shape
+from gateway.policy.forbidden.shapes.messages import (
     IN_THREAD,
     KEY_CONTEXT,
     message_route,
 )
-from gateway.policy.paths import Chain, Node, build_trie, render, safe
-from gateway.policy.records import lone_pair_keys, record_shape
-from gateway.policy.shapes import MIN_LENGTH, key_data, list_shape
-from gateway.policy.texts import Rewrite, TextScanner
-from gateway.policy.urls import ParamNames
-from gateway.policy.words import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
+from gateway.policy.forbidden.shapes.records import lone_pair_keys, record_shape
+from gateway.policy.forbidden.shapes.values import MIN_LENGTH, key_data, list_shape
+from gateway.policy.forbidden.sweep import DROP, KEEP, MIN_SWEPT, Sweeper
+from gateway.policy.forbidden.texts import Rewrite, TextScanner
+from gateway.policy.forbidden.urls import ParamNames
+from gateway.policy.forbidden.vocabulary import CATEGORIES, CONTACTS, LOCATION, MESSAGE_CONTENT
 
 FORBIDDEN_CATEGORIES: tuple[str, ...] = CATEGORIES
 KNOWN_PATHS: Mapping[str, str] = FORBIDDEN_PATHS
 KNOWN_PATH = "known_path"
+PLAIN_CACHE_SIZE = 16_384
 MAX_DEPTH = 200  # deeper events are rejected rather than half-scanned
 _RECORD_ROLES = REACH | CONTACT_COLUMN | SENDER | AXES
 _IN_THREAD = IN_MESSAGE | IN_CHANNEL
@@ -139,11 +144,23 @@ class Scrubber:
         params = ParamNames(self._keys, sensitive_query_params)
         self._texts = TextScanner(self._keys, params, self._embedded)
         self._sweeper = Sweeper(render, ips, Removal)  # recognisers by what a value is
+        self._plain: set[int] = set()  # hashes of strings the plain-string gate admitted
 
     def forget_clean(self) -> None:
         """Empty the caches of strings found clean (benchmarks time a unique event with it)."""
         self._texts.clean.clear()
         self._sweeper.forget_clean()
+        self._plain.clear()
+
+    def _admits(self, text: str, fingerprint: int) -> bool:
+        """Whether no string judge can condemn `text` (`plain.py`); remembered, since the gate
+        does not depend on what is allowed."""
+        if not unjudged(text):
+            return False
+        if len(self._plain) >= PLAIN_CACHE_SIZE:
+            self._plain.clear()
+        self._plain.add(fingerprint)
+        return True
 
     def scrub(self, event: dict[str, Any], allowed: frozenset[str] = frozenset()) -> list[Removal]:
         """Remove forbidden data from `event` (mutated in place) except categories in
@@ -183,7 +200,7 @@ class Scrubber:
         cache = keys.cache
         texts, nesting, sweeper = self._texts, scan.nesting, self._sweeper
         clean, changes = texts.clean.get(allowed, _NONE), None
-        swept = sweeper.clean(allowed)
+        swept, plain = sweeper.clean(allowed), self._plain
         mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
@@ -214,9 +231,17 @@ class Scrubber:
                     continue
             kind = type(value)
             if kind is str:
+                fingerprint = hash(value)
+                if (
+                    len(value) < MIN_LENGTH  # too short for either judge
+                    or fingerprint in plain  # admitted by the gate before
+                    or (fingerprint in clean and fingerprint in swept)  # found clean before
+                    or self._admits(value, fingerprint)  # no string judge can condemn it
+                ):
+                    continue
                 if (
                     len(value) >= MIN_LENGTH
-                    and hash(value) not in clean
+                    and fingerprint not in clean
                     and (found := texts.text(value, allowed, nesting))
                 ):
                     value = self._apply(found, chain, key, out)
@@ -275,7 +300,7 @@ class Scrubber:
     def _record(
         self, obj: dict[str, Any], chain: Chain, scan: _Scan, walk: tuple[int, int, int], mark: int
     ) -> Shape | None:
-        """The dict as a whole (`records.py`), or two of its numbers as a position (those two
+        """The dict as a whole (`shapes/records.py`), or two of its numbers as a position (those two
         go). `walk`: the roles seen among its keys, its context, how many dicts it holds."""
         seen, context, children = walk
         keys = self._keys
@@ -316,6 +341,7 @@ class Scrubber:
         drops: set[int] = set()
         texts, allowed, nesting, mark = self._texts, scan.allowed, scan.nesting, len(scan.out)
         clean, swept = texts.clean.get(allowed, _NONE), self._sweeper.clean(allowed)
+        plain = self._plain
         entries: list[dict[str, Any]] = []
         roles: list[int] = []
         for index, item in enumerate(items):
@@ -329,9 +355,17 @@ class Scrubber:
                     entries.append(item)
                     roles.append(scan.seen)
             elif kind is str:
+                fingerprint = hash(item)
+                if (
+                    len(item) < MIN_LENGTH  # too short for either judge
+                    or fingerprint in plain  # admitted by the gate before
+                    or (fingerprint in clean and fingerprint in swept)  # found clean before
+                    or self._admits(item, fingerprint)  # no string judge can condemn it
+                ):
+                    continue
                 if (
                     len(item) >= MIN_LENGTH
-                    and hash(item) not in clean
+                    and fingerprint not in clean
                     and (found := texts.text(item, allowed, nesting))
                 ):
                     result = self._apply(found, chain, index, scan.out)

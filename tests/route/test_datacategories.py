@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.datacategories import (
+from gateway.route.datacategories import (
     CATEGORY_PREFIXES,
     categories_of_patterns,
     categories_of_payload,

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.config.schema import PolicyFile
-from gateway.policy.tcf import TCFError, TCString, decode
-from gateway.policy.tracking import is_child, tracking_refusal
+from gateway.policy.consent.tcf import TCFError, TCString, decode
+from gateway.policy.consent.tracking import is_child, tracking_refusal
 
 TCF_KEYS = ("tcf", "tcString", "tcfString", "gdpr_consent", "gdprConsent")
 # TCF special feature 1, "Use precise geolocation data": the TCF's word on GPS location, for a

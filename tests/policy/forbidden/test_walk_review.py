@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import pytest
 
-from gateway.policy.categories import FORBIDDEN_CATEGORIES, Removal, Scrubber
-from gateway.policy.texts import MAX_NESTING
+from gateway.policy.forbidden.texts import MAX_NESTING
+from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Removal, Scrubber
 
 L, C, M, P = "location", "contacts", "message_content", "media"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(80))

@@ -8,43 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-# Longest matching prefix wins. Paths are event keys (array indices left out).
+from gateway.config.categories import CATEGORIES
+
+# Longest matching prefix wins. Paths are event keys (array indices left out); the table of
+# categories (config/categories.py) lists each category's paths.
 CATEGORY_PREFIXES: dict[tuple[str, ...], str] = {
-    ("userId",): "identifiers",
-    ("anonymousId",): "identifiers",
-    ("groupId",): "identifiers",
-    ("previousId",): "identifiers",
-    ("context", "device", "id"): "identifiers",
-    ("context", "device", "advertisingId"): "advertising_id",
-    ("context", "device"): "device",
-    ("context", "os"): "device",
-    ("context", "screen"): "device",
-    ("context", "app"): "device",
-    ("context", "network"): "device",
-    ("context", "userAgent"): "environment",
-    ("context", "userAgentData"): "environment",
-    ("context", "browser"): "environment",
-    ("context", "agent"): "environment",
-    ("context", "locale"): "environment",
-    ("context", "timezone"): "environment",
-    ("context", "library"): "environment",
-    ("context", "ip"): "ip_address",
-    ("context", "geo"): "coarse_location",
-    ("context", "location"): "location",
-    ("context", "page"): "browsing_history",
-    ("context", "campaign"): "browsing_history",
-    ("context", "referrer"): "browsing_history",
-    ("context", "traits"): "profile",
-    ("context", "consent"): "consent_choices",
-    ("traits",): "profile",
-    ("event",): "browsing_history",
-    ("name",): "browsing_history",
-    ("category",): "browsing_history",
-    ("properties",): "browsing_history",
-    ("timestamp",): "browsing_history",
-    ("originalTimestamp",): "browsing_history",
-    ("sentAt",): "browsing_history",
-    ("receivedAt",): "browsing_history",
+    tuple(path.split(".")): category.name for category in CATEGORIES for path in category.paths
 }
 NOT_PERSONAL = frozenset({("type",), ("messageId",), ("context",), ("integrations",)})
 

@@ -4,8 +4,8 @@ body) and the text parameters of messaging links.
 Privacy policy, "Handling of customer information on the website and app", 1. Information to
 obtain: "Communication content (content of messages exchanged within the app, etc.)" is not
 collected. Text fields count as messages where something says they are: a key that names a
-message (`keys.py`), an ancestor or the event's name that names a conversation or a channel
-(`chat`, `ticket`, `aps` ... the walk carries it, see `categories.py`), or the record's shape
+message (`forbidden/keys.py`), an ancestor or the event's name that names a conversation
+or a channel (`chat`, `ticket`, `aps` ... the walk carries it, see `walk.py`), or the record's shape
 (a text beside a conversation role). Entries with an author and a text alone may be reviews,
 quotes or testimonials, so they are not judged by shape.
 """
@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from gateway.policy.keys import BODY, CONTENT, REVIEW, SENDER, KeyVerdict
-from gateway.policy.words import MESSAGE_CONTENT, SPEAKER_ROLES
+from gateway.policy.forbidden.keys import BODY, CONTENT, REVIEW, SENDER, KeyVerdict
+from gateway.policy.forbidden.vocabulary import MESSAGE_CONTENT, SPEAKER_ROLES
 
 Shape = tuple[str, str]  # (category, rule)
 Roles = Callable[[str], int]

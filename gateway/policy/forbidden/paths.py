@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
-from gateway.policy.shapes import string_shape
+from gateway.policy.forbidden.shapes.values import string_shape
 
-Chain: TypeAlias = "tuple[Chain, str | int] | None"  # the steps to a value, innermost last
+# The steps to a value, innermost last: (parent chain, key). Not a recursive alias: mypyc
+# cannot compile one.
+Chain: TypeAlias = "tuple[Any, str | int] | None"
 NAMED_PATHS = ("properties",)  # the event's name gives its context to these
 PAGE_SEARCH_PATHS = ("context.page.search", "properties.search")  # Segment's page fields
 

@@ -11,10 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gateway.policy.contacts import CONTACT_LIST, CONTACT_RECORD, address_book, contact_record
-from gateway.policy.coordinates import Shape, as_decimal, lone_pair
-from gateway.policy.keys import AXES, AXIS_LAT, AXIS_LNG, AXIS_X, AXIS_Y, IN_PLACE, NAME, SENDER
-from gateway.policy.messages import MESSAGE_RECORD, message_record
+from gateway.policy.forbidden.keys import (
+    AXES,
+    AXIS_LAT,
+    AXIS_LNG,
+    AXIS_X,
+    AXIS_Y,
+    IN_PLACE,
+    NAME,
+    SENDER,
+)
+from gateway.policy.forbidden.shapes.contacts import (
+    CONTACT_LIST,
+    CONTACT_RECORD,
+    address_book,
+    contact_record,
+)
+from gateway.policy.forbidden.shapes.coordinates import Shape, as_decimal, lone_pair
+from gateway.policy.forbidden.shapes.messages import MESSAGE_RECORD, message_record
 
 Roles = Callable[[str], int]
 

@@ -4,6 +4,7 @@ which subject keys an ad ID yields (an all-zero ID is nobody's key)."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,15 +12,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.adid import (
+from gateway.policy.consent.adid import (
+    _FOLDED_OUT,
     AD_ID_KEYS,
     AD_ID_MARKER_JA,
     AD_ID_MARKERS,
+    _holds_marker,
+    _lower,
     _purge,
     refusal_reason,
     remove_ad_ids,
 )
-from gateway.policy.consent import Consent, PurposeDecision, RequestSignals
+from gateway.policy.consent.resolver import Consent, PurposeDecision, RequestSignals
 from gateway.policy.identifiers import SubjectKeys, advertising_id, is_zero_id
 from tests.policy.harness import Harness
 
@@ -248,3 +252,27 @@ def test_every_ad_id_key_holds_a_marker_the_quick_look_finds() -> None:
     for key in AD_ID_KEYS:
         encoded = key.encode()
         assert AD_ID_MARKER_JA in encoded or any(m in encoded for m in AD_ID_MARKERS), key
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("İKkIi")))
+def test_the_quick_looks_lower_case_is_unicodes_where_it_matters(text: str) -> None:
+    """bytes.lower() stands in for Unicode's lower case: the same ASCII needles and the same
+    fold, for any text (U+0130 and U+212A, whose lower case is ASCII, take the slow path)."""
+    raw = text.encode()
+    quick, unicode = _lower(raw), text.lower().encode()
+    assert quick.translate(None, _FOLDED_OUT) == unicode.translate(None, _FOLDED_OUT)
+    ascii_runs = [run for run in re.split(rb"[\x80-\xff]+", unicode) if run]
+    assert ascii_runs == [run for run in re.split(rb"[\x80-\xff]+", quick) if run]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from([*AD_ID_MARKERS, b"id", b"i", b"d", b"a", b"fa", b"x", b"advertising"]),
+        max_size=12,
+    )
+)
+def test_the_marker_search_finds_what_a_search_per_marker_finds(parts: list[bytes]) -> None:
+    folded = b"".join(parts)
+    assert _holds_marker(folded) == any(marker in folded for marker in AD_ID_MARKERS)

@@ -14,7 +14,7 @@ import zlib
 from typing import Any
 from urllib.parse import unquote
 
-from gateway.policy.words import CONTACTS, MEDIA, MESSAGE_CONTENT
+from gateway.policy.forbidden.vocabulary import CONTACTS, MEDIA, MESSAGE_CONTENT
 
 Shape = tuple[str, str]  # (category, rule)
 DATA_URI_MEDIA: Shape = (MEDIA, "value:data_uri")

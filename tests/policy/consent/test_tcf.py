@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.policy.tcf import RestrictionType, TCFError, TCString, decode
+from gateway.policy.consent.tcf import RestrictionType, TCFError, TCString, decode
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "iabtcf"
+TESTDATA = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "iabtcf"
 VECTORS_FILE = TESTDATA / "tcf_vectors.json"
 CROSSCHECK_FILE = TESTDATA / "tcf_vectors_crosscheck.json"
 NO_TESTDATA = f"IAB TCF test vectors not found at {TESTDATA} (shared/ next to the repo)"

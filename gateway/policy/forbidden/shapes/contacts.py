@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any
 
-from gateway.policy.keys import CONTACT_COLUMN, NAME, REACH
-from gateway.policy.words import CONTACTS
+from gateway.policy.forbidden.keys import CONTACT_COLUMN, NAME, REACH
+from gateway.policy.forbidden.vocabulary import CONTACTS
 
 Shape = tuple[str, str]  # (category, rule)
 VCARD: Shape = (CONTACTS, "value:vcard")

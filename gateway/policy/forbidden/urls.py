@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote_plus
 
-from gateway.policy.keys import CACHE_SIZE, CONTENT, MISSING, KeyClassifier, KeyVerdict
-from gateway.policy.shapes import key_data
-from gateway.policy.words import LOCATION
+from gateway.policy.forbidden.keys import CACHE_SIZE, CONTENT, MISSING, KeyClassifier, KeyVerdict
+from gateway.policy.forbidden.shapes.values import key_data
+from gateway.policy.forbidden.vocabulary import LOCATION
 
 SENSITIVE = "sensitive"  # the category of configured `sensitive_query_params`
 SENSITIVE_NAME = KeyVerdict(SENSITIVE, CONTENT, numeric=True, hosted_ok=False)

@@ -14,7 +14,7 @@ neutralising modifier (`error`, `click`, エラー ...) makes it the company's o
 
 A key also plays roles (`roles`): in a record (a person's name, a sender, a text field, an
 axis) and for everything under it (a conversation, a message channel, a place). The walk in
-`categories.py` reads them to judge records and to carry context.
+`walk.py` reads them to judge records and to carry context.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.policy.forbidden.normalise import fold
-from gateway.policy.words import (
+from gateway.policy.forbidden.vocabulary import (
     AXIS_NAMES,
     BESIDE_LAT_HEADS,
     BODY_WORDS,

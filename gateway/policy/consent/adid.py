@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from gateway.policy.consent import Consent
+from gateway.policy.consent.resolver import Consent
 from gateway.policy.identifiers import is_zero_id
 
 ATT_KEYS = ("trackingStatus", "attStatus", "adTrackingStatus")
@@ -32,6 +32,10 @@ AD_ID_MARKER_JA = "広".encode()
 # non-ASCII letter; dropping it can only join an ASCII word that was not there (a needless
 # walk), never hide one.
 _FOLDED_OUT = bytes(b for b in range(256) if b >= 128 or not chr(b).isalnum())
+_DOTTED_I, _KELVIN = "\u0130".encode(), "\u212a".encode()  # lower case: ASCII i, k
+# Every marker holds "id" once: the quick look checks around each "id" in the folded text.
+_ID_ENDINGS = tuple(m for m in AD_ID_MARKERS if m.endswith(b"id"))
+_ID_STARTS = tuple(m for m in AD_ID_MARKERS if not m.endswith(b"id"))
 _ESCAPE = re.compile(rb"\\(?:u[0-9a-f]{4}|.)")  # orjson escapes only '"', '\\' and controls
 # Keys that name an advertising ID, folded (lower-case, letters and digits only).
 AD_ID_KEYS = frozenset({
@@ -101,8 +105,7 @@ def _may_hold_more(event: dict[str, Any], values: set[str]) -> bool:
     needles = [orjson.dumps(value)[1:-1] for value in values]
     if any(not needle.isascii() or b"\\" in needle for needle in needles):
         return True  # escaped or cased beyond ASCII: left to the walk
-    # Unicode lower-case as `_names_ad_id` and `_purge` do (bytes.lower() stops at ASCII).
-    text = raw.lower() if raw.isascii() else raw.decode().lower().encode()
+    text = _lower(raw)
     if any(needle in text for needle in needles):
         return True
     if AD_ID_MARKER_JA in text:
@@ -110,8 +113,26 @@ def _may_hold_more(event: dict[str, Any], values: set[str]) -> bool:
     # Fold as `_names_ad_id` does (letters and digits only). An escape (`\n`, `\u0001`)
     # stands for a character the fold drops, so it goes whole.
     plain = _ESCAPE.sub(b"", text) if b"\\" in text else text
-    folded = plain.translate(None, _FOLDED_OUT)
-    return any(word in folded for word in AD_ID_MARKERS)
+    return _holds_marker(plain.translate(None, _FOLDED_OUT))
+
+
+def _holds_marker(folded: bytes) -> bool:
+    """Whether one of AD_ID_MARKERS is in `folded` (one search for "id", not one per marker)."""
+    at = folded.find(b"id")
+    while at >= 0:
+        if folded.startswith(_ID_STARTS, at) or folded.endswith(_ID_ENDINGS, 0, at + 2):
+            return True
+        at = folded.find(b"id", at + 1)
+    return False
+
+
+def _lower(raw: bytes) -> bytes:
+    """`raw` lower-cased as `_names_ad_id` and `_purge` do (Unicode), as far as ASCII needles
+    and the fold can tell: bytes.lower() (C speed, ASCII only) is enough unless one of the
+    two characters whose lower case is ASCII is there (U+0130 İ → i̇, U+212A Kelvin → k)."""
+    if raw.isascii() or (_DOTTED_I not in raw and _KELVIN not in raw):
+        return raw.lower()
+    return raw.decode().lower().encode()
 
 
 def _purge(node: Any, path: str, values: set[str], removed: list[str]) -> None:

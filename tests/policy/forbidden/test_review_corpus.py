@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from gateway.policy.categories import FORBIDDEN_CATEGORIES, Scrubber
+from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Scrubber
 from tests.policy.harness import Harness
 
-CASES = Path(__file__).resolve().parents[1] / "cases" / "review"
+CASES = Path(__file__).resolve().parents[2] / "cases" / "review"
 FORBIDDEN_FILES = ("location", "messages", "contacts", "media")
 DECISIONS = {"remove", "keep", "removal accepted"}
 # (caught, required): every required forbidden case; (unchanged, counted) ordinary events.

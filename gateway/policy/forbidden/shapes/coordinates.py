@@ -15,7 +15,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import unquote
 
-from gateway.policy.words import LOCATION
+from gateway.policy.forbidden.vocabulary import LOCATION
 
 Shape = tuple[str, str]  # (category, rule)
 COORDINATES: Shape = (LOCATION, "value:coordinates")

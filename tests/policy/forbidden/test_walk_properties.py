@@ -23,8 +23,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.categories import FORBIDDEN_CATEGORIES, Scrubber
-from gateway.policy.keys import KeyClassifier
+from gateway.policy.forbidden.keys import KeyClassifier
+from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Scrubber
 
 INNOCENT_KEYS = [
     "name",
@@ -222,7 +222,8 @@ def deep_dicts(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def coordinates(draw: st.DrawFn) -> tuple[float, float]:
     """A position as a device writes it: five or six decimals (four-decimal pairs under 100
-    pass on purpose: they are as often scores; see gateway/policy/coordinates.py)."""
+    pass on purpose: they are as often scores; see
+    gateway/policy/forbidden/shapes/coordinates.py)."""
 
     def degree(limit: int) -> float:
         micro = draw(st.integers(1_000_000, limit * 1_000_000 - 1).filter(lambda n: n % 100))

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.policy.coordinates import COORDINATES, Shape, location_in_url
-from gateway.policy.embedded import decode_again, decode_text, parse, starts_structure
-from gateway.policy.keys import BESIDE_LAT, KEY_NAME, TEXT, KeyClassifier
-from gateway.policy.messages import IN_THREAD, bare_text, message_route
-from gateway.policy.shapes import MIN_LENGTH, string_shape
-from gateway.policy.urls import (
+from gateway.policy.forbidden.embedded import decode_again, decode_text, parse, starts_structure
+from gateway.policy.forbidden.keys import BESIDE_LAT, KEY_NAME, TEXT, KeyClassifier
+from gateway.policy.forbidden.shapes.coordinates import COORDINATES, Shape, location_in_url
+from gateway.policy.forbidden.shapes.messages import IN_THREAD, bare_text, message_route
+from gateway.policy.forbidden.shapes.values import MIN_LENGTH, string_shape
+from gateway.policy.forbidden.urls import (
     SENSITIVE,
     SENSITIVE_NAME,
     ParamNames,
@@ -28,7 +28,7 @@ from gateway.policy.urls import (
     scrub_url,
     split_param,
 )
-from gateway.policy.words import CATEGORIES, LOCATION, MESSAGE_CONTENT
+from gateway.policy.forbidden.vocabulary import CATEGORIES, LOCATION, MESSAGE_CONTENT
 
 URL_PARAM, EMBEDDED_JSON, ENCODED = "url_param", "value:embedded_json", "value:encoded_text"
 UNSCANNED = "unscanned"  # the category of what nests too deep to scan, removed to fail closed

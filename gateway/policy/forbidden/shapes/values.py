@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.policy.contacts import (
+from gateway.policy.forbidden.keys import KEY_DATA, KeyVerdict
+from gateway.policy.forbidden.shapes.contacts import (
     B64_CARDS,
     CONTACT_LIST,
     VCARD,
@@ -26,7 +27,7 @@ from gateway.policy.contacts import (
     reach_string,
     vcard,
 )
-from gateway.policy.coordinates import (
+from gateway.policy.forbidden.shapes.coordinates import (
     COORDINATES,
     MAX_COORDINATE_TEXT,
     MAX_FREE_TEXT,
@@ -41,8 +42,7 @@ from gateway.policy.coordinates import (
     plus_code,
     what3words,
 )
-from gateway.policy.keys import KEY_DATA, KeyVerdict
-from gateway.policy.media import (
+from gateway.policy.forbidden.shapes.media import (
     B64_PREFIXES,
     HEX_MEDIA_STARTS,
     MEDIA_BYTES,
@@ -58,7 +58,7 @@ from gateway.policy.media import (
     percent_encoded_media,
     photokit_id,
 )
-from gateway.policy.messages import message_uri
+from gateway.policy.forbidden.shapes.messages import message_uri
 
 MIN_LENGTH = 6  # shorter strings carry no shape ("geo:1,2" is the shortest)
 
@@ -168,7 +168,7 @@ def key_data(name: str) -> KeyVerdict | None:
 def list_shape(items: list[Any], in_place: bool) -> Shape | None:
     """(category, rule) when a JSON array of scalars is a coordinate pair, the bytes of a
     media file, a jCard, or three or more phone numbers or emails. (Lists of entries are
-    judged as the walk reaches them: see `categories.py`.)"""
+    judged as the walk reaches them: see `walk.py`.)"""
     size = len(items)
     kind = type(items[0])
     if 2 <= size <= 3 and kind is float:

@@ -10,7 +10,7 @@ import zlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.policy.embedded import decode_text
+from gateway.policy.forbidden.embedded import decode_text
 
 ENCODERS = [
     lambda raw: base64.b64encode(raw).decode(),

@@ -1,4 +1,4 @@
-"""Consent from every signal (gateway/policy/consent.py), checked exhaustively where the
+"""Consent from every signal (gateway/policy/consent/resolver.py), checked exhaustively where the
 combinations are few: precedence, "an explicit denial anywhere wins", fail-closed parsing of
 every per-event signal, preference merging across a subject's keys, and the provenance stamp
 kept with every outbox item."""
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gateway.config.defaults import builtin_policy
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
-from gateway.policy.consent import (
+from gateway.policy.consent.resolver import (
     NO_TCF_CONSENT,
     TCF_KEYS,
     Consent,
@@ -387,13 +387,13 @@ def test_an_unreadable_tc_string_refuses_a_tcf_vendor_whatever_its_purposes() ->
 
 def _resolver_for_review() -> Any:
     from gateway.config.defaults import builtin_policy
-    from gateway.policy.consent import ConsentResolver
+    from gateway.policy.consent.resolver import ConsentResolver
 
     return ConsentResolver(builtin_policy(), frozenset())
 
 
 def test_a_consent_mode_denial_is_not_undone_by_a_grant_elsewhere() -> None:
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
 
     for consent in (
         {"ad_storage": "denied", "consentMode": {"ad_storage": "granted"}},
@@ -407,7 +407,7 @@ def test_a_consent_mode_denial_is_not_undone_by_a_grant_elsewhere() -> None:
 
 
 def test_gpc_in_the_event_as_sdks_send_it() -> None:
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
 
     for value in (True, 1, "1", "true", "TRUE"):
         event = {"context": {"consent": {"gpc": value}}}
@@ -420,7 +420,7 @@ def test_gpc_in_the_event_as_sdks_send_it() -> None:
 
 
 def test_several_tc_strings_grant_only_what_all_of_them_grant() -> None:
-    from gateway.policy.consent import RequestSignals
+    from gateway.policy.consent.resolver import RequestSignals
     from tests.policy.harness import tc_string
 
     everything = tc_string({"purposes": range(1, 11), "vendors": [755]})
