@@ -43,10 +43,14 @@ def test_a_deletion_keeps_the_refusal_so_tracking_does_not_restart(stack: LawSta
     token = stack.token_for(anon)
     assert stack.consent(token, {"purposes": {"advertising": False}}).status_code == 200
     before = stack.post({"anonymousId": anon})
-    stack.settle()  # delivered before the deletion (which drops what is still pending)
+    # Delivered before the deletion (which drops what is still pending): waited for by name,
+    # since a later control event may overtake it on a worker with several deliveries at once.
+    stack.wait_delivered("stats", before)
+    stack.settle()
     answer = stack.admin("deletion", anon).json()
     assert answer["suppression_kept"] == 1
     after = stack.post({"anonymousId": anon})
+    stack.wait_delivered("stats", after)
     stack.settle()
     assert stack.reached(before) == stack.reached(after) == {"stats"}
     # The suppression record is the refusal and nothing else.

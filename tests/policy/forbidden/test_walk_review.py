@@ -444,9 +444,12 @@ PATHOLOGICAL = [
 
 @pytest.mark.parametrize("value", PATHOLOGICAL, ids=lambda v: repr(v[:12]))
 def test_pathological_strings_are_scanned_quickly(value: str) -> None:
+    # Not a speed test (make bench is one): each takes 1-15 ms, while the backtracking each
+    # guards against grows cubically or exponentially with these lengths, so a bound over
+    # 100 times the normal cost still fails on a regression and not on a busy machine.
     started = time.perf_counter()
     scrub({"note": value, "image": value[:64], "u": "https://x.example/?q=" + quote(value)})
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 2.0
 
 
 def test_python_reprs_become_json_types_before_the_walk() -> None:
