@@ -33,11 +33,11 @@ STAGES = [
     ("server fields (_stamp)", "gateway/intake/intake.py", "_stamp"),
     ("enrich (pipeline.prepare)", "gateway/intake/pipeline.py", "prepare"),
     ("preferences lookup", "gateway/store/", "get_many"),
-    ("policy (engine.evaluate)", "gateway/policy/engine.py", "evaluate"),
-    ("  forbidden-category scrub", "gateway/policy/forbidden/walk.py", "scrub"),
-    ("  consent resolve", "gateway/policy/consent/resolver.py", "resolve"),
+    ("policy (engine.evaluate)", "gateway/policy/engine.py", "PolicyEngine.evaluate"),
+    ("  forbidden-category scrub", "gateway/policy/forbidden/walk.py", "Scrubber.scrub"),
+    ("  consent resolve", "gateway/policy/consent/resolver.py", "ConsentResolver.resolve"),
     ("route (router.route)", "gateway/route/router.py", "route"),
-    ("  allow-list projection", "gateway/route/projection.py", "apply"),
+    ("  allow-list projection", "gateway/route/projection.py", "Projection.apply"),
     ("  payload data categories", "gateway/route/datacategories.py", "categories_of_payload"),
     ("  transforms", "gateway/route/transforms.py", "apply"),
     ("outbox rows (pipeline.outbox_items)", "gateway/intake/pipeline.py", "outbox_items"),
@@ -45,7 +45,22 @@ STAGES = [
     ("metrics (_count)", "gateway/ingest/routes.py", "_count"),
     ("subject token + cookie (_ok)", "gateway/ingest/routes.py", "_ok"),
 ]
-"""(label, file, function): cumulative time per stage; an empty label adds to the row above."""
+"""(label, file, function): cumulative time per stage; an empty label adds to the row above.
+A method is named with its class, so that it is found in a mypyc-compiled module too, where
+cProfile sees no file, only `<method 'evaluate' of 'PolicyEngine' objects>`."""
+
+
+def _is(where: str, name: str, file: str, function: str) -> bool:
+    """Whether a pstats entry (file, function) is the stage's function, plain or compiled."""
+    owner, _, bare = name.rpartition(".")
+    if where in file and function == bare:
+        return True
+    if file != "~":  # compiled code and builtins have no file
+        return False
+    module = where.removesuffix(".py").replace("/", ".")
+    if owner:
+        return function == f"<method '{bare}' of '{owner}' objects>"
+    return function == f"<built-in method {module}.{bare}>"
 
 
 def requests(batch: bool) -> tuple[list[Request], int]:
@@ -161,7 +176,7 @@ def stage_table(stats: pstats.Stats, main_us: float) -> list[str]:
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     cumulative: list[tuple[str, float]] = []
     for label, where, name in STAGES:
-        found = sum(v[3] for (f, _, fn), v in raw.items() if where in f and fn == name)
+        found = sum(v[3] for (f, _, fn), v in raw.items() if _is(where, name, f, fn))
         if label or not cumulative:
             cumulative.append((label, found))
         else:
