@@ -51,6 +51,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender went away mid-body (a gateway killed with -9 while sending):
+                    # no request arrived, and there is nobody to answer.
+                    self.close_connection = True
+                    return
                 with receiver._lock:
                     receiver.arrived += 1
                 answer = receiver._next()
