@@ -61,6 +61,17 @@ def leaves(value: Any, path: str = "") -> dict[str, Any]:
     return {path: value}
 
 
+def _blamed(path: str, removed: list[Any]) -> str:
+    """The category of the removal that took an ordinary value: the removal at the value's
+    path or above it ("properties.a" took "properties.a.b"); "(unrecorded)" when none did."""
+    path = path.removeprefix(".")  # leaves() writes ".properties.a"
+    for removal in removed:
+        where = removal.path.split("?")[0]
+        if path == where or path.startswith((where + ".", where + "[")):
+            return str(removal.category)
+    return "(unrecorded)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", choices=["dev", "held", "all"], default="dev")
@@ -79,6 +90,7 @@ def main() -> None:
         if leaked and args.v:
             print("MISS", row["id"], leaked[0][:60])
     kept: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    wrongly: dict[tuple[str, str], int] = defaultdict(int)
     for row in load("ordinary.json"):
         if args.split != "all" and row["split"] != args.split:
             continue
@@ -89,6 +101,9 @@ def main() -> None:
         cell = kept[row["split"]]
         cell[0] += same
         cell[1] += len(before)
+        for path, value in before.items():
+            if after.get(path, object()) != value:
+                wrongly[(_blamed(path, removed), row["split"])] += 1
         if same < len(before) and args.v:
             print("TOUCHED", row["id"], [(r.path, r.rule) for r in removed])
     for (family, split), (hit, total) in sorted(caught.items()):
@@ -98,6 +113,9 @@ def main() -> None:
             f"kept     {'ordinary values':15} {split:5} {same:4}/{total:<4} "
             f"{100 * same / total:6.2f}%"
         )
+    for (category, split), count in sorted(wrongly.items()):
+        total = kept[split][1]
+        print(f"wrongly  {category:15} {split:5} {count:4}/{total:<4} ordinary values removed")
 
 
 if __name__ == "__main__":
