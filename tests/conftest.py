@@ -24,6 +24,8 @@ from tests.support.configs import write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
 
+pytest_plugins = ["tests.support.browser"]  # the `browser` fixture
+
 # CI replays the same examples on every run (`HYPOTHESIS_PROFILE=ci` in `.ci/run`): a
 # property that fails there fails for a reason anyone can reproduce. Local runs draw new
 # examples each time, which is how new failures are found.

@@ -4,30 +4,18 @@ an invalid edit; two people editing one destination."""
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import pytest_asyncio
 import yaml
 
 from tests.console.stack import EDITOR, READER, ConsoleStack, wait_until
 from tests.privacy.test_browser import low_contrast
+from tests.support.browser import BROWSER_MARKS
 from tests.support.configs import SERVER_KEY
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 UNLABELLED = """() => [...document.querySelectorAll('input, textarea, select, button')]
   .filter((el) => el.type !== 'hidden')
@@ -36,24 +24,8 @@ UNLABELLED = """() => [...document.querySelectorAll('input, textarea, select, bu
   .map((el) => el.outerHTML.slice(0, 80))"""
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
+    *BROWSER_MARKS,
 ]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def signed_in(browser: Any, console: ConsoleStack, token: str = EDITOR) -> Any:

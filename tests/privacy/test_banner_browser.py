@@ -8,7 +8,6 @@ Destinations: `svc` (service), `stats` (analytics), `ads` (advertising, US)."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import threading
 import time
@@ -26,13 +25,11 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from tests.privacy.stack import FIELDS, KEY_ENV, KEY_VALUE, Stack
+from tests.support.browser import BROWSER_MARKS
 from tests.support.configs import WEB_KEY, default_sources, webhook, write_config
 from tests.support.processes import GatewayProcess
 from tests.support.receiver import Receiver
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 AXE = ROOT / "sdk-js" / "node_modules" / "axe-core" / "axe.min.js"
@@ -79,11 +76,7 @@ RECORDED = """() => {
 }"""
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
+    *BROWSER_MARKS,
     pytest.mark.skipif(not AXE.is_file(), reason="sdk-js dependencies not installed: make sdk"),
 ]
 
@@ -168,18 +161,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopStack]:
     shop.close()
     for receiver in receivers.values():
         receiver.close()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 Visit = Callable[..., Awaitable[Any]]

@@ -4,20 +4,16 @@ but no advertising destination. Plus the page's accessibility basics."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 
 from tests.privacy.stack import Stack, new_id
+from tests.support.browser import BROWSER_MARKS
 from tests.support.configs import WEB_KEY
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEND = """async ([writeKey, anonymousId, event]) => {
   const messageId = anonymousId + '-' + event;
@@ -53,25 +49,8 @@ CONTRAST = """() => {
 }"""
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
+    *BROWSER_MARKS,
 ]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
-    """One Chromium for the module; each test gets its own profile (context)."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -8,21 +8,17 @@ nothing of theirs until they choose again."""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from tests.privacy.law import EXPLICIT, LawStack, start_law_stack, stop_law_stack
 from tests.privacy.stack import OFFICE, new_id
+from tests.support.browser import BROWSER_MARKS
 from tests.support.configs import WEB_KEY
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEND = """async ([writeKey, anonymousId]) => {
   const messageId = anonymousId + '-' + Math.random().toString(36).slice(2);
@@ -35,11 +31,7 @@ ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 CONSENT = """async () => (await fetch('/v1/consent', {credentials: 'same-origin'})).json()"""
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
+    *BROWSER_MARKS,
 ]
 
 
@@ -48,18 +40,6 @@ def law(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LawStack]:
     stack = start_law_stack(tmp_path_factory.mktemp("law-browser") / "config")
     yield stack
     stop_law_stack(stack)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def new_page(browser: Any, locale: str) -> Any:
