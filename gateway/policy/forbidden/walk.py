@@ -23,6 +23,7 @@ returns where and why, never what.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +153,18 @@ class Scrubber:
         self._sweeper.forget_clean()
         self._plain.clear()
 
+    def _skips(
+        self, text: str, fingerprint: int, clean: AbstractSet[int], swept: AbstractSet[int]
+    ) -> bool:
+        """Whether a string can skip both string judges: too short for either, admitted by
+        the gate (now or before), or found clean by both before under what is allowed."""
+        return (
+            len(text) < MIN_LENGTH
+            or fingerprint in self._plain
+            or (fingerprint in clean and fingerprint in swept)
+            or self._admits(text, fingerprint)
+        )
+
     def _admits(self, text: str, fingerprint: int) -> bool:
         """Whether no string judge can condemn `text` (`plain.py`); remembered, since the gate
         does not depend on what is allowed."""
@@ -200,7 +213,7 @@ class Scrubber:
         cache = keys.cache
         texts, nesting, sweeper = self._texts, scan.nesting, self._sweeper
         clean, changes = texts.clean.get(allowed, _NONE), None
-        swept, plain = sweeper.clean(allowed), self._plain
+        swept = sweeper.clean(allowed)
         mark, seen, children = len(out), 0, 0
         for key, value in obj.items():
             node = trie.get(key) if trie is not None else None
@@ -232,18 +245,9 @@ class Scrubber:
             kind = type(value)
             if kind is str:
                 fingerprint = hash(value)
-                if (
-                    len(value) < MIN_LENGTH  # too short for either judge
-                    or fingerprint in plain  # admitted by the gate before
-                    or (fingerprint in clean and fingerprint in swept)  # found clean before
-                    or self._admits(value, fingerprint)  # no string judge can condemn it
-                ):
+                if self._skips(value, fingerprint, clean, swept):
                     continue
-                if (
-                    len(value) >= MIN_LENGTH
-                    and fingerprint not in clean
-                    and (found := texts.text(value, allowed, nesting))
-                ):
+                if fingerprint not in clean and (found := texts.text(value, allowed, nesting)):
                     value = self._apply(found, chain, key, out)
                     (changes := changes or _Changes()).record(key, value)
                 if (
@@ -341,7 +345,6 @@ class Scrubber:
         drops: set[int] = set()
         texts, allowed, nesting, mark = self._texts, scan.allowed, scan.nesting, len(scan.out)
         clean, swept = texts.clean.get(allowed, _NONE), self._sweeper.clean(allowed)
-        plain = self._plain
         entries: list[dict[str, Any]] = []
         roles: list[int] = []
         for index, item in enumerate(items):
@@ -356,18 +359,9 @@ class Scrubber:
                     roles.append(scan.seen)
             elif kind is str:
                 fingerprint = hash(item)
-                if (
-                    len(item) < MIN_LENGTH  # too short for either judge
-                    or fingerprint in plain  # admitted by the gate before
-                    or (fingerprint in clean and fingerprint in swept)  # found clean before
-                    or self._admits(item, fingerprint)  # no string judge can condemn it
-                ):
+                if self._skips(item, fingerprint, clean, swept):
                     continue
-                if (
-                    len(item) >= MIN_LENGTH
-                    and fingerprint not in clean
-                    and (found := texts.text(item, allowed, nesting))
-                ):
+                if fingerprint not in clean and (found := texts.text(item, allowed, nesting)):
                     result = self._apply(found, chain, index, scan.out)
                     if result is _DROP:
                         drops.add(index)
