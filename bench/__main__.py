@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import configs, delivery, events, ingest, plans, policy, report
+from bench import configs, delivery, events, ingest, plans, policy, report, sampling
 from bench.procs import ROOT, Processes
 
 POOL_SIZE = 300
@@ -30,8 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="wrk warm-up length")
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--processes", default="1,2", help="uvicorn process counts")
-    parser.add_argument("--skip", action="append", default=[],
-                        choices=["policy", "plans", "ingest", "redis", "delivery"])  # fmt: skip
+    sections = ["policy", "plans", "ingest", "redis", "profile", "delivery"]
+    parser.add_argument("--skip", action="append", default=[], choices=sections)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and logs")
     return parser.parse_args(argv)
 
@@ -93,6 +93,22 @@ def run_ingest(
     print_lines(report.scaling_table(found))
     if unavailable:
         print(f"redis backend: not available ({unavailable})")
+    if "profile" not in args.skip:
+        run_sampling(args, procs, work, pool, results)
+
+
+def run_sampling(
+    args: argparse.Namespace, procs: Processes, work: Path, pool: list[Any], results: dict[str, Any]
+) -> None:
+    seconds = args.seconds
+    title = f"where the CPU goes (sampling profile, SQLite, 1 process, {seconds:g} s each)"
+    found = section(title, results, "profile", lambda: sampling.run(procs, work, pool, seconds))
+    if found is None:
+        return
+    if "skipped" in found:
+        print(f"skipped: {found['skipped']}")
+        return
+    print_lines(report.sampling_table(found, results["ingest"]["rows"]))
 
 
 def run_all(args: argparse.Namespace, procs: Processes, work: Path) -> dict[str, Any]:

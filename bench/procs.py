@@ -71,6 +71,11 @@ class Processes:
             time.sleep(0.1)
         raise StartError(f"no 200 from {url} within {timeout:.0f} s:\n{self.tail(pid)}")
 
+    def interrupt(self, pid: int) -> None:
+        """Ctrl-C to the process itself, not its group (py-spy then writes its samples)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+
     def stop(self, pid: int, grace: float = 10.0) -> None:
         proc, _ = self._running.pop(pid)
         if proc.poll() is None:

@@ -125,6 +125,33 @@ def policy_table(section: dict[str, Any]) -> list[str]:
     return lines
 
 
+def sampling_table(section: dict[str, Any], ingest_rows: list[dict[str, Any]]) -> list[str]:
+    """Each stage's share of the samples, and that share of the CPU per event the ingest
+    section measured without the profiler (gateway-sqlite, 1 process, same workload)."""
+    profiles = section["profiles"]
+    cpu = {
+        p["workload"]: _find(ingest_rows, "gateway-sqlite", 1, p["workload"]).get(
+            "server_cpu_us_per_event"
+        )
+        for p in profiles
+    }
+    header = "".join(f" {p['workload'] + ' share':>13} {'us/ev':>6}" for p in profiles)
+    lines = [f"{'stage':<44}{header}"]
+    stages = list(dict.fromkeys(s for p in profiles for s in p["shares"]))
+    for stage in stages:
+        cells = ""
+        for p in profiles:
+            share = p["shares"].get(stage, 0.0)
+            per_event = cpu[p["workload"]]
+            shown = f"{share * per_event:6.0f}" if per_event else f"{'-':>6}"
+            cells += f" {share:>13.0%} {shown}"
+        lines.append(f"{stage:<44}{cells}")
+    samples = ", ".join(f"{p['workload']} {p['samples']:,}" for p in profiles)
+    lines.append(f"samples: {samples} (py-spy --native at {section['rate_hz']} Hz; us/ev = share "
+                 "x the unprofiled server CPU per event above)")  # fmt: skip
+    return lines
+
+
 def delivery_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         f"{'destination':<12} {'batch':>5} {'events':>7} {'seconds':>7} {'events/s':>9} "

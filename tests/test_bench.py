@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
-from bench import profile
+from bench import profile, sampling
 
 
 def test_the_profile_gives_every_event_of_every_batch_its_own_message_id() -> None:
@@ -23,3 +24,40 @@ def test_the_profile_gives_single_events_their_own_message_id() -> None:
     bodies = [profile.with_ids(template, n) for n, (_, _, template) in enumerate(requests)]
     ids = [orjson.loads(body)["messageId"] for body in bodies]
     assert per == 1 and len(set(ids)) == len(ids) == len(requests)
+
+
+def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known_frame() -> None:
+    compiled = {"walk": "gateway/policy/forbidden/walk.py", "spec": "gateway/intake/spec.py"}
+    attribution = sampling.Attribution(compiled)
+    route = "collect (gateway/ingest/routes.py:79)"
+    raw = "\n".join([
+        f"run (uvicorn/server.py:10);{route};CPyDef_walk___Scrubber___scrub 7",
+        f"run (uvicorn/server.py:10);{route};CPyPy_spec___parse_json;PyDict_New 2",
+        f"run (uvicorn/server.py:10);{route};orjson_dumps 3",
+        "run (uvicorn/server.py:10);H11Protocol.data_received (uvicorn/h11.py:5) 5",
+        "_bootstrap (threading.py:9);Writer._run (gateway/store/sqlite/writer.py:80);"
+        "Outbox.write (gateway/store/sqlite/outbox.py:40) 4",
+        "not a sample line",
+    ])  # fmt: skip
+    counts = attribution.count(raw)
+    assert counts == {
+        "policy: forbidden-data walk": 7,
+        "parse + validate (Spec)": 2,
+        "edge: headers, body, limits, response": 3,
+        sampling.SERVER: 5,
+        sampling.WRITER: 4,
+    }
+    assert sum(sampling.shares(counts).values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_sampling_profile_knows_every_compiled_module_by_its_mypyc_name() -> None:
+    modules = sampling.compiled_modules()
+    assert modules["walk"] == "gateway/policy/forbidden/walk.py"
+    assert modules["detectors___media"] == "gateway/policy/forbidden/detectors/media.py"
+    attribution = sampling.Attribution(modules)
+    for name, path in modules.items():
+        assert attribution.stage_of_frame(f"CPyDef_{name}___Class___method") is not None, path
+    assert attribution.stage_of_frame("CPyDef_route___projection___Projection___apply") == (
+        "route: projection, categories, transforms"
+    )
+    assert attribution.stage_of_frame("CPyDef_unknown___f") is None
