@@ -180,7 +180,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
             state = state_for(runtime, name, notice)
         except LookupError:
             return html(view, pages.message(view, view.text["editor"], view.text["not_found"]), 404)
-        paths = service.seen_paths(runtime)
+        paths = await service.seen_paths(runtime)
         return html(view, pages.editor(view, state, paths, s.may("config:write")))
 
     async def save(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
@@ -188,7 +188,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         name = request.path_params.get("name")
         text = form.get("config", "")
         state = pages.EditorState(name, text, form.get("version", ""), [])
-        paths = service.seen_paths(runtime)
+        paths = await service.seen_paths(runtime)
         try:
             body = yaml.safe_load(text)
             if not isinstance(body, dict):
@@ -254,7 +254,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
 
     async def preview(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         sources = [source.id for source in runtime.config.sources]
-        recent = service.recent(runtime, None, 20)["events"] if s.may("debug:read") else []
+        recent = (await service.recent(runtime, None, 20))["events"] if s.may("debug:read") else []
         if request.method == "GET":
             page = panels.preview(
                 view, sources, sources[0] if sources else "", "", recent, None, None
@@ -277,7 +277,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         return html(view, page, 200 if error is None else 400)
 
     async def debugger(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
-        return html(view, panels.debugger(view, service.recent(runtime, None, 100)))
+        return html(view, panels.debugger(view, await service.recent(runtime, None, 100)))
 
     async def stream(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         if not runtime.config.gateway.console.debugger:

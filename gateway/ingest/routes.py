@@ -17,7 +17,7 @@ from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
-from gateway.observability.debugger import DebugBuffer
+from gateway.observability.debugger import Debugger
 from gateway.observability.metrics import Metrics
 from gateway.plans.decision import PlanResult
 from gateway.policy.consent.resolver import RequestSignals
@@ -59,7 +59,7 @@ class Edge(Protocol):
     def metrics(self) -> Metrics: ...
 
     @property
-    def debugger(self) -> DebugBuffer: ...
+    def debugger(self) -> Debugger: ...
 
 
 def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
