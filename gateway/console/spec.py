@@ -248,7 +248,7 @@ def page_paths() -> dict[str, Schema]:
     """The console's pages (HTML; sign in with an admin token for a session cookie)."""
     edited = {
         "409": _html("someone saved first: both texts shown"),
-        "422": _html("the check's sentences; nothing written"),
+        "422": _html("the check's sentences, beside the keys they name; nothing written"),
     }
     paths: dict[str, Schema] = {
         "/console": {
