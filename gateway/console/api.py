@@ -129,6 +129,11 @@ def routes(console: service.Console) -> list[BaseRoute]:
         source = request.query_params.get("source")
         return JSONResponse(await service.recent(runtime, source, limit_of(request, 50, 1000)))
 
+    async def plan_violations(request: Request, runtime: Any) -> Response:
+        await token_name(request, runtime, "debug:read")
+        source = request.query_params.get("source")
+        return JSONResponse(await service.plan_violations(runtime, source))
+
     async def stream(request: Request, runtime: Any) -> Response:
         await token_name(request, runtime, "debug:read")
         if not runtime.config.gateway.console.debugger:
@@ -179,6 +184,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         Route(f"{prefix}/preview", guard(preview), methods=["POST"]),
         Route(f"{prefix}/events/recent", guard(recent), methods=["GET"]),
         Route(f"{prefix}/events/stream", guard(stream), methods=["GET"]),
+        Route(f"{prefix}/plans/violations", guard(plan_violations), methods=["GET"]),
         Route(f"{prefix}/deadletters", guard(list_dead), methods=["GET"]),
         Route(f"{prefix}/deadletters/{{id}}", guard(show_dead), methods=["GET"]),
         Route(f"{prefix}/deadletters/replay", guard(replay_dead), methods=["POST"]),

@@ -32,7 +32,7 @@ input[type=text],input[type=password],select{font:inherit;min-width:20rem;max-wi
 .ok{border:2px solid #17612b;color:#17612b;padding:.5rem 1rem;margin:1rem 0}
 pre{background:#f4f6f8;padding:.5rem;overflow:auto;font-size:14px}
 form.inline{display:inline}
-#events td{white-space:pre-line}
+#events td,.lines{white-space:pre-line}
 fieldset{border:1px solid #767676;margin:.75rem 0;padding:.25rem .75rem .75rem}
 legend{font-weight:600}label.choice{display:inline-block;font-weight:400;margin:.5rem 1rem 0 0}
 textarea.short{min-height:0}
@@ -81,6 +81,7 @@ def layout(view: View, title: str, body: str, script: str = "") -> str:
             ("/console", "overview"),
             ("/console/preview", "preview"),
             ("/console/debugger", "debugger"),
+            ("/console/plans", "plan_violations"),
             ("/console/deadletters", "dead_letters"),
         ]
         items = "".join(f'<a href="{e(view.url(href))}">{t[key]}</a>' for href, key in links)

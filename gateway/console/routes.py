@@ -296,6 +296,11 @@ def routes(console: service.Console) -> list[BaseRoute]:
     async def debugger(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         return html(view, panels.debugger(view, await service.recent(runtime, None, 100)))
 
+    async def plans(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
+        found = await service.plan_violations(runtime, None)
+        seconds = runtime.config.gateway.console.debugger_seconds
+        return html(view, panels.plan_violations(view, found, seconds))
+
     async def stream(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         if not runtime.config.gateway.console.debugger:
             return html(
@@ -344,6 +349,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         Route("/console/preview", page("config:read", preview, True), methods=["POST"]),
         Route("/console/debugger", page("debug:read", debugger), methods=["GET"]),
         Route("/console/events/stream", page("debug:read", stream), methods=["GET"]),
+        Route("/console/plans", page("debug:read", plans), methods=["GET"]),
         Route("/console/deadletters", page("deadletter", dead), methods=["GET"]),
         Route(
             "/console/deadletters/replay",

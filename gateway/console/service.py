@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from gateway.config.loader import Config
+from gateway.console import violations
 from gateway.console.editor import Editor, Operation, listed, version_of, write
 from gateway.destinations.base import Destination, Outgoing
 from gateway.destinations.ga4 import GA4_URL, Ga4Config
@@ -247,6 +248,16 @@ async def recent(runtime: Running, source: str | None, limit: int) -> dict[str, 
         return {"enabled": False, "events": []}
     events = await runtime.debugger.recent(console.debugger_seconds, source, limit)
     return {"enabled": True, "events": events}
+
+
+async def plan_violations(runtime: Running, source: str | None) -> dict[str, Any]:
+    """The tracking plans' findings in the debugger's window (its events and seconds)."""
+    console = runtime.config.gateway.console
+    if not console.debugger:
+        return {"enabled": False, "violations": []}
+    debugger = runtime.debugger
+    entries = await debugger.recent(console.debugger_seconds, source, console.debugger_events)
+    return {"enabled": True, "violations": violations.summarise(entries)}
 
 
 async def seen_paths(runtime: Running) -> list[str]:

@@ -171,6 +171,15 @@ def api_paths() -> dict[str, Schema]:
                 parameters=[{"name": "source", "in": "query", "schema": {"type": "string"}}],
             )
         },
+        f"{prefix}/plans/violations": {
+            "get": _operation(
+                "consolePlanViolations",
+                "Tracking-plan findings in the debugger's window, per source, plan and event",
+                "debug:read",
+                {"200": _json("groups, newest first (paths and reason codes, never values)")},
+                parameters=[{"name": "source", "in": "query", "schema": {"type": "string"}}],
+            )
+        },
         f"{prefix}/deadletters": {
             "get": _operation(
                 "consoleDeadLetters",
@@ -294,6 +303,11 @@ def page_paths() -> dict[str, Schema]:
         },
         "/console/debugger": {
             "get": _page("consoleDebugger", "Live debugger", {"200": _html("page")})
+        },
+        "/console/plans": {
+            "get": _page(
+                "consolePlanViolationsPage", "Tracking-plan violations", {"200": _html("page")}
+            )
         },
         "/console/events/stream": {
             "get": _page(
