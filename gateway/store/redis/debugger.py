@@ -6,7 +6,8 @@ and reads, so an event taken by one node shows in the debugger of each.
   trip: XADD with an exact MAXLEN (the console promises at most `debugger_events`; the
   stream is small, so exact trimming costs little), XTRIM MINID for the lifetime, and an
   expiry, so a stream nobody writes to goes by itself. Ingest never waits on Redis, and
-  a failing Redis costs the debugger those entries, logged once, never a request.
+  a failing Redis costs the debugger those entries, logged once, never a request; the
+  writer tries again a second later with what gathered meanwhile.
 - Reading: one reader task per process (while someone listens) blocks in XREAD and hands
   each new entry to every local listener. One per listener would hold a pooled
   connection per open console tab, taken from the pool that ingest and delivery use.
@@ -116,7 +117,9 @@ class RedisDebugBuffer:
                 await self._send(batch, clearing)
             except Exception as exc:  # the debugger's loss, never a request's
                 self._failed(exc)
-                return
+                self._clearing = self._clearing or clearing
+                await asyncio.sleep(RETRY_SECONDS)  # then what gathered meanwhile (bounded)
+                continue
             self._recovered()
 
     async def _send(self, batch: list[dict[str, Any]], clearing: bool) -> None:
@@ -145,17 +148,18 @@ class RedisDebugBuffer:
                 self._failed(exc)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            self._recovered()
             for _, rows in reply or ():
                 for stream_id, fields in rows:
                     last = stream_id.decode()
                     deliver(self._listeners, _entry(stream_id, fields))
 
     def _failed(self, exc: Exception) -> None:
-        cause = type(exc.__cause__ or exc).__name__
-        if cause != self._fault:
+        """Said once when the fault starts (and once when it ends), not per event."""
+        if self._fault is None:
+            self._fault = type(exc.__cause__ or exc).__name__
             log.warning("debugger: the shared Redis stream is unavailable (%s); "
-                        "events are not shown meanwhile, ingest goes on", cause)  # fmt: skip
-            self._fault = cause
+                        "events are not shown meanwhile, ingest goes on", self._fault)  # fmt: skip
 
     def _recovered(self) -> None:
         if self._fault is not None:
