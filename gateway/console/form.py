@@ -24,6 +24,8 @@ FORM_KEYS = (
 # adapters says it without the file).
 SENTENCE = re.compile(r'^(?:[^:"]*: )?destination "(?P<name>[^"]*)": (?P<rest>.*)$', re.S)
 LOCATION = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z0-9_*]+)*")
+# At a destination's top level the loader names the key inside the sentence.
+KEY_SENTENCE = re.compile(r'(?:unknown|missing required) key "(?P<key>[A-Za-z_]+)"')
 # The cross-checks name a key in the singular ('purpose "x" is not declared').
 SINGULAR = {"purpose": "purposes", "transform": "transforms"}
 
@@ -154,6 +156,14 @@ def control_of(location: str, other_keys: set[str]) -> str | None:
     return "other" if key in other_keys else None
 
 
+def _location(rest: str) -> str | None:
+    keyed = KEY_SENTENCE.match(rest)
+    if keyed:
+        return keyed["key"]
+    located = LOCATION.match(rest)
+    return located.group() if located else None
+
+
 def place(
     problems: list[str], name: str, other_keys: set[str]
 ) -> tuple[dict[str, list[str]], list[str]]:
@@ -164,8 +174,8 @@ def place(
     rest: list[str] = []
     for problem in problems:
         found = SENTENCE.match(problem)
-        location = LOCATION.match(found["rest"]) if found and found["name"] == name else None
-        control = control_of(location.group(), other_keys) if found and location else None
+        location = _location(found["rest"]) if found and found["name"] == name else None
+        control = control_of(location, other_keys) if found and location else None
         if found is None or control is None:
             rest.append(problem)
         else:

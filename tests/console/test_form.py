@@ -89,8 +89,10 @@ def test_the_checks_sentences_go_beside_the_key_they_name(tmp_path: Path) -> Non
         role="joint_use",
         secret_env="NOT_SET_ANYWHERE_0001",
         headers={"bad header": "x"},
+        contry="JP",
     )
-    beside, rest = place(problems, "hook", {"secret_env", "headers", "allow_private_network"})
+    others = {"secret_env", "headers", "allow_private_network", "contry"}
+    beside, rest = place(problems, "hook", others)
     assert set(beside) == {
         "country",
         "purposes",
@@ -102,6 +104,11 @@ def test_the_checks_sentences_go_beside_the_key_they_name(tmp_path: Path) -> Non
         "other",
     }
     assert beside["country"][0].startswith('country "CN" is not an allowed transfer country')
+    assert beside["other"] == [
+        'headers: header name "bad header" is not a valid HTTP header name',
+        'unknown key "contry" (did you mean "country"?)',
+        'secret_env "NOT_SET_ANYWHERE_0001" is not set in the environment',
+    ]
     assert beside["fields"][0].startswith("fields.1:")
     assert "responsible_party" in beside["role"][0]
     placed = [p for said in beside.values() for p in said]
@@ -117,9 +124,6 @@ def test_a_sentence_naming_no_key_of_the_form_goes_to_the_summary() -> None:
         {},
         ["policy.yaml: purposes: nothing"],
     )
-    unknown = 'destinations.yaml: destination "hook": colour: extra inputs are not permitted'
-    assert place([unknown], "hook", {"colour"}) == (
-        {"other": ["colour: extra inputs are not permitted"]},
-        [],
-    )
+    unknown = 'destinations.yaml: destination "hook": unknown key "colour"'
+    assert place([unknown], "hook", {"colour"}) == ({"other": ['unknown key "colour"']}, [])
     assert "colour" not in FORM_KEYS
