@@ -169,13 +169,17 @@ def place(
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Each sentence about destination `name` that names a key goes beside its control
     (without the file and destination, which the page already says); the rest stay whole
-    for the summary."""
+    for the summary. A missing key without a control of its own is added in "other keys",
+    so that is where it is said."""
     beside: dict[str, list[str]] = {}
     rest: list[str] = []
     for problem in problems:
         found = SENTENCE.match(problem)
         location = _location(found["rest"]) if found and found["name"] == name else None
-        control = control_of(location, other_keys) if found and location else None
+        control = None
+        if found is not None and location is not None:
+            missing = found["rest"].startswith("missing required key")
+            control = control_of(location, other_keys | {location} if missing else other_keys)
         if found is None or control is None:
             rest.append(problem)
         else:

@@ -127,3 +127,10 @@ def test_a_sentence_naming_no_key_of_the_form_goes_to_the_summary() -> None:
     unknown = 'destinations.yaml: destination "hook": unknown key "colour"'
     assert place([unknown], "hook", {"colour"}) == ({"other": ['unknown key "colour"']}, [])
     assert "colour" not in FORM_KEYS
+    missing = 'destinations.yaml: destination "hook": missing required key "measurement_id"'
+    assert place([missing], "hook", set()) == (
+        {"other": ['missing required key "measurement_id"']},
+        [],
+    )
+    missing_url = 'destinations.yaml: destination "hook": missing required key "url"'
+    assert place([missing_url], "hook", set())[0] == {"url": ['missing required key "url"']}
