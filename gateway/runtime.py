@@ -27,12 +27,12 @@ from gateway.errors import ConfigError
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Intake
 from gateway.intake.pipeline import Pipeline
-from gateway.observability.debugger import DebugBuffer
+from gateway.observability.debugger import DebugBuffer, Debugger
 from gateway.observability.metrics import Metrics
 from gateway.policy.identifiers import SubjectKeys
 from gateway.privacy.service import PrivacyService
 from gateway.privacy.subject import SubjectTokens
-from gateway.store.factory import open_store
+from gateway.store.factory import open_debugger, open_store
 from gateway.store.types import Store
 from gateway.web.client import ClientAddress
 
@@ -49,7 +49,7 @@ class Resources:
     user_agents: UserAgentParser
     geo: GeoLookup | None
     http: HttpClients
-    debugger: DebugBuffer = field(default_factory=DebugBuffer)
+    debugger: Debugger = field(default_factory=DebugBuffer)
     """The live debugger's buffer (kept across reloads; filled only when it is on)."""
 
 
@@ -79,7 +79,7 @@ class Runtime:
         return self.resources.geo
 
     @property
-    def debugger(self) -> DebugBuffer:
+    def debugger(self) -> Debugger:
         return self.resources.debugger
 
 
@@ -150,6 +150,7 @@ class Gateway:
             user_agents=UserAgentParser(),
             geo=open_geo(self.config),
             http=HttpClients.create(delivery.timeout_seconds, delivery.concurrency * 16),
+            debugger=open_debugger(store),
         )
         self.runtime = build_runtime(self.config, resources)
         return self.runtime
@@ -174,6 +175,7 @@ class Gateway:
         if self.runtime is None:
             return
         resources = self.runtime.resources
+        await resources.debugger.aclose()
         await resources.http.aclose()
         await resources.store.aclose()
         close = getattr(resources.geo, "close", None)

@@ -296,9 +296,9 @@ class ConsoleConfig(Strict):
     """The marketing console (/console) and its API (/admin/api)."""
 
     debugger: bool = False
-    """Keep the latest events, as the policy left them, with each destination's verdict, in
-    a small in-memory buffer per process for the live debugger. Off by default: nothing is
-    kept unless this is true."""
+    """Keep the latest events, as the policy left them, with each destination's verdict, for
+    the live debugger: in memory (SQLite), or in one capped Redis stream that every node
+    shares (Redis). Off by default: nothing is kept unless this is true."""
     debugger_events: int = Field(200, ge=1, le=5000)
     """Most events the debugger buffer holds (the oldest go first)."""
     debugger_seconds: int = Field(300, ge=1, le=3600)

@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, Route
 from gateway.admin.routes import guard, token_name
 from gateway.console import service
 from gateway.console.editor import Operation, Stale
-from gateway.errors import BadRequest, ConfigError
+from gateway.errors import BadRequest, ConfigError, StoreUnavailable
+from gateway.observability.debugger import ENTRY_ID, id_order
 from gateway.web.body import read_body, read_json
 
 MAX_BODY = 256 * 1024
@@ -126,7 +127,12 @@ def routes(console: service.Console) -> list[BaseRoute]:
     async def recent(request: Request, runtime: Any) -> Response:
         await token_name(request, runtime, "debug:read")
         source = request.query_params.get("source")
-        return JSONResponse(service.recent(runtime, source, limit_of(request, 50, 1000)))
+        return JSONResponse(await service.recent(runtime, source, limit_of(request, 50, 1000)))
+
+    async def plan_violations(request: Request, runtime: Any) -> Response:
+        await token_name(request, runtime, "debug:read")
+        source = request.query_params.get("source")
+        return JSONResponse(await service.plan_violations(runtime, source))
 
     async def stream(request: Request, runtime: Any) -> Response:
         await token_name(request, runtime, "debug:read")
@@ -178,6 +184,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         Route(f"{prefix}/preview", guard(preview), methods=["POST"]),
         Route(f"{prefix}/events/recent", guard(recent), methods=["GET"]),
         Route(f"{prefix}/events/stream", guard(stream), methods=["GET"]),
+        Route(f"{prefix}/plans/violations", guard(plan_violations), methods=["GET"]),
         Route(f"{prefix}/deadletters", guard(list_dead), methods=["GET"]),
         Route(f"{prefix}/deadletters/{{id}}", guard(show_dead), methods=["GET"]),
         Route(f"{prefix}/deadletters/replay", guard(replay_dead), methods=["POST"]),
@@ -196,13 +203,13 @@ def _selection(body: Any) -> tuple[str | None, list[str] | None]:
     return destination or None, ids or None
 
 
-def last_event_id(request: Request) -> int | None:
+def last_event_id(request: Request) -> str | None:
     """The id an EventSource sends back when it reconnects (Last-Event-ID)."""
     value = request.headers.get("last-event-id", "")
-    return int(value) if value.isdigit() else None
+    return value if ENTRY_ID.fullmatch(value) else None
 
 
-def event_stream(runtime: Any, source: str | None, last_id: int | None = None) -> Response:
+def event_stream(runtime: Any, source: str | None, last_id: str | None = None) -> Response:
     """Server-sent events: each new debugger entry as `id:` and one `data:` line of JSON; a
     comment every KEEPALIVE_SECONDS. A stream ends after STREAM_SECONDS so that no open
     console tab holds a shutting-down server for long; the browser reconnects by itself
@@ -214,15 +221,19 @@ def event_stream(runtime: Any, source: str | None, last_id: int | None = None) -
         return f"id: {entry['id']}\nevent: event\ndata: ".encode() + orjson.dumps(entry) + b"\n\n"
 
     async def lines() -> AsyncIterator[bytes]:
-        queue = buffer.listen()
-        sent = last_id or 0
+        queue = buffer.listen(console.debugger_events)
+        sent = id_order(last_id or "0-0")
         try:
             yield f"retry: {RECONNECT_MS}\n: debugger\n\n".encode()
             if last_id is not None:
-                missed = buffer.recent(console.debugger_seconds, source, console.debugger_events)
+                missed: list[dict[str, Any]] = []
+                with contextlib.suppress(StoreUnavailable):  # the live part may still work
+                    missed = await buffer.recent(
+                        console.debugger_seconds, source, console.debugger_events
+                    )
                 for entry in reversed(missed):
-                    if entry["id"] > sent:
-                        sent = entry["id"]
+                    if id_order(entry["id"]) > sent:
+                        sent = id_order(entry["id"])
                         yield message(entry)
             loop = asyncio.get_running_loop()
             end = loop.time() + STREAM_SECONDS
@@ -232,8 +243,8 @@ def event_stream(runtime: Any, source: str | None, last_id: int | None = None) -
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                if entry["id"] > sent and (source is None or entry["source"] == source):
-                    sent = entry["id"]
+                if id_order(entry["id"]) > sent and (source is None or entry["source"] == source):
+                    sent = id_order(entry["id"])
                     yield message(entry)
         finally:
             with contextlib.suppress(Exception):

@@ -32,7 +32,13 @@ input[type=text],input[type=password],select{font:inherit;min-width:20rem;max-wi
 .ok{border:2px solid #17612b;color:#17612b;padding:.5rem 1rem;margin:1rem 0}
 pre{background:#f4f6f8;padding:.5rem;overflow:auto;font-size:14px}
 form.inline{display:inline}
-#events td{white-space:pre-line}
+#events td,.lines{white-space:pre-line}
+fieldset{border:1px solid #767676;margin:.75rem 0;padding:.25rem .75rem .75rem}
+legend{font-weight:600}label.choice{display:inline-block;font-weight:400;margin:.5rem 1rem 0 0}
+textarea.short{min-height:0}
+.field-error{color:#7a1010;border-left:4px solid #a01818;margin:.25rem 0;padding:.1rem .5rem;
+list-style:none}
+[aria-invalid=true]{border:2px solid #a01818}
 """
 
 
@@ -75,6 +81,7 @@ def layout(view: View, title: str, body: str, script: str = "") -> str:
             ("/console", "overview"),
             ("/console/preview", "preview"),
             ("/console/debugger", "debugger"),
+            ("/console/plans", "plan_violations"),
             ("/console/deadletters", "dead_letters"),
         ]
         items = "".join(f'<a href="{e(view.url(href))}">{t[key]}</a>' for href, key in links)
@@ -181,73 +188,6 @@ def test_button(view: View, name: str) -> str:
         f'<form class="inline" method="post" action="{e(action)}">{view.csrf_field()}'
         f'<button type="submit">{view.text["test"]}</button></form>'
     )
-
-
-@dataclass
-class EditorState:
-    name: str | None
-    text: str
-    version: str
-    problems: list[str]
-    conflict: str | None = None
-    """What is saved now, when someone saved first."""
-    notice: str = ""
-
-
-def editor(view: View, state: EditorState, paths: list[str], can_write: bool) -> str:
-    t = view.text
-    target = f"/console/destinations/{state.name}" if state.name else "/console/new"
-    parts = []
-    if state.notice:
-        parts.append(f'<p class="ok" role="status">{e(state.notice)}</p>')
-    if state.problems:
-        items = "".join(f"<li>{e(p)}</li>" for p in state.problems)
-        parts.append(
-            f'<div class="problems" role="alert" id="problems"><p>{t["problems"]}</p>'
-            f"<ul>{items}</ul></div>"
-        )
-    if state.conflict is not None:
-        parts.append(
-            f'<div class="problems" role="alert" id="conflict"><p>{t["conflict"]}</p></div>'
-        )
-    if not can_write:
-        parts.append(f'<p role="note">{t["read_only"]}</p>')
-    options = "".join(f'<option value="{e(p)}">' for p in paths)
-    readonly = "" if can_write else " readonly"
-    described = (
-        ' aria-describedby="config-hint problems"'
-        if state.problems
-        else (' aria-describedby="config-hint"')
-    )
-    form = (
-        f'<form method="post" action="{e(view.url(target))}">{view.csrf_field()}'
-        f'<input type="hidden" name="version" value="{e(state.version)}">'
-        f'<label for="config">{t["config_label"]}</label>'
-        f'<p class="hint" id="config-hint">{t["config_hint"]}</p>'
-        f'<textarea id="config" name="config" spellcheck="false"{described}{readonly}>'
-        f"{e(state.text)}</textarea>"
-        f'<label for="add_field">{t["add_field"]}</label>'
-        f'<p class="hint" id="add-field-hint">{t["add_field_hint"]}</p>'
-        f'<input type="text" id="add_field" name="add_field" list="seen-paths" '
-        f'aria-describedby="add-field-hint"{readonly}>'
-        f'<datalist id="seen-paths">{options}</datalist>'
-    )
-    if can_write:
-        form += f' <p><button type="submit" id="save">{t["save"]}</button></p>'
-    form += "</form>"
-    parts.append(form)
-    if state.conflict is not None:
-        parts.append(f'<h2>{t["current"]}</h2><pre id="current">{e(state.conflict)}</pre>')
-    if can_write and state.name:
-        delete = view.url(f"/console/destinations/{state.name}/delete")
-        parts.append(
-            f'<form method="post" action="{e(delete)}">{view.csrf_field()}'
-            f'<input type="hidden" name="version" value="{e(state.version)}">'
-            f'<button type="submit" class="danger">{t["delete"]}</button></form>'
-            + test_button(view, state.name)
-        )
-    title = f"{t['editor']}: {state.name}" if state.name else t["add_destination"]
-    return layout(view, title, "".join(parts))
 
 
 def pretty(value: Any) -> str:

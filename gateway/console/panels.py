@@ -30,7 +30,7 @@ DEBUGGER_SCRIPT = """
     summary.textContent = body.dataset.details;
     const pre = document.createElement('pre');
     pre.textContent = JSON.stringify({event: entry.event, removed: entry.removed,
-      destinations: entry.destinations}, null, 2);
+      destinations: entry.destinations, plan: entry.plan}, null, 2);
     details.append(summary, pre);
     row.insertCell().append(details);
   });
@@ -53,6 +53,7 @@ def _event_row(view: View, entry: dict[str, Any]) -> list[str]:
         "event": entry["event"],
         "removed": entry["removed"],
         "destinations": entry["destinations"],
+        "plan": entry.get("plan"),
     }
     return [
         e(at),
@@ -205,3 +206,35 @@ def test_result(view: View, result: dict[str, Any]) -> str:
         body += f"<h2>{t['answer']}</h2><pre>{e(result['answer'])}</pre>"
     body += f'<p><a href="{e(view.url("/console"))}">{t["overview"]}</a></p>'
     return layout(view, t["test_result"], body)
+
+
+def plan_violations(view: View, found: dict[str, Any], seconds: int) -> str:
+    t = view.text
+    if not found["enabled"]:
+        return layout(view, t["plan_violations"], f'<p role="note">{t["debugger_off"]}</p>')
+    note = f'<p role="note">{t["plan_window"].format(seconds=seconds)}</p>'
+    if not found["violations"]:
+        return layout(view, t["plan_violations"], note + f"<p>{t['no_violations']}</p>")
+    headers = [
+        t["source_label"], t["plan"], t["planned_event"], t["events_count"],
+        t["dropped_count"], t["findings"], t["last_seen"],
+    ]  # fmt: skip
+    rows = []
+    for group in found["violations"]:
+        findings = "\n".join(
+            f"{f['code']} {f['path'] or '(event)'}: {f['action']} ×{f['count']}"
+            for f in group["findings"]
+        )
+        at = datetime.datetime.fromtimestamp(group["last_at"], datetime.UTC).isoformat()
+        rows.append(
+            [
+                e(group["source"]),
+                e(group["plan"]),
+                e(group["event"]),
+                e(group["events"]),
+                e(group["dropped"]),
+                f'<span class="lines">{e(findings)}</span>',
+                f"{e(at)}<br>{e(group['last_messageId'])}",
+            ]
+        )
+    return layout(view, t["plan_violations"], note + table(headers, rows))

@@ -17,8 +17,11 @@ from starlette.routing import BaseRoute, Route
 from gateway.admin.auth import authorize
 from gateway.console import pages, panels, service
 from gateway.console.api import event_stream, last_event_id
+from gateway.console.destination_page import EditorState, editor
 from gateway.console.editor import Operation, Stale, listed, version_of
+from gateway.console.form import FORM_KEYS, Options, destination_of, place, values_of
 from gateway.console.session import CONSOLE_SCOPES, COOKIE, Session, Sessions, cleared, cookie
+from gateway.destinations.registry import DESTINATION_TYPES
 from gateway.errors import ConfigError, Forbidden, Refused, StoreUnavailable
 from gateway.privacy.page import csp, new_nonce
 from gateway.web.body import read_body
@@ -54,6 +57,17 @@ async def form_of(request: Request) -> dict[str, str]:
 
 def to_text(item: dict[str, Any]) -> str:
     return str(yaml.safe_dump(item, sort_keys=False, allow_unicode=True))
+
+
+NEW_DESTINATION: dict[str, Any] = {
+    "name": "",
+    "type": "webhook",
+    "url": "https://",
+    "country": "JP",
+    "purposes": ["analytics"],
+    "role": "processor",
+    "fields": ["type", "event"],
+}
 
 
 def routes(console: service.Console) -> list[BaseRoute]:
@@ -154,76 +168,79 @@ def routes(console: service.Console) -> list[BaseRoute]:
         can_write = s.may("config:write")
         return html(view, pages.overview(view, list(runtime.config.sources), listing, can_write))
 
-    def state_for(runtime: Any, name: str | None, notice: str = "") -> pages.EditorState:
-        directory = runtime.config.directory
-        version = version_of(directory)
-        if name is None:
-            template = {
-                "name": "",
-                "type": "webhook",
-                "url": "https://",
-                "country": "JP",
-                "purposes": ["analytics"],
-                "role": "processor",
-                "fields": ["type", "event"],
-            }
-            return pages.EditorState(None, to_text(template), version, [], notice=notice)
-        item = next((i for _, i in listed(directory) if i.get("name") == name), None)
-        if item is None:
-            raise LookupError(name)
-        return pages.EditorState(name, to_text(item), version, [], notice=notice)
+    def stored(runtime: Any, name: str | None) -> dict[str, Any] | None:
+        items = listed(runtime.config.directory)
+        return next((i for _, i in items if name is not None and i.get("name") == name), None)
+
+    async def options_for(runtime: Any) -> Options:
+        config = runtime.config
+        transfers = config.policy.transfers
+        categories = sorted({c for source in config.sources for c in source.allow_categories})
+        return Options(
+            types=list(DESTINATION_TYPES),
+            purposes=[*config.policy.purposes, *categories],
+            countries=[transfers.home_country, *transfers.allowed_countries],
+            paths=await service.seen_paths(runtime),
+        )
 
     async def edit_page(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         name = request.path_params.get("name")
         notice = {"saved": view.text["saved"]}.get(request.query_params.get("done", ""), "")
-        try:
-            state = state_for(runtime, name, notice)
-        except LookupError:
+        item = NEW_DESTINATION if name is None else stored(runtime, name)
+        if item is None:
             return html(view, pages.message(view, view.text["editor"], view.text["not_found"]), 404)
-        paths = service.seen_paths(runtime)
-        return html(view, pages.editor(view, state, paths, s.may("config:write")))
+        version = version_of(runtime.config.directory)
+        state = EditorState(name, to_text(item), version, [], notice=notice, values=values_of(item))
+        page = editor(view, state, await options_for(runtime), s.may("config:write"))
+        return html(view, page)
+
+    def read(view: pages.View, form: dict[str, str], state: EditorState, before: Any) -> Any:
+        """The destination the form or the YAML makes; None when it cannot be read (the
+        state then says why)."""
+        if form.get("mode") == "form":
+            body, wrong = destination_of(form, before, view.text)
+            state.values = {**form, "fields": "\n".join(body["fields"])}
+            state.text = to_text(body)
+            state.beside = wrong
+            return None if wrong else body
+        state.advanced = True
+        try:
+            parsed, cause = yaml.safe_load(state.text), ""
+        except yaml.YAMLError as exc:
+            parsed, cause = None, f" ({type(exc).__name__})"
+        if not isinstance(parsed, dict):
+            state.problems = [f"{view.text['config_label']}: {view.text['bad_yaml']}{cause}"]
+            return None
+        state.values = values_of(parsed)
+        return parsed
 
     async def save(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         form = request.state.form
         name = request.path_params.get("name")
-        text = form.get("config", "")
-        state = pages.EditorState(name, text, form.get("version", ""), [])
-        paths = service.seen_paths(runtime)
-        try:
-            body = yaml.safe_load(text)
-            if not isinstance(body, dict):
-                raise yaml.YAMLError("not a mapping")
-        except yaml.YAMLError as exc:
-            state.problems = [
-                f"{view.text['config_label']}: {view.text['bad_yaml']} ({type(exc).__name__})"
-            ]
-            return html(view, pages.editor(view, state, paths, True), 422)
-        added = form.get("add_field", "").strip()
-        if added:
-            given = body.get("fields")
-            fields: list[Any] = given if isinstance(given, list) else []
-            body["fields"] = [*fields, added] if added not in fields else fields
-            state.text = to_text(body)
+        state = EditorState(name, form.get("config", ""), form.get("version", ""), [])
+        options = await options_for(runtime)
+        body = read(view, form, state, stored(runtime, name))
+        if body is None:
+            return html(view, editor(view, state, options, True), 422)
         operation: Operation = "replace" if name else "add"
         try:
             target, body = service.body_name(body, name)
-            result = await service.change(
-                console, runtime, s.name, operation, target, body, state.version
-            )
+            await service.change(console, runtime, s.name, operation, target, body, state.version)
         except Stale as exc:
-            current = next(
-                (i for _, i in listed(runtime.config.directory) if i.get("name") == name), None
-            )
+            current = stored(runtime, name)
             state.version = exc.current
             state.conflict = to_text(current) if current is not None else ""
-            return html(view, pages.editor(view, state, paths, True), 409)
+            return html(view, editor(view, state, options, True), 409)
         except ConfigError as exc:
-            state.problems = exc.problems
-            return html(view, pages.editor(view, state, paths, True), 422)
+            if state.advanced:
+                state.problems = exc.problems
+            else:
+                others = {str(key) for key in body} - set(FORM_KEYS)
+                state.beside, state.problems = place(exc.problems, target, others)
+            return html(view, editor(view, state, options, True), 422)
         except Refused as exc:  # a name that differs, a destination removed meanwhile
             state.problems = [exc.message]
-            return html(view, pages.editor(view, state, paths, True), 422)
-        del result
+            return html(view, editor(view, state, options, True), 422)
         return RedirectResponse(view.url(f"/console/destinations/{target}?done=saved"), 303)
 
     async def delete(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
@@ -254,7 +271,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
 
     async def preview(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         sources = [source.id for source in runtime.config.sources]
-        recent = service.recent(runtime, None, 20)["events"] if s.may("debug:read") else []
+        recent = (await service.recent(runtime, None, 20))["events"] if s.may("debug:read") else []
         if request.method == "GET":
             page = panels.preview(
                 view, sources, sources[0] if sources else "", "", recent, None, None
@@ -277,7 +294,12 @@ def routes(console: service.Console) -> list[BaseRoute]:
         return html(view, page, 200 if error is None else 400)
 
     async def debugger(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
-        return html(view, panels.debugger(view, service.recent(runtime, None, 100)))
+        return html(view, panels.debugger(view, await service.recent(runtime, None, 100)))
+
+    async def plans(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
+        found = await service.plan_violations(runtime, None)
+        seconds = runtime.config.gateway.console.debugger_seconds
+        return html(view, panels.plan_violations(view, found, seconds))
 
     async def stream(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         if not runtime.config.gateway.console.debugger:
@@ -327,6 +349,7 @@ def routes(console: service.Console) -> list[BaseRoute]:
         Route("/console/preview", page("config:read", preview, True), methods=["POST"]),
         Route("/console/debugger", page("debug:read", debugger), methods=["GET"]),
         Route("/console/events/stream", page("debug:read", stream), methods=["GET"]),
+        Route("/console/plans", page("debug:read", plans), methods=["GET"]),
         Route("/console/deadletters", page("deadletter", dead), methods=["GET"]),
         Route(
             "/console/deadletters/replay",

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from gateway.config.loader import Config
+from gateway.console import violations
 from gateway.console.editor import Editor, Operation, listed, version_of, write
 from gateway.destinations.base import Destination, Outgoing
 from gateway.destinations.ga4 import GA4_URL, Ga4Config
@@ -22,10 +23,10 @@ from gateway.destinations.registry import (
     build_destinations,
     read_config,
 )
-from gateway.errors import BadRequest, ConfigError, DeliveryError, NotFound
+from gateway.errors import BadRequest, ConfigError, DeliveryError, NotFound, StoreUnavailable
 from gateway.intake.explain import Question, SourceLookup, explain_event
 from gateway.intake.intake import Intake
-from gateway.observability.debugger import DebugBuffer
+from gateway.observability.debugger import Debugger
 from gateway.observability.metrics import Metrics
 from gateway.route.projection import Projection
 from gateway.store.types import DeadLetter, Store
@@ -56,7 +57,7 @@ class Running(Protocol):
     def metrics(self) -> Metrics: ...
 
     @property
-    def debugger(self) -> DebugBuffer: ...
+    def debugger(self) -> Debugger: ...
 
     @property
     def destinations(self) -> Mapping[str, Destination]: ...
@@ -241,21 +242,35 @@ async def send_test(runtime: Running, name: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ live debugger
-def recent(runtime: Running, source: str | None, limit: int) -> dict[str, Any]:
+async def recent(runtime: Running, source: str | None, limit: int) -> dict[str, Any]:
     console = runtime.config.gateway.console
     if not console.debugger:
         return {"enabled": False, "events": []}
-    events = runtime.debugger.recent(console.debugger_seconds, source, limit)
+    events = await runtime.debugger.recent(console.debugger_seconds, source, limit)
     return {"enabled": True, "events": events}
 
 
-def seen_paths(runtime: Running) -> list[str]:
+async def plan_violations(runtime: Running, source: str | None) -> dict[str, Any]:
+    """The tracking plans' findings in the debugger's window (its events and seconds)."""
+    console = runtime.config.gateway.console
+    if not console.debugger:
+        return {"enabled": False, "violations": []}
+    debugger = runtime.debugger
+    entries = await debugger.recent(console.debugger_seconds, source, console.debugger_events)
+    return {"enabled": True, "violations": violations.summarise(entries)}
+
+
+async def seen_paths(runtime: Running) -> list[str]:
     """Paths seen in the debugger's recent events (completion in the editor)."""
     console = runtime.config.gateway.console
     if not console.debugger:
         return []
+    try:
+        entries = await runtime.debugger.recent(console.debugger_seconds, None, 100)
+    except StoreUnavailable:  # completion is a help: the editor works without it
+        return []
     paths: dict[str, None] = {}
-    for entry in runtime.debugger.recent(console.debugger_seconds, None, 100):
+    for entry in entries:
         _walk(entry.get("event"), "", paths)
     return sorted(paths)
 

@@ -171,6 +171,15 @@ def api_paths() -> dict[str, Schema]:
                 parameters=[{"name": "source", "in": "query", "schema": {"type": "string"}}],
             )
         },
+        f"{prefix}/plans/violations": {
+            "get": _operation(
+                "consolePlanViolations",
+                "Tracking-plan findings in the debugger's window, per source, plan and event",
+                "debug:read",
+                {"200": _json("groups, newest first (paths and reason codes, never values)")},
+                parameters=[{"name": "source", "in": "query", "schema": {"type": "string"}}],
+            )
+        },
         f"{prefix}/deadletters": {
             "get": _operation(
                 "consoleDeadLetters",
@@ -248,7 +257,7 @@ def page_paths() -> dict[str, Schema]:
     """The console's pages (HTML; sign in with an admin token for a session cookie)."""
     edited = {
         "409": _html("someone saved first: both texts shown"),
-        "422": _html("the check's sentences; nothing written"),
+        "422": _html("the check's sentences, beside the keys they name; nothing written"),
     }
     paths: dict[str, Schema] = {
         "/console": {
@@ -294,6 +303,11 @@ def page_paths() -> dict[str, Schema]:
         },
         "/console/debugger": {
             "get": _page("consoleDebugger", "Live debugger", {"200": _html("page")})
+        },
+        "/console/plans": {
+            "get": _page(
+                "consolePlanViolationsPage", "Tracking-plan violations", {"200": _html("page")}
+            )
         },
         "/console/events/stream": {
             "get": _page(

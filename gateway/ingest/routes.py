@@ -17,7 +17,7 @@ from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
-from gateway.observability.debugger import DebugBuffer
+from gateway.observability.debugger import Debugger
 from gateway.observability.metrics import Metrics
 from gateway.plans.decision import PlanResult
 from gateway.policy.consent.resolver import RequestSignals
@@ -59,7 +59,7 @@ class Edge(Protocol):
     def metrics(self) -> Metrics: ...
 
     @property
-    def debugger(self) -> DebugBuffer: ...
+    def debugger(self) -> Debugger: ...
 
 
 def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
@@ -173,12 +173,15 @@ def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
 
 def _debug(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
     """The live debugger's copy: each event as the policy left it (with no category a
-    source may allow, such as location), the paths removed and each destination's verdict
-    with the payload it was given."""
+    source may allow, such as location), the paths removed, each destination's verdict
+    with the payload it was given, and the tracking plan's findings (paths and codes). An
+    event the plan dropped whole is there with its messageId, type and findings only."""
     console = runtime.config.gateway.console
+    decisions = taken.plan.decisions if taken.plan is not None else {}
     for outcome in taken.outcomes:
         event = outcome.decision.for_purposes(())
         trace = outcome.trace()
+        decision = decisions.get(str(event.get("messageId")))
         entry = {
             "source": source.id,
             "messageId": event.get("messageId"),
@@ -187,6 +190,19 @@ def _debug(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
             "dropped": trace["drop_code"],
             "removed": trace["removed"],
             "destinations": trace["destinations"],
+            "plan": decision.as_dict() if decision is not None else None,
+        }
+        runtime.debugger.add(entry, console.debugger_events, console.debugger_seconds)
+    for message_id, kind in taken.plan.dropped if taken.plan is not None else ():
+        entry = {
+            "source": source.id,
+            "messageId": message_id,
+            "type": kind,
+            "event": {},
+            "dropped": "tracking_plan",
+            "removed": [],
+            "destinations": [],
+            "plan": decisions[message_id].as_dict(),
         }
         runtime.debugger.add(entry, console.debugger_events, console.debugger_seconds)
 

@@ -181,3 +181,55 @@ def test_another_site_cannot_sign_a_visitor_in(console: ConsoleStack) -> None:
         console.url + "/console/signin", data={"token": EDITOR}, headers={"origin": console.url}
     )
     assert same.status_code == 303
+
+
+def test_a_destination_added_through_the_form_has_the_keys_its_controls_gave(
+    console: ConsoleStack, signed_in: SignIn
+) -> None:
+    client = signed_in(console)
+    page = client.get("/console/new?lang=en").text
+    version = re.search(r'name="version" value="([0-9a-f]+)"', page)
+    assert version is not None
+    form = {
+        "csrf": csrf_of(page),
+        "version": version.group(1),
+        "mode": "form",
+        "name": "formhook",
+        "type": "webhook",
+        "url": console.receivers["analytics"].url,
+        "country": "JP",
+        "purpose.analytics": "on",
+        "events_types": "track, page",
+        "fields": "type\nevent\n",
+        "add_field": "messageId",
+        "transforms": "",
+        "role": "processor",
+        "recipient_name": "Form Hook K.K.",
+        "enabled": "on",
+        "other": "allow_private_network: true\n",
+    }
+    answer = client.post("/console/new?lang=en", data=form)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith("/console/destinations/formhook")
+    added = console.item("formhook")
+    assert added == {
+        "name": "formhook",
+        "type": "webhook",
+        "url": console.receivers["analytics"].url,
+        "country": "JP",
+        "purposes": ["analytics"],
+        "events": {"types": ["track", "page"]},
+        "fields": ["type", "event", "messageId"],
+        "role": "processor",
+        "recipient": {"name": "Form Hook K.K."},
+        "allow_private_network": True,
+    }
+    # A key with no control of its own is refused beside the "other keys" box.
+    page = client.get("/console/destinations/formhook?lang=en").text
+    other = "allow_private_network: true\ncolour: blue\n"
+    form.update(csrf=csrf_of(page), version=console.version(), other=other)
+    refused = client.post("/console/destinations/formhook?lang=en", data=form)
+    assert refused.status_code == 422
+    beside = refused.text[refused.text.index('id="other-error"') :]
+    assert beside.startswith('id="other-error"><li>unknown key &quot;colour&quot;')
+    assert 'aria-describedby="other-hint other-error" aria-invalid="true"' in refused.text

@@ -10,6 +10,10 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:dd:<source>:<id>     dedupe markers with a TTL (the dedupe window)
   {P}:ledger:*             provision records and their indexes
   {P}:schema               the schema version (migrations.py); {P}:migrating its lock
+  {P}:admin                list of admin actions (the console's change log)
+  {P}:once:<key>           single-use markers with a TTL
+  {P}:debug                stream of the live debugger's entries, capped and expiring
+                           (debugger.py; only while console.debugger is on)
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
 Rate-limit buckets: {P:rl:<key>}.
 
