@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from gateway.config.schema import ServerConfig
 
 END_OF_HEAD = b"\r\n\r\n"
+TRANSFER_ENCODING_LENGTH = len(b"transfer-encoding")
 LINGER_SECONDS = 1.0  # after an error response: read and discard, then close
 
 
@@ -52,10 +53,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: HeadRefused | None = None
         self._stopped: HeadRefused | None = None
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline: float | None = None
+        """When the head being read must be complete; None between heads. The timer is
+        armed once and moved on when it fires early, not re-armed for every request."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()  # a connection that never sends a byte is closed too
+        self._start_head()  # a connection that never sends a byte is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -81,14 +85,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._fields = 0
         self._codings = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
+        if self._head_deadline is None:  # else: a new connection's deadline still runs
+            self._start_head()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._fields += 1
         if self._fields > self.limits.max_fields:
             self._stop(431, f"too many header fields (limit {self.limits.max_fields})")
-        if name.lower() == b"transfer-encoding":
+        if len(name) == TRANSFER_ENCODING_LENGTH and name.lower() == b"transfer-encoding":
             self._codings += 1
             if self._codings > 1 or value.strip(b" \t").lower() != b"chunked":
                 self._stop(501, "unsupported Transfer-Encoding: only chunked is accepted")
@@ -96,7 +100,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._cancel_head_timer()
+        self._head_deadline = None
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -137,20 +141,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
-    def _arm_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.timeout_seconds, self._head_expired)
+    def _start_head(self) -> None:
+        self._head_deadline = self.loop.time() + self.limits.timeout_seconds
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._head_expired)
 
     def _cancel_head_timer(self) -> None:
+        self._head_deadline = None
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
     def _head_expired(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing():
+        deadline = self._head_deadline
+        if self.transport.is_closing() or deadline is None:
+            return  # no head is being read: the next one arms the timer again
+        if self.loop.time() < deadline:  # a later head than the one the timer was armed for
+            self._head_timer = self.loop.call_at(deadline, self._head_expired)
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            self._arm_head_timer()  # a pipelined head waits while a response is written
+            self._head_deadline = None
+            self._start_head()  # a pipelined head waits while a response is written
             return
         if self._head_bytes == 0:
             self.transport.close()  # idle: nothing was asked, nothing to answer

@@ -129,6 +129,26 @@ def test_half_a_request_line_gets_408(gateway: GatewayProcess) -> None:
     assert time.monotonic() - started < HEAD_TIMEOUT + 2
 
 
+def test_the_head_deadline_runs_from_each_heads_start_on_a_kept_alive_connection(
+    gateway: GatewayProcess,
+) -> None:
+    """One timer per connection, moved on when it fires early: a second head started
+    late in the first deadline still gets a whole deadline of its own, and no more."""
+    with connect(gateway) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while not first.endswith(b'{"status":"ok"}'):  # the head and body may come apart
+            first += sock.recv(65536)
+        assert status(first) == 200
+        time.sleep(HEAD_TIMEOUT * 0.6)
+        started = time.monotonic()
+        sock.sendall(b"GET /heal")
+        response = read_all(sock)
+    waited = time.monotonic() - started
+    assert status(response) == 408
+    assert HEAD_TIMEOUT - 0.3 < waited < HEAD_TIMEOUT + 2
+
+
 def test_400_slow_connections_leave_others_answered(gateway: GatewayProcess) -> None:
     pid = gateway.process.pid if gateway.process else 0
     before = rss_bytes(pid)
