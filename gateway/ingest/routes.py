@@ -90,6 +90,7 @@ class Collector:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self.implied = ENDPOINTS[endpoint]
+        self.labels = (endpoint,)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime: Edge = scope["app"].state.runtime
@@ -99,20 +100,20 @@ class Collector:
         try:
             answer = await _accept(head, receive, runtime, self.implied)
         except Refused as exc:
-            metrics.child(metrics.events_rejected, exc.code).inc()
+            metrics.events_rejected.inc((exc.code,))
             answer = refusal_answer(exc)
         except StoreUnavailable as exc:  # the store logs its cause once, when it starts and ends
-            metrics.child(metrics.events_rejected, exc.code).inc()
+            metrics.events_rejected.inc((exc.code,))
             answer = unavailable_answer(exc)
         except Exception as exc:  # a fault of ours: 500, and the server goes on
             # Its type and place only: the message may quote the request.
             log.error("an ingest request failed (%s at %s); answered 500",
                       type(exc).__name__, _fault_site(exc))  # fmt: skip
-            metrics.child(metrics.events_rejected, "internal_error").inc()
+            metrics.events_rejected.inc(("internal_error",))
             answer = error_answer(500, INTERNAL_ERROR)
         answer.headers += cors_fields(head.get("origin"), runtime.sources.origins)
-        metrics.child(metrics.requests, self.endpoint, str(answer.status)).inc()
-        metrics.child(metrics.ingest_latency, self.endpoint).observe(time.perf_counter() - started)
+        metrics.requests.inc((self.endpoint, str(answer.status)))
+        metrics.ingest_latency.observe(self.labels, time.perf_counter() - started)
         await answer.send(send)
 
 
@@ -190,22 +191,21 @@ def _events_in(document: Any) -> int:
 
 def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
     metrics = runtime.metrics
-    child = metrics.child
-    child(metrics.events_accepted, source.id).inc(len(taken.outcomes))
+    metrics.events_accepted.inc((source.id,), len(taken.outcomes))
     if taken.repeated or taken.duplicates:
-        child(metrics.duplicates, source.id).inc(taken.repeated + len(taken.duplicates))
+        metrics.duplicates.inc((source.id,), taken.repeated + len(taken.duplicates))
     if taken.unjudged:
-        child(metrics.events_dropped, "internal_error").inc(len(taken.unjudged))
+        metrics.events_dropped.inc(("internal_error",), len(taken.unjudged))
     if taken.plan is not None:
         _count_plan(metrics, source, taken.plan)
     for outcome in taken.outcomes:
         for removal in outcome.decision.removed:
-            child(metrics.fields_removed, removal.category, removal.rule).inc()
+            metrics.fields_removed.inc((removal.category, removal.rule))
         if outcome.drop_code:
-            child(metrics.events_dropped, outcome.drop_code).inc()
+            metrics.events_dropped.inc((outcome.drop_code,))
         for verdict in outcome.verdicts:
             if not verdict.send:
-                child(metrics.not_forwarded, verdict.destination, verdict.code).inc()
+                metrics.not_forwarded.inc((verdict.destination, verdict.code))
 
 
 def _debug(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
@@ -234,9 +234,9 @@ def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> Non
     for decision in plan.decisions.values():
         for finding in decision.findings:
             labels = (source.id, decision.event, finding.code, finding.action)
-            metrics.child(metrics.plan_findings, *labels).inc()
+            metrics.plan_findings.inc(labels)
     if plan.dropped:
-        metrics.child(metrics.events_dropped, "tracking_plan").inc(len(plan.dropped))
+        metrics.events_dropped.inc(("tracking_plan",), len(plan.dropped))
 
 
 def _ok(
