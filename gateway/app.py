@@ -168,8 +168,9 @@ def route_path(scope: Scope) -> str:
 
 def route_list(
     reload: Callable[[], Awaitable[dict[str, Any]]],
-    ingest: dict[str, dict[str, ASGIHandler]],
+    ingest: dict[str, dict[str, ASGIHandler]] | None = None,
 ) -> list[BaseRoute]:
+    """Every route; `ingest`: the ingest handlers the app also calls before Starlette."""
     console = Console(reload)
     return [
         Route("/", index),
@@ -177,7 +178,7 @@ def route_list(
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/openapi.json", openapi_json),
-        *ingest_routes(ingest),
+        *ingest_routes(ingest if ingest is not None else ingest_handlers()),
         *privacy_routes(),
         *admin_routes(reload),
         *console_api.routes(console),
