@@ -41,6 +41,44 @@ class HeadRefused(Exception):
         self.message = message
 
 
+class HeldHead:
+    """The connection's transport as uvicorn's response cycle writes to it: a write is held
+    until the next one, which takes it along, or until the loop's next turn. uvicorn writes
+    a response's head and body apart (two send() calls, two TCP segments); the head of a
+    small answer now leaves with its body."""
+
+    __slots__ = ("_held", "_loop", "transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self._loop = loop
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        if self._held:
+            data, self._held = self._held + data, b""
+            self.transport.write(data)
+        elif data:
+            self._held = data
+            self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        held, self._held = self._held, b""
+        if held and not self.transport.is_closing():
+            self.transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self.transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, limits: HeadLimits = HeadLimits(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,9 +94,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_deadline: float | None = None
         """When the head being read must be complete; None between heads. The timer is
         armed once and moved on when it fires early, not re-armed for every request."""
+        self._writes: HeldHead | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._writes = HeldHead(transport, self.loop)
         self._start_head()  # a connection that never sends a byte is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -102,6 +142,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._head_deadline = None
         super().on_headers_complete()
+        if self.cycle is not None:  # its task has not run yet
+            self.cycle.transport = self._writes  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -124,6 +166,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._refusal = refusal
         self._cancel_head_timer()
+        if self._writes is not None:
+            self._writes.flush()  # a held answer goes before the refusal
         self._unset_keepalive_if_required()
         body = refusal.message.encode()
         head = [STATUS_LINE[refusal.status]]
