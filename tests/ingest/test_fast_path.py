@@ -5,6 +5,7 @@ messages or cut short, a fault of ours — driven with raw ASGI messages."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,7 +77,10 @@ def call(
     pending = list(messages)
 
     async def receive() -> dict[str, Any]:
-        return pending.pop(0) if pending else {"type": "http.disconnect"}
+        message = pending.pop(0) if pending else {"type": "http.disconnect"}
+        if message["type"] == "hang":  # a client that stops sending
+            await asyncio.Event().wait()
+        return message
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -205,6 +209,17 @@ def test_a_client_disconnecting_mid_body_gets_400_and_is_counted(gateway: TestCl
     answer = call(gateway, cut, headers={"content-length": "900"})
     assert (answer.status, orjson.loads(answer.body)["error"]) == (400, DISCONNECTED)
     assert metric(gateway, "gateway_events_rejected_total", reason="bad_request") == before + 1
+
+
+def test_a_body_that_stops_coming_gets_408_and_the_edge_goes_on(
+    gateway: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.web.body.BODY_TIMEOUT", 0.2)
+    slow = [{"type": "http.request", "body": b'{"event":', "more_body": True}, {"type": "hang"}]
+    answer = call(gateway, slow, headers={"content-length": "900"})
+    assert answer.status == 408
+    assert orjson.loads(answer.body)["error"] == "body not received within 0.2 s"
+    assert call(gateway, whole(json_body(event()))).status == 200
 
 
 def test_the_cors_grant_and_preflight(gateway: TestClient) -> None:
