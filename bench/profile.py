@@ -26,8 +26,8 @@ from bench import configs, events, load
 Request = tuple[str, bytes, bytes]
 
 STAGES = [
-    ("request total (ingest collect)", "gateway/ingest/routes.py", "collect"),
-    ("read body", "gateway/web/body.py", "read_limited"),
+    ("request total (ingest Collector)", "gateway/ingest/routes.py", "Collector.__call__"),
+    ("read body", "gateway/web/body.py", "receive_body"),
     ("parse + validate", "gateway/intake/spec.py", "parse_json"),
     ("", "gateway/intake/spec.py", "events_from"),
     ("server fields (_stamp)", "gateway/intake/intake.py", "_stamp"),

@@ -1,14 +1,21 @@
-"""The Segment-compatible HTTP edge: /v1/<type>, their short aliases, and /v1/batch."""
+"""The Segment-compatible HTTP edge: /v1/<type>, their short aliases, and /v1/batch.
+
+Each path's POST and OPTIONS handler is a plain ASGI app, reading the raw scope and
+`receive` and sending its answer itself: the gateway's app calls it before Starlette's
+middleware and router (`gateway/app.py`), and Starlette's route list holds the same
+objects (other methods get its 405)."""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import URL
 from starlette.routing import Route
 
 from gateway.config.loader import Config
@@ -26,10 +33,23 @@ from gateway.privacy.subject import COOKIE as SUBJECT_COOKIE
 from gateway.privacy.subject import HEADER as SUBJECT_HEADER
 from gateway.privacy.subject import SubjectTokens, cookie_header
 from gateway.store.types import Store
-from gateway.web.body import check_content_type, read_body
-from gateway.web.client import ClientAddress, cors_headers, preflight_headers
+from gateway.web.body import check_content_type, receive_body
+from gateway.web.client import ClientAddress, cors_fields, preflight_headers
+from gateway.web.head import RequestHead
 from gateway.web.limits import bucket, charge
-from gateway.web.responses import refusal, store_unavailable
+from gateway.web.responses import (
+    INTERNAL_ERROR,
+    Answer,
+    error_answer,
+    json_answer,
+    refusal_answer,
+    unavailable_answer,
+)
+
+log = logging.getLogger("gateway.ingest")
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 ENDPOINTS: dict[str, str | None] = {
@@ -40,6 +60,7 @@ ENDPOINTS: dict[str, str | None] = {
     "/v1/b": None,  # analytics-next (batching), analytics-swift and analytics-kotlin post here
 }
 OK_BODY = b'{"success":true}'
+SUBJECT_FIELD = SUBJECT_HEADER.encode()
 
 
 class Edge(Protocol):
@@ -62,69 +83,86 @@ class Edge(Protocol):
     def debugger(self) -> Debugger: ...
 
 
-def collector(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
-    """The handler of one ingest path: the event type is bound to the route, not read back
-    from the URL (which may carry a proxy's root path)."""
+class Collector:
+    """One ingest path's POST. The event type is bound to the path, not read back from the
+    URL (which may carry a proxy's root path)."""
 
-    async def handler(request: Request) -> Response:
-        return await collect(request, endpoint, ENDPOINTS[endpoint])
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.implied = ENDPOINTS[endpoint]
+        self.labels = (endpoint,)
 
-    return handler
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Edge = scope["app"].state.runtime
+        started = time.perf_counter()
+        head = RequestHead(scope)
+        metrics = runtime.metrics
+        try:
+            answer = await _accept(head, receive, runtime, self.implied)
+        except Refused as exc:
+            metrics.events_rejected.inc((exc.code,))
+            answer = refusal_answer(exc)
+        except StoreUnavailable as exc:  # the store logs its cause once, when it starts and ends
+            metrics.events_rejected.inc((exc.code,))
+            answer = unavailable_answer(exc)
+        except Exception as exc:  # a fault of ours: 500, and the server goes on
+            # Its type and place only: the message may quote the request.
+            log.error("an ingest request failed (%s at %s); answered 500",
+                      type(exc).__name__, _fault_site(exc))  # fmt: skip
+            metrics.events_rejected.inc(("internal_error",))
+            answer = error_answer(500, INTERNAL_ERROR)
+        answer.headers += cors_fields(head.get("origin"), runtime.sources.origins)
+        metrics.requests.inc((self.endpoint, str(answer.status)))
+        metrics.ingest_latency.observe(self.labels, time.perf_counter() - started)
+        await answer.send(send)
 
 
-async def collect(request: Request, endpoint: str, implied: str | None) -> Response:
-    runtime: Edge = request.app.state.runtime
-    started = time.perf_counter()
-    try:
-        response = await _accept(request, runtime, implied)
-    except Refused as exc:
-        runtime.metrics.events_rejected.labels(reason=exc.code).inc()
-        response = refusal(exc)
-    except StoreUnavailable as exc:  # the store logs its cause once, when it starts and ends
-        runtime.metrics.events_rejected.labels(reason=exc.code).inc()
-        response = store_unavailable(exc)
-    response.headers.update(cors_headers(request.headers.get("origin"), runtime.sources.origins))
-    metrics = runtime.metrics
-    metrics.child(metrics.requests, endpoint, str(response.status_code)).inc()
-    metrics.child(metrics.ingest_latency, endpoint).observe(time.perf_counter() - started)
-    return response
+class Preflight:
+    """A CORS preflight to any ingest path."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Edge = scope["app"].state.runtime
+        origin = RequestHead(scope).get("origin")
+        headers = preflight_headers(origin, runtime.sources.origins)
+        granted = "access-control-allow-origin" in headers
+        fields = [(name.encode(), value.encode("latin-1")) for name, value in headers.items()]
+        if not granted:
+            fields.append((b"content-length", b"0"))  # what Starlette's empty 403 carried
+        await Answer(204 if granted else 403, b"", fields).send(send)
 
 
-async def preflight(request: Request) -> Response:
-    runtime: Edge = request.app.state.runtime
-    headers = preflight_headers(request.headers.get("origin"), runtime.sources.origins)
-    status = 204 if "access-control-allow-origin" in headers else 403
-    return Response(status_code=status, headers=headers)
-
-
-async def _accept(request: Request, runtime: Edge, implied: str | None) -> Response:
+async def _accept(
+    head: RequestHead, receive: Receive, runtime: Edge, implied: str | None
+) -> Answer:
     limits = runtime.config.gateway.limits
     rates = runtime.config.gateway.rate_limits
     limiter = runtime.store.limiter
-    headers = request.headers
-    peer = request.client.host if request.client else None
-    address = runtime.client_address.resolve(peer, headers)
+    fields = head.fields
+    peer = head.peer
+    address = runtime.client_address.resolve(peer, head)
     await charge(limiter, _at("ip", address), rates.per_ip)  # before the body is read
-    check_content_type(headers.get("content-type"))
-    body = await read_body(request, limits.max_event_bytes if implied else limits.max_batch_bytes)
+    check_content_type(fields.get("content-type"))
+    limit = limits.max_event_bytes if implied else limits.max_batch_bytes
+    length, encoding = fields.get("content-length"), fields.get("content-encoding")
+    body = await receive_body(receive, limit, length, encoding)
     document = parse_json(body)
     write_key = document.pop("writeKey", None) if isinstance(document, dict) else None
-    source = await _authenticate(runtime, headers.get("authorization"), write_key, address)
-    origin = headers.get("origin")
+    source = await _authenticate(runtime, fields.get("authorization"), write_key, address)
+    origin = fields.get("origin")
     if origin is not None:  # browsers only: the gateway's own URL is built just for them
-        scheme = runtime.client_address.scheme(peer, headers, request.url.scheme)
-        runtime.sources.check_origin(source, origin, f"{scheme}://{request.url.netloc}")
+        scheme = runtime.client_address.scheme(peer, fields, head.scope.get("scheme", "http"))
+        runtime.sources.check_origin(source, origin, f"{scheme}://{URL(scope=head.scope).netloc}")
     await charge(limiter, f"key:{source.id}", rates.per_write_key)
     await charge(limiter, f"events:{source.id}", rates.events_per_source, _events_in(document))
-    signals = RequestSignals(gpc=headers.get("sec-gpc") == "1", dnt=headers.get("dnt") == "1")
-    arrival = Arrival(source, address, headers.get("user-agent"), signals, len(body))
+    signals = RequestSignals(gpc=fields.get("sec-gpc") == "1", dnt=fields.get("dnt") == "1")
+    arrival = Arrival(source, address, fields.get("user-agent"), signals, len(body))
     taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)
     _count(runtime, source, taken)
     if runtime.config.gateway.console.debugger:
         _debug(runtime, source, taken)
     first = taken.events[0] if taken.events else {}  # {}: the plan dropped every event
-    token = await _subject_token(runtime, request, source, first, taken.stored, address)
-    return _ok(runtime, request, source, token, len(taken.unjudged))
+    token = await _subject_token(runtime, head, source, first, taken.stored, address)
+    return _ok(runtime, head, source, token, len(taken.unjudged))
 
 
 def _at(kind: str, address: str | None) -> str | None:
@@ -153,22 +191,21 @@ def _events_in(document: Any) -> int:
 
 def _count(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
     metrics = runtime.metrics
-    child = metrics.child
-    child(metrics.events_accepted, source.id).inc(len(taken.outcomes))
+    metrics.events_accepted.inc((source.id,), len(taken.outcomes))
     if taken.repeated or taken.duplicates:
-        child(metrics.duplicates, source.id).inc(taken.repeated + len(taken.duplicates))
+        metrics.duplicates.inc((source.id,), taken.repeated + len(taken.duplicates))
     if taken.unjudged:
-        child(metrics.events_dropped, "internal_error").inc(len(taken.unjudged))
+        metrics.events_dropped.inc(("internal_error",), len(taken.unjudged))
     if taken.plan is not None:
         _count_plan(metrics, source, taken.plan)
     for outcome in taken.outcomes:
         for removal in outcome.decision.removed:
-            child(metrics.fields_removed, removal.category, removal.rule).inc()
+            metrics.fields_removed.inc((removal.category, removal.rule))
         if outcome.drop_code:
-            child(metrics.events_dropped, outcome.drop_code).inc()
+            metrics.events_dropped.inc((outcome.drop_code,))
         for verdict in outcome.verdicts:
             if not verdict.send:
-                child(metrics.not_forwarded, verdict.destination, verdict.code).inc()
+                metrics.not_forwarded.inc((verdict.destination, verdict.code))
 
 
 def _debug(runtime: Edge, source: SourceConfig, taken: Taken) -> None:
@@ -213,29 +250,28 @@ def _count_plan(metrics: Metrics, source: SourceConfig, plan: PlanResult) -> Non
     for decision in plan.decisions.values():
         for finding in decision.findings:
             labels = (source.id, decision.event, finding.code, finding.action)
-            metrics.child(metrics.plan_findings, *labels).inc()
+            metrics.plan_findings.inc(labels)
     if plan.dropped:
-        metrics.child(metrics.events_dropped, "tracking_plan").inc(len(plan.dropped))
+        metrics.events_dropped.inc(("tracking_plan",), len(plan.dropped))
 
 
 def _ok(
-    runtime: Edge, request: Request, source: SourceConfig, token: str | None, refused: int = 0
-) -> Response:
+    runtime: Edge, head: RequestHead, source: SourceConfig, token: str | None, refused: int = 0
+) -> Answer:
     body = orjson.dumps({"success": True, "refused": refused}) if refused else OK_BODY
-    response = Response(body, 200, media_type="application/json")
+    answer = json_answer(200, body)
     if token is not None:
-        response.headers[SUBJECT_HEADER] = token
+        answer.headers.append((SUBJECT_FIELD, token.encode("latin-1")))
         if source.kind == "web":
-            peer = request.client.host if request.client else None
-            direct = request.scope["scheme"]
-            secure = runtime.client_address.scheme(peer, request.headers, direct) == "https"
-            response.headers["set-cookie"] = cookie_header(token, secure)
-    return response
+            direct = head.scope.get("scheme", "http")
+            secure = runtime.client_address.scheme(head.peer, head.fields, direct) == "https"
+            answer.headers.append((b"set-cookie", cookie_header(token, secure).encode("latin-1")))
+    return answer
 
 
 async def _subject_token(
     runtime: Edge,
-    request: Request,
+    head: RequestHead,
     source: SourceConfig,
     first: dict[str, Any],
     stored: Mapping[str, Any],
@@ -254,9 +290,7 @@ async def _subject_token(
     anon_key = keys.key("anon", anonymous_id)
     user_id = first.get("userId")
     user_key = keys.key("user", user_id) if isinstance(user_id, str) and user_id else None
-    held = runtime.tokens.verify(
-        request.headers.get(SUBJECT_HEADER) or request.cookies.get(SUBJECT_COOKIE)
-    )
+    held = runtime.tokens.verify(head.get(SUBJECT_HEADER) or head.cookie(SUBJECT_COOKIE))
     holds = held is not None and held.anon_key == anon_key
     if anon_key in stored and not holds:
         return None
@@ -269,7 +303,24 @@ async def _subject_token(
     return runtime.tokens.current(anon_key, user_key)
 
 
-def routes() -> list[Route]:
-    out = [Route(path, collector(path), methods=["POST"]) for path in ENDPOINTS]
-    out += [Route(path, preflight, methods=["OPTIONS"]) for path in ENDPOINTS]
+def handlers() -> dict[str, dict[str, Any]]:
+    """Per ingest path, its handler per method (the plain ASGI apps)."""
+    preflight = Preflight()
+    return {path: {"POST": Collector(path), "OPTIONS": preflight} for path in ENDPOINTS}
+
+
+def routes(by_path: dict[str, dict[str, Any]]) -> list[Route]:
+    """The same handlers as Starlette routes: what the gateway's app does not answer before
+    Starlette (another method: 405) goes through them."""
+    out = [Route(path, by_method["POST"], methods=["POST"]) for path, by_method in by_path.items()]
+    out += [Route(path, by_method["OPTIONS"], methods=["OPTIONS"])
+            for path, by_method in by_path.items()]  # fmt: skip
     return out
+
+
+def _fault_site(exc: BaseException) -> str:
+    """`module.py:line` of the innermost frame an exception was raised in."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -16,6 +16,9 @@ from gateway.errors import BadRequest, TooLarge, TooSlow, UnsupportedMedia
 
 BODY_TIMEOUT = 30.0
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
+# Common with mobile clients; counted as a rejection, not logged as a crash.
+DISCONNECTED = "the client disconnected before the body was complete"
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 def check_content_type(value: str | None) -> None:
@@ -26,6 +29,46 @@ def check_content_type(value: str | None) -> None:
         )
 
 
+class BodyBuffer:
+    """A body under `limit`, taken chunk by chunk: the declared length is checked when it
+    is made (before anything is read), every chunk as it comes, gzip inflated as it goes."""
+
+    __slots__ = ("_inflater", "_limit", "_parts", "_size")
+
+    def __init__(
+        self, limit: int, content_length: str | None, content_encoding: str | None
+    ) -> None:
+        encoding = (content_encoding or "identity").strip().lower()
+        if encoding not in ("identity", "gzip", "x-gzip"):
+            raise UnsupportedMedia(
+                f'unsupported content encoding "{encoding[:20]}": use gzip or none'
+            )
+        gzipped = encoding != "identity"
+        if content_length and not gzipped and _declared(content_length) > limit:
+            raise TooLarge(f"body too large: {content_length} bytes (limit {limit})")
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        if self._inflater is not None:
+            chunk = _inflate(self._inflater, chunk, self._limit - self._size)
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise TooLarge(f"body too large: more than {self._limit} bytes")
+        self._parts.append(chunk)
+
+    def whole(self) -> bytes:
+        inflater = self._inflater
+        if inflater is not None and not inflater.eof:
+            raise BadRequest("gzip body is truncated or corrupt")
+        if inflater is not None and inflater.unused_data:
+            raise BadRequest("gzip body has data after the end of the compressed stream")
+        parts = self._parts
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 async def read_limited(
     chunks: AsyncIterator[bytes],
     *,
@@ -33,31 +76,42 @@ async def read_limited(
     content_length: str | None,
     content_encoding: str | None,
 ) -> bytes:
-    encoding = (content_encoding or "identity").strip().lower()
-    if encoding not in ("identity", "gzip", "x-gzip"):
-        raise UnsupportedMedia(f'unsupported content encoding "{encoding[:20]}": use gzip or none')
-    gzipped = encoding != "identity"
-    if content_length and content_length.isdigit() and not gzipped and int(content_length) > limit:
-        raise TooLarge(f"body too large: {content_length} bytes (limit {limit})")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
-    parts: list[bytes] = []
-    size = 0
+    buffer = BodyBuffer(limit, content_length, content_encoding)
     try:
         async for chunk in chunks:
-            if inflater is not None:
-                chunk = _inflate(inflater, chunk, limit - size)
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"body too large: more than {limit} bytes")
-            parts.append(chunk)
+            buffer.add(chunk)
     except ClientDisconnect:
-        # Common with mobile clients; counted as a rejection, not logged as a crash.
-        raise BadRequest("the client disconnected before the body was complete") from None
-    if inflater is not None and not inflater.eof:
-        raise BadRequest("gzip body is truncated or corrupt")
-    if inflater is not None and inflater.unused_data:
-        raise BadRequest("gzip body has data after the end of the compressed stream")
-    return b"".join(parts)
+        raise BadRequest(DISCONNECTED) from None
+    return buffer.whole()
+
+
+async def receive_body(
+    receive: Receive, limit: int, content_length: str | None, content_encoding: str | None
+) -> bytes:
+    """A plain ASGI handler's body, from `receive` itself (no Request, no async generator),
+    under the same limits and deadline as read_body."""
+    buffer = BodyBuffer(limit, content_length, content_encoding)
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # http.disconnect
+                    raise BadRequest(DISCONNECTED)
+                chunk = message.get("body", b"")
+                if chunk:
+                    buffer.add(chunk)
+                if not message.get("more_body", False):
+                    return buffer.whole()
+    except TimeoutError:
+        raise TooSlow(f"body not received within {BODY_TIMEOUT:g} s") from None
+
+
+def _declared(content_length: str) -> int:
+    """The declared length; -1 when it is not a plain number (the chunks are counted then).
+    One of more than 18 digits is past any limit (and past int()'s digit limit, too)."""
+    if not (content_length.isascii() and content_length.isdigit()):
+        return -1
+    return int(content_length) if len(content_length) <= 18 else 10**18
 
 
 def _inflate(inflater: zlib._Decompress, chunk: bytes, room: int) -> bytes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from typing import Protocol
 
-from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from gateway.config.schema import TrustedProxies
@@ -20,13 +20,32 @@ CORS_HEADERS = (
 )
 
 
+CORS_EXPOSE = "gateway-subject, retry-after, x-csrf-token"
+VARY = (b"vary", b"Origin")
+GRANT = (
+    (b"access-control-allow-credentials", b"true"),
+    (b"access-control-expose-headers", CORS_EXPOSE.encode()),
+)
+
+
+class HeaderLines(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
 def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
     headers = {"vary": "Origin"}
     if origin and origin in allowed:
         headers["access-control-allow-origin"] = origin
         headers["access-control-allow-credentials"] = "true"
-        headers["access-control-expose-headers"] = "gateway-subject, retry-after, x-csrf-token"
+        headers["access-control-expose-headers"] = CORS_EXPOSE
     return headers
+
+
+def cors_fields(origin: str | None, allowed: frozenset[str]) -> list[tuple[bytes, bytes]]:
+    """cors_headers as the raw header list of an ASGI response."""
+    if origin and origin in allowed:
+        return [VARY, (b"access-control-allow-origin", origin.encode("latin-1")), *GRANT]
+    return [VARY]
 
 
 def preflight_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
@@ -43,7 +62,7 @@ class ClientAddress:
         self._networks = [ipaddress.ip_network(n, strict=False) for n in proxies.networks]
         self._header = proxies.header
 
-    def resolve(self, peer: str | None, headers: Headers) -> str | None:
+    def resolve(self, peer: str | None, headers: HeaderLines) -> str | None:
         """The peer address, or — only when the peer is a trusted proxy — the nearest
         untrusted address in the forwarded header. Every line of the header counts: a proxy
         such as HAProxy adds its own line after the one the client sent."""

@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from gateway.config.schema import ServerConfig
 
 END_OF_HEAD = b"\r\n\r\n"
+TRANSFER_ENCODING_LENGTH = len(b"transfer-encoding")
 LINGER_SECONDS = 1.0  # after an error response: read and discard, then close
 
 
@@ -40,6 +41,44 @@ class HeadRefused(Exception):
         self.message = message
 
 
+class HeldHead:
+    """The connection's transport as uvicorn's response cycle writes to it: a write is held
+    until the next one, which takes it along, or until the loop's next turn. uvicorn writes
+    a response's head and body apart (two send() calls, two TCP segments); the head of a
+    small answer now leaves with its body."""
+
+    __slots__ = ("_held", "_loop", "transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self._loop = loop
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        if self._held:
+            data, self._held = self._held + data, b""
+            self.transport.write(data)
+        elif data:
+            self._held = data
+            self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        held, self._held = self._held, b""
+        if held and not self.transport.is_closing():
+            self.transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self.transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, limits: HeadLimits = HeadLimits(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,10 +91,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: HeadRefused | None = None
         self._stopped: HeadRefused | None = None
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline: float | None = None
+        """When the head being read must be complete; None between heads. The timer is
+        armed once and moved on when it fires early, not re-armed for every request."""
+        self._writes: HeldHead | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()  # a connection that never sends a byte is closed too
+        self._writes = HeldHead(transport, self.loop)
+        self._start_head()  # a connection that never sends a byte is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -81,14 +125,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._fields = 0
         self._codings = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
+        if self._head_deadline is None:  # else: a new connection's deadline still runs
+            self._start_head()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._fields += 1
         if self._fields > self.limits.max_fields:
             self._stop(431, f"too many header fields (limit {self.limits.max_fields})")
-        if name.lower() == b"transfer-encoding":
+        if len(name) == TRANSFER_ENCODING_LENGTH and name.lower() == b"transfer-encoding":
             self._codings += 1
             if self._codings > 1 or value.strip(b" \t").lower() != b"chunked":
                 self._stop(501, "unsupported Transfer-Encoding: only chunked is accepted")
@@ -96,8 +140,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._cancel_head_timer()
+        self._head_deadline = None
         super().on_headers_complete()
+        if self.cycle is not None:  # its task has not run yet
+            self.cycle.transport = self._writes  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -120,6 +166,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._refusal = refusal
         self._cancel_head_timer()
+        if self._writes is not None:
+            self._writes.flush()  # a held answer goes before the refusal
         self._unset_keepalive_if_required()
         body = refusal.message.encode()
         head = [STATUS_LINE[refusal.status]]
@@ -137,20 +185,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
-    def _arm_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.timeout_seconds, self._head_expired)
+    def _start_head(self) -> None:
+        self._head_deadline = self.loop.time() + self.limits.timeout_seconds
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._head_expired)
 
     def _cancel_head_timer(self) -> None:
+        self._head_deadline = None
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
     def _head_expired(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing():
+        deadline = self._head_deadline
+        if self.transport.is_closing() or deadline is None:
+            return  # no head is being read: the next one arms the timer again
+        if self.loop.time() < deadline:  # a later head than the one the timer was armed for
+            self._head_timer = self.loop.call_at(deadline, self._head_expired)
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            self._arm_head_timer()  # a pipelined head waits while a response is written
+            self._head_deadline = None
+            self._start_head()  # a pipelined head waits while a response is written
             return
         if self._head_bytes == 0:
             self.transport.close()  # idle: nothing was asked, nothing to answer

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from gateway.app import create_app
 from gateway.config.schema import SourceConfig, TrustedProxies
 from gateway.errors import Refused
-from gateway.ingest.access import Sources, basic_username
+from gateway.ingest.access import REMEMBERED_HEADERS, Sources, basic_username
 from gateway.web.client import ClientAddress, cors_headers, preflight_headers
 from gateway.web.responses import status_of
 from tests.ingest.helpers import (
@@ -72,6 +72,23 @@ def test_authenticate_prefers_the_header_then_the_body() -> None:
         401,
         "unknown write key",
     )
+
+
+def test_a_remembered_header_answers_as_the_first_time_and_the_memory_is_bounded() -> None:
+    sources = Sources([WEB, SERVER])
+    header = basic(WEB_KEY)["authorization"]
+    for _ in range(3):  # the first decodes, the others are remembered
+        assert sources.authenticate(header, SERVER_KEY) is WEB
+        assert sources.authenticate(header, None) is WEB
+    assert sources.authenticate("Bearer x", SERVER_KEY) is SERVER
+    assert sources.authenticate("Bearer x", WEB_KEY) is WEB  # a body key is never remembered
+    unknown = basic("no-such-key")["authorization"]
+    for _ in range(2):
+        assert refused(lambda: sources.authenticate(unknown, None)) == (401, "unknown write key")
+    for n in range(REMEMBERED_HEADERS * 3):  # a public key with ever new passwords
+        varied = "Basic " + base64.b64encode(f"{WEB_KEY}:{n}".encode()).decode()
+        assert sources.authenticate(varied, None) is WEB
+    assert len(sources._by_header) <= REMEMBERED_HEADERS
 
 
 def test_only_web_sources_accept_a_browser_origin() -> None:

@@ -4,6 +4,7 @@ hundreds of slow connections that leave everyone else answered."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import statistics
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.web.protocol import HeldHead
 from tests.support.configs import SERVER_KEY, write_config
 from tests.support.processes import GatewayProcess
 
@@ -129,6 +131,26 @@ def test_half_a_request_line_gets_408(gateway: GatewayProcess) -> None:
     assert time.monotonic() - started < HEAD_TIMEOUT + 2
 
 
+def test_the_head_deadline_runs_from_each_heads_start_on_a_kept_alive_connection(
+    gateway: GatewayProcess,
+) -> None:
+    """One timer per connection, moved on when it fires early: a second head started
+    late in the first deadline still gets a whole deadline of its own, and no more."""
+    with connect(gateway) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while not first.endswith(b'{"status":"ok"}'):  # the head and body may come apart
+            first += sock.recv(65536)
+        assert status(first) == 200
+        time.sleep(HEAD_TIMEOUT * 0.6)
+        started = time.monotonic()
+        sock.sendall(b"GET /heal")
+        response = read_all(sock)
+    waited = time.monotonic() - started
+    assert status(response) == 408
+    assert HEAD_TIMEOUT - 0.3 < waited < HEAD_TIMEOUT + 2
+
+
 def test_400_slow_connections_leave_others_answered(gateway: GatewayProcess) -> None:
     pid = gateway.process.pid if gateway.process else 0
     before = rss_bytes(pid)
@@ -184,3 +206,56 @@ def _basic(key: str) -> bytes:
     import base64
 
     return base64.b64encode(f"{key}:".encode())
+
+
+class Recording:
+    """A transport that records each write (a send() call)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> str:
+        return name
+
+
+async def test_a_head_leaves_with_its_body_in_one_write() -> None:
+    transport = Recording()
+    held = HeldHead(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+    held.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert transport.writes == []
+    held.write(b"{}")
+    assert transport.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+    await asyncio.sleep(0)
+    assert transport.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+
+
+async def test_a_lone_write_leaves_on_the_loops_next_turn_or_before_a_close() -> None:
+    transport = Recording()
+    held = HeldHead(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+    held.write(b"head")
+    await asyncio.sleep(0)
+    assert transport.writes == [b"head"]
+    held.write(b"tail")
+    assert held.get_extra_info("peername") == "peername"  # anything else flushes first
+    held.write(b"last")
+    held.close()
+    assert (transport.writes, transport.closed) == ([b"head", b"tail", b"last"], True)
+
+
+async def test_nothing_is_written_to_a_closing_transport() -> None:
+    transport = Recording()
+    held = HeldHead(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+    held.write(b"head")
+    transport.closed = True
+    await asyncio.sleep(0)
+    assert transport.writes == []
