@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from gateway.config.schema import LimitsConfig, SourceConfig
 from gateway.errors import BadRequest, JudgingFailed
 from gateway.intake.pipeline import Outcome, Pipeline, unique_keys
-from gateway.intake.spec import events_from, new_message_id, stamp_server_fields
+from gateway.intake.spec import Stamper, events_from, new_message_id
 from gateway.plans.decision import PlanResult
 from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.forbidden.walk import NestingTooDeepError
@@ -181,9 +181,10 @@ def _stamp(
     batch_sent_at = document.get("sentAt") if isinstance(document, dict) else None
     kind = arrival.source.kind
     fresh: dict[str, None] = {}
+    stamper = Stamper(received, batch_sent_at, new_message_id)
     for event in events:
         event.pop("writeKey", None)
-        if stamp_server_fields(event, received, batch_sent_at, new_message_id):
+        if stamper.stamp(event):
             fresh[event["messageId"]] = None
         context = event.setdefault("context", {})
         if "ip" not in context and arrival.address is not None and kind != "server":
