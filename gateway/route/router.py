@@ -65,6 +65,17 @@ def idempotency_key(message_id: str, destination: str) -> str:
     return f"msg_{digest[:32]}"
 
 
+def idempotency_keys(message_id: str, destinations: Sequence[str]) -> list[str]:
+    """`idempotency_key` for each destination, the message ID hashed once."""
+    head = hashlib.sha256(f"{message_id}\x1f".encode())
+    keys = []
+    for destination in destinations:
+        digest = head.copy()
+        digest.update(destination.encode())
+        keys.append(f"msg_{digest.hexdigest()[:32]}")
+    return keys
+
+
 class _Patterns:
     """`events.types` or `events.names` compiled once: `*` admits all, plain names are a
     set, globs one regular expression (fnmatch's rules, case-sensitive)."""

@@ -16,7 +16,7 @@ from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
 from gateway.policy.consent.resolver import Consent, PurposeDecision
 from gateway.route.projection import Projection
-from gateway.route.router import Router, _Patterns, idempotency_key
+from gateway.route.router import Router, _Patterns, idempotency_key, idempotency_keys
 
 GRANTED = Consent(
     purposes={p: PurposeDecision(True, "default") for p in ("service", "analytics", "advertising")}
@@ -240,3 +240,11 @@ def test_refusals_kept_per_consent_follow_each_consent() -> None:
         assert [v.code for v in router.route(event(), GRANTED)] == ["sent", "no_prior_consent"]
         assert [v.code for v in router.route(event(), refused)] == ["provision_suspended"] * 2
         assert [v.code for v in router.route(event(), explicit)] == ["sent", "sent"]
+
+
+@given(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=5))
+def test_keys_for_several_destinations_are_each_ones_key(
+    message_id: str, destinations: list[str]
+) -> None:
+    keys = idempotency_keys(message_id, destinations)
+    assert keys == [idempotency_key(message_id, d) for d in destinations]
