@@ -69,7 +69,8 @@ class Pipeline:
         signals: RequestSignals,
         stored: Mapping[str, Mapping[str, Any]],
     ) -> Outcome:
-        preferences = merge_preferences(stored[k] for k in subject_keys if k in stored)
+        held = [stored[k] for k in subject_keys if k in stored] if stored else []
+        preferences = merge_preferences(held)
         decision = self.engine.evaluate(event, source, signals, preferences)
         if (
             subject_keys
