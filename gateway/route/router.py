@@ -35,6 +35,7 @@ VerdictCode = Literal[
 Refusal = tuple[VerdictCode, str]
 MEMO_SIZE = 256
 NAME_CACHE_SIZE = 4096
+MAX_REMEMBERED_NAME = 200  # longer event names are matched every time, not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,10 @@ class _Patterns:
         seen = self._seen.get(value)
         if seen is None:
             seen = self._globs.match(value) is not None
-            if len(self._seen) >= NAME_CACHE_SIZE:
-                self._seen.clear()
-            self._seen[value] = seen
+            if len(value) <= MAX_REMEMBERED_NAME:
+                if len(self._seen) >= NAME_CACHE_SIZE:
+                    self._seen.clear()
+                self._seen[value] = seen
         return seen
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
 from gateway.policy.consent.resolver import Consent, PurposeDecision
+from gateway.route import router as router_module
 from gateway.route.projection import Projection
 from gateway.route.router import Router, _Patterns, idempotency_key, idempotency_keys
 
@@ -248,3 +249,15 @@ def test_keys_for_several_destinations_are_each_ones_key(
 ) -> None:
     keys = idempotency_keys(message_id, destinations)
     assert keys == [idempotency_key(message_id, d) for d in destinations]
+
+
+def test_the_names_a_filter_remembers_are_bounded_in_number_and_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(router_module, "NAME_CACHE_SIZE", 4)
+    compiled = _Patterns(["Order *"])
+    for n in range(10):
+        assert compiled.admit(f"Order {n}") and not compiled.admit(f"order {n}")
+    long_name = "Order " + "x" * router_module.MAX_REMEMBERED_NAME
+    assert compiled.admit(long_name)
+    assert len(compiled._seen) <= 4 and long_name not in compiled._seen
