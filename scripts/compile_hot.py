@@ -39,7 +39,9 @@ def extensions(paths: list[str]) -> list[Path]:
 
 
 def remove(paths: list[str]) -> None:
-    for path in extensions(paths):
+    """The extensions of these modules, and any left from a module no longer listed (Python
+    would still import it first, and no stamp would say it is stale)."""
+    for path in {*extensions(paths), *(ROOT / "gateway").rglob("*.so")}:
         path.unlink()
 
 

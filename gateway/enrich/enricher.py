@@ -3,14 +3,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.enrich.geo import GeoInfo, GeoLookup
 from gateway.enrich.ip import check_prefix, parse_ip, truncate_address
-from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
+from gateway.enrich.useragent import MAX_USER_AGENT_LENGTH, UserAgentInfo, UserAgentParser
 
 IP_CACHE_SIZE = 65_536
+AGENT_CACHE_SIZE = 8192
 MAX_IP_TEXT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Fields one user agent adds to `context[key]`: `names` is the whole group (a client
+    value under any of them keeps the group out), `values` those the agent gave."""
+
+    key: str
+    names: tuple[str, ...]
+    values: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFields:
+    """What one user-agent string adds to a context, derived once per string."""
+
+    groups: tuple[Group, ...]
+    agent: tuple[tuple[str, bool], ...]
+
+
+def agent_fields(info: UserAgentInfo) -> AgentFields:
+    groups = (
+        _group("browser", name=info.browser_family, version=info.browser_version),
+        _group("os", name=info.os_family, version=info.os_version),
+        _group("device", manufacturer=info.device_brand, model=info.device_model),
+        _group("device", type=device_type(info)),
+    )
+    agent = (("isMobile", info.is_mobile), ("isTablet", info.is_tablet),
+             ("isPc", info.is_pc), ("isBot", info.is_bot))  # fmt: skip
+    return AgentFields(groups, agent)
+
+
+def _group(key: str, **values: str | None) -> Group:
+    present = tuple((name, value) for name, value in values.items() if value is not None)
+    return Group(key, tuple(values), present)
 
 
 class Enricher:
@@ -40,6 +77,8 @@ class Enricher:
         self._ipv4_prefix = ipv4_prefix
         self._ipv6_prefix = ipv6_prefix
         self._by_ip: dict[str, tuple[dict[str, str] | None, str | None]] = {}
+        # Visitors send many events with one browser: what its string adds is kept.
+        self._by_agent: dict[str, AgentFields] = {}
 
     def enrich(self, event: dict[str, Any]) -> None:
         context = event.get("context")
@@ -73,17 +112,16 @@ class Enricher:
         if not isinstance(user_agent, str):
             context.pop("agent", None)
             return
-        info = self._user_agents.parse(user_agent)
-        _fill(context, "browser", name=info.browser_family, version=info.browser_version)
-        _fill(context, "os", name=info.os_family, version=info.os_version)
-        _fill(context, "device", manufacturer=info.device_brand, model=info.device_model)
-        _fill(context, "device", type=device_type(info))
-        context["agent"] = {
-            "isMobile": info.is_mobile,
-            "isTablet": info.is_tablet,
-            "isPc": info.is_pc,
-            "isBot": info.is_bot,
-        }
+        key = user_agent[:MAX_USER_AGENT_LENGTH]
+        fields = self._by_agent.get(key)
+        if fields is None:
+            fields = agent_fields(self._user_agents.parse(key))
+            if len(self._by_agent) >= AGENT_CACHE_SIZE:
+                self._by_agent.clear()
+            self._by_agent[key] = fields
+        for group in fields.groups:
+            _fill(context, group)
+        context["agent"] = dict(fields.agent)
 
     def _add_geo(self, context: dict[str, Any]) -> None:
         ip = context.get("ip")
@@ -127,18 +165,21 @@ def device_type(info: UserAgentInfo) -> str:
     return "other"
 
 
-def _fill(context: dict[str, Any], key: str, **values: str | None) -> None:
-    """Adds `values` to `context[key]` as a group, only when the client sent
-    none of the group's keys: a client's OS name is not paired with a version
-    parsed from a user agent that may describe something else."""
-    target = context.get(key)
+def _fill(context: dict[str, Any], group: Group) -> None:
+    """Adds the group's values to `context[group.key]` only when the client sent none of
+    the group's keys: a client's OS name is not paired with a version parsed from a user
+    agent that may describe something else."""
+    target = context.get(group.key)
     if target is None:
-        target = {}
-    if not isinstance(target, dict) or any(name in target for name in values):
+        if group.values:
+            context[group.key] = dict(group.values)
         return
-    target.update((name, value) for name, value in values.items() if value is not None)
-    if target:
-        context[key] = target
+    if not isinstance(target, dict):
+        return
+    for name in group.names:
+        if name in target:
+            return
+    target.update(group.values)
 
 
 def _geo_fields(info: GeoInfo | None) -> dict[str, str]:

@@ -14,7 +14,7 @@ from gateway.plans.apply import PlanBook
 from gateway.policy.consent.resolver import RequestSignals
 from gateway.policy.engine import Decision, PolicyEngine, merge_preferences
 from gateway.policy.identifiers import SubjectKeys, advertising_id
-from gateway.route.router import Formatter, Router, Verdict, idempotency_key
+from gateway.route.router import Formatter, Router, Verdict, idempotency_keys
 from gateway.store.types import OutboxItem, Provenance
 
 
@@ -69,11 +69,16 @@ class Pipeline:
         signals: RequestSignals,
         stored: Mapping[str, Mapping[str, Any]],
     ) -> Outcome:
-        preferences = merge_preferences(stored[k] for k in subject_keys if k in stored)
+        held = [stored[k] for k in subject_keys if k in stored] if stored else []
+        preferences = merge_preferences(held)
         decision = self.engine.evaluate(event, source, signals, preferences)
-        if advertising_id(event) is None:
-            # The ad ID was refused or absent: its key served the preference lookup only.
-            subject_keys = tuple(k for k in subject_keys if not self.keys.is_advertising(k))
+        if (
+            subject_keys
+            and self.keys.is_advertising(subject_keys[-1])  # for_event puts it last
+            and advertising_id(event) is None
+        ):
+            # The ad ID was refused: its key served the preference lookup only.
+            subject_keys = subject_keys[:-1]
         if decision.consent.suspended_use:
             dropped = "use suspended for this subject"
             return Outcome(decision, [], subject_keys, dropped, "suspended_use")
@@ -81,14 +86,17 @@ class Pipeline:
         return Outcome(decision, verdicts, subject_keys)
 
     def outbox_items(self, outcome: Outcome, source: SourceConfig, now: float) -> list[OutboxItem]:
-        event = outcome.decision.event
-        message_id = str(event.get("messageId"))
-        stamp = outcome.decision.consent.stamp()
-        basis = outcome.decision.consent.basis()
+        sent = [v for v in outcome.verdicts if v.send and v.payload is not None]
+        if not sent:
+            return []
+        message_id = str(outcome.decision.event.get("messageId"))
+        consent = outcome.decision.consent
+        stamp, basis = consent.stamp(), consent.basis()
+        keys = idempotency_keys(message_id, [verdict.destination for verdict in sent])
         return [
             OutboxItem(
                 destination=verdict.destination,
-                idempotency_key=idempotency_key(message_id, verdict.destination),
+                idempotency_key=key,
                 message_id=message_id,
                 source_id=source.id,
                 subject_keys=outcome.subject_keys,
@@ -103,8 +111,8 @@ class Pipeline:
                 ),
                 created_at=now,
             )
-            for verdict in outcome.verdicts
-            if verdict.send and verdict.payload is not None
+            for verdict, key in zip(sent, keys, strict=True)
+            if verdict.payload is not None  # for the type checker: filtered above
         ]
 
 

@@ -221,18 +221,35 @@ def stamp_server_fields(
     """Adds messageId (when absent), receivedAt and a timestamp corrected for client clock
     skew the way Segment does: timestamp = receivedAt - (sentAt - timestamp).
     Returns True when the messageId came from the client (so it can be deduplicated)."""
-    client_id = "messageId" in event
-    if not client_id:
-        event["messageId"] = new_id()
-    event["receivedAt"] = iso(received)
-    timestamp = parse_time(event.get("timestamp"))
-    sent_at = parse_time(event.get("sentAt") or batch_sent_at)
-    if timestamp is None:
-        event["timestamp"] = event["receivedAt"]
+    return Stamper(received, batch_sent_at, new_id).stamp(event)
+
+
+class Stamper:
+    """`stamp_server_fields` for the events of one request: what they share (the time of
+    arrival, the batch's sentAt) is formatted and parsed once."""
+
+    def __init__(
+        self, received: datetime, batch_sent_at: Any, new_id: Callable[[], str]
+    ) -> None:
+        self.received = received
+        self.received_at = iso(received)
+        self.batch_sent_at = parse_time(batch_sent_at)
+        self.new_id = new_id
+
+    def stamp(self, event: dict[str, Any]) -> bool:
+        client_id = "messageId" in event
+        if not client_id:
+            event["messageId"] = self.new_id()
+        event["receivedAt"] = self.received_at
+        timestamp = parse_time(event.get("timestamp"))
+        own = event.get("sentAt")
+        sent_at = parse_time(own) if own else self.batch_sent_at
+        if timestamp is None:
+            event["timestamp"] = self.received_at
+            return client_id
+        event["originalTimestamp"] = event["timestamp"]
+        event["timestamp"] = iso(_skew_corrected(timestamp, sent_at, self.received))
         return client_id
-    event["originalTimestamp"] = event["timestamp"]
-    event["timestamp"] = iso(_skew_corrected(timestamp, sent_at, received))
-    return client_id
 
 
 def _skew_corrected(timestamp: datetime, sent_at: datetime | None, received: datetime) -> datetime:

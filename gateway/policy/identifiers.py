@@ -9,15 +9,29 @@ import hmac
 from typing import Any
 
 PREFIXES = {"user": "u", "anon": "a", "adid": "d"}
+CACHE_SIZE = 65_536
+MAX_CACHED_IDENTIFIER = 256
 
 
 class SubjectKeys:
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # A visitor's events repeat its identifiers: their keys are remembered, in this
+        # process's memory only, bounded (emptied when full), never written anywhere.
+        self._known: dict[str, str] = {}
 
     def key(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{PREFIXES[kind]}_{digest[:40]}"
+        message = f"{kind}:{value}"
+        known = self._known.get(message)
+        if known is not None:
+            return known
+        digest = hmac.digest(self._key, message.encode(), hashlib.sha256).hex()
+        found = f"{PREFIXES[kind]}_{digest[:40]}"
+        if len(message) <= MAX_CACHED_IDENTIFIER:
+            if len(self._known) >= CACHE_SIZE:
+                self._known.clear()
+            self._known[message] = found
+        return found
 
     def for_event(self, event: dict[str, Any]) -> tuple[str, ...]:
         """Keys for userId, anonymousId and advertising ID, in that order (those present).

@@ -41,31 +41,79 @@ _SCALARS = frozenset(
 )  # fmt: skip
 
 
+class _Entry:
+    """A key path of the table as a trie node: its category (None when not listed itself) and
+    the entries one key further down."""
+
+    def __init__(self, category: str | None) -> None:
+        self.category = category
+        self.children: dict[str, _Entry] = {}
+
+
+def _trie() -> dict[str, _Entry]:
+    root: dict[str, _Entry] = {}
+    for path in sorted(CATEGORY_PREFIXES, key=len):
+        level = root
+        for length in range(1, len(path) + 1):
+            key = path[length - 1]
+            if key not in level:
+                level[key] = _Entry(CATEGORY_PREFIXES.get(path[:length]))
+            level = level[key].children
+    return root
+
+
+_TRIE = _trie()
+
+
 def categories_of_payload(payload: dict[str, Any]) -> tuple[str, ...]:
     """The categories of the data a payload provides: each leaf value by its path's longest
     listed prefix (an advertising ID in `context.device` is `advertising_id`, the rest of the
     device object `device`). Empty objects and arrays provide nothing."""
     found: set[str] = set()
-    _collect(payload, (), None, found)
+    for key, item in payload.items():
+        name = key if type(key) is str else str(key)
+        _collect(name, item, _TRIE, None, _unlisted((name,)), found)
     return tuple(sorted(found))
 
 
-def _collect(value: Any, path: tuple[str, ...], category: str | None, found: set[str]) -> None:
-    """One walk, carrying the category of the longest listed prefix seen so far."""
+def _collect(
+    key: str,
+    value: Any,
+    level: dict[str, _Entry] | None,
+    category: str | None,
+    unlisted: str | None,
+    found: set[str],
+) -> None:
+    """One walk down the payload and the table's trie together, carrying the category of the
+    longest listed prefix seen so far; `unlisted` is what a leaf under no listed prefix is
+    (decided by the path's first key)."""
+    entry = level.get(key) if level is not None else None
+    if entry is not None:
+        if entry.category is not None and not entry.children:
+            if value != {} and value != []:
+                found.add(entry.category)
+            return
+        category = entry.category or category
+    below = entry.children if entry is not None else None
+    _below(value, below, category, unlisted, found)
+
+
+def _below(
+    value: Any,
+    level: dict[str, _Entry] | None,
+    category: str | None,
+    unlisted: str | None,
+    found: set[str],
+) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            child = (*path, str(key))
-            listed = CATEGORY_PREFIXES.get(child)
-            if listed is not None and child not in _INNER:
-                if item != {} and item != []:
-                    found.add(listed)
-            else:
-                _collect(item, child, listed or category, found)
+            _collect(key if type(key) is str else str(key), item, level, category, unlisted,
+                     found)  # fmt: skip
     elif isinstance(value, list):
         for item in value:
-            _collect(item, path, category, found)
+            _below(item, level, category, unlisted, found)
     else:
-        leaf = category or _unlisted(path)
+        leaf = category or unlisted
         if leaf:
             found.add(leaf)
 

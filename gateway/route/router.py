@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,6 +33,9 @@ VerdictCode = Literal[
 ]
 
 Refusal = tuple[VerdictCode, str]
+MEMO_SIZE = 256
+NAME_CACHE_SIZE = 4096
+MAX_REMEMBERED_NAME = 200  # longer event names are matched every time, not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +66,52 @@ def idempotency_key(message_id: str, destination: str) -> str:
     return f"msg_{digest[:32]}"
 
 
+def idempotency_keys(message_id: str, destinations: Sequence[str]) -> list[str]:
+    """`idempotency_key` for each destination, the message ID hashed once."""
+    head = hashlib.sha256(f"{message_id}\x1f".encode())
+    keys = []
+    for destination in destinations:
+        digest = head.copy()
+        digest.update(destination.encode())
+        keys.append(f"msg_{digest.hexdigest()[:32]}")
+    return keys
+
+
+class _Patterns:
+    """`events.types` or `events.names` compiled once: `*` admits all, plain names are a
+    set, globs one regular expression (fnmatch's rules, case-sensitive)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.any = "*" in patterns
+        self._plain = frozenset(p for p in patterns if not _is_glob(p))
+        globs = [fnmatch.translate(p) for p in patterns if _is_glob(p)]
+        self._globs = re.compile("|".join(globs)) if globs else None
+        self._seen: dict[str, bool] = {}
+
+    def admit(self, value: str) -> bool:
+        if self.any or value in self._plain:
+            return True
+        if self._globs is None:
+            return False
+        seen = self._seen.get(value)
+        if seen is None:
+            seen = self._globs.match(value) is not None
+            if len(value) <= MAX_REMEMBERED_NAME:
+                if len(self._seen) >= NAME_CACHE_SIZE:
+                    self._seen.clear()
+                self._seen[value] = seen
+        return seen
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
 class _Rule:
     def __init__(self, config: DestinationConfig, formatter: Formatter, policy: PolicyFile) -> None:
         self.config = config
+        self.name = config.name
+        self.purposes = tuple(config.purposes)
         self.projection = Projection(config.fields)
         calling_code = CALLING_CODES.get(policy.transfers.home_country, "")
         self.transformer = Transformer(
@@ -74,22 +121,19 @@ class _Rule:
             policy.ip.ipv6_prefix,
         )
         self.format = formatter
-        self.types = tuple(config.events.types)
-        self.names = tuple(config.events.names)
-        self.any_name = "*" in self.names
+        self.types = _Patterns(config.events.types)
+        self.names = _Patterns(config.events.names)
 
     def matches(self, event: dict[str, Any]) -> Refusal | None:
         """None when the event filter lets it through, else the reason it does not."""
-        event_type = str(event.get("type", ""))
-        if "*" not in self.types and not any(
-            fnmatch.fnmatchcase(event_type, t) for t in self.types
-        ):
+        event_type = event.get("type", "")
+        event_type = event_type if isinstance(event_type, str) else str(event_type)
+        if not self.types.admit(event_type):
             return "event_filter", f'event type "{event_type}" is not in events.types'
-        if self.any_name or event_type not in NAMED_TYPES:
+        if self.names.any or event_type not in NAMED_TYPES:
             return None
         name = event.get(NAMED_TYPES[event_type])
-        name = name if isinstance(name, str) else ""
-        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.names):
+        if not self.names.admit(name if isinstance(name, str) else ""):
             return "event_filter", "event name is not in events.names"
         return None
 
@@ -109,6 +153,7 @@ class Router:
         ]
         self._opt_out_registered = policy.third_party_basis == "opt_out"
         self._reads = {name: Projection(list(paths)) for name, paths in (reads or {}).items()}
+        self._memo: dict[int, tuple[Consent, tuple[Refusal | None, ...]]] = {}
 
     @property
     def destinations(self) -> list[DestinationConfig]:
@@ -122,22 +167,35 @@ class Router:
     ) -> list[Verdict]:
         """`for_purposes` gives the event as seen by a destination with those purposes
         (an allowed forbidden category reaches only destinations that declare it)."""
-        return [
-            self._verdict(
-                rule, for_purposes(rule.config.purposes) if for_purposes else event, consent
-            )
-            for rule in self._rules
-        ]
+        verdicts = []
+        for rule, refusal in zip(self._rules, self._refusals(consent), strict=True):
+            seen = for_purposes(rule.purposes) if for_purposes is not None else event
+            refusal = refusal or rule.matches(seen)
+            if refusal is not None:
+                verdicts.append(Verdict(rule.name, False, *refusal))
+            else:
+                verdicts.append(self._deliver(rule, seen))
+        return verdicts
 
-    def _verdict(self, rule: _Rule, event: dict[str, Any], consent: Consent) -> Verdict:
-        name = rule.config.name
-        refusal = (
+    def _refusals(self, consent: Consent) -> tuple[Refusal | None, ...]:
+        """Each rule's refusal by consent and recipient: a function of the consent alone,
+        and most events share one of a few consents (the resolver's), so it is kept per
+        consent object (held, so that its id is not reused)."""
+        memo = self._memo.get(id(consent))
+        if memo is not None and memo[0] is consent:
+            return memo[1]
+        refusals = tuple(
             _consent_refusal(rule.config, consent)
             or self._recipient_refusal(rule.config, consent)
-            or rule.matches(event)
+            for rule in self._rules
         )
-        if refusal:
-            return Verdict(name, False, *refusal)
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[id(consent)] = (consent, refusals)
+        return refusals
+
+    def _deliver(self, rule: _Rule, event: dict[str, Any]) -> Verdict:
+        name = rule.name
         projected = rule.projection.apply(event)
         if rule.transformer:
             projected = rule.transformer.apply(projected)

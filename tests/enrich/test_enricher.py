@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from gateway.enrich import enricher as enricher_module
 from gateway.enrich.enricher import Enricher, device_type
 from gateway.enrich.geo import GeoInfo, MaxMindGeo
 from gateway.enrich.useragent import UserAgentInfo, UserAgentParser
@@ -103,6 +104,33 @@ def test_client_agent_is_replaced_or_removed(enricher: Enricher) -> None:
     assert replaced["device"]["type"] == "bot"
     assert "agent" not in _enriched(enricher, {"agent": forged})
     assert "agent" not in _enriched(enricher, {"userAgent": 42, "agent": forged})
+
+
+def test_a_cached_user_agent_gives_each_event_its_own_fields(enricher: Enricher) -> None:
+    first = _enriched(enricher, {"userAgent": IPHONE})
+    first["browser"]["name"], first["agent"]["isBot"] = "edited", True
+    first["device"]["type"] = "edited"
+    second = _enriched(enricher, {"userAgent": IPHONE})
+    assert second == _enriched(Enricher(UserAgentParser(), None), {"userAgent": IPHONE})
+    assert second["browser"]["name"] == "Mobile Safari" and second["agent"]["isBot"] is False
+    assert second["device"]["type"] == "mobile"
+
+
+def test_a_cached_user_agent_still_leaves_client_values_alone(enricher: Enricher) -> None:
+    _enriched(enricher, {"userAgent": IPHONE})
+    context = _enriched(enricher, {"userAgent": IPHONE, "os": {"version": "1"}, "device": {}})
+    assert context["os"] == {"version": "1"}
+    assert context["device"] == {"manufacturer": "Apple", "model": "iPhone", "type": "mobile"}
+
+
+def test_user_agents_past_the_cache_size_are_still_enriched(
+    ua_parser: UserAgentParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(enricher_module, "AGENT_CACHE_SIZE", 2)
+    enricher = Enricher(ua_parser, None)
+    for agent in (IPHONE, MAC_FIREFOX, GOOGLEBOT, IPHONE):
+        assert "agent" in _enriched(enricher, {"userAgent": agent})
+    assert _enriched(enricher, {"userAgent": GOOGLEBOT})["device"]["type"] == "bot"
 
 
 def _info(**flags: bool) -> UserAgentInfo:

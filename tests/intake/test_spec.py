@@ -6,10 +6,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.config.schema import LimitsConfig
 from gateway.errors import Refused
-from gateway.intake.spec import events_from, iso, parse_json, parse_time, stamp_server_fields
+from gateway.intake.spec import (
+    Stamper,
+    events_from,
+    iso,
+    parse_json,
+    parse_time,
+    stamp_server_fields,
+)
 from gateway.web.responses import status_of
 
 LIMITS = LimitsConfig(max_event_bytes=4096, max_batch_bytes=16384, max_depth=8)
@@ -56,6 +65,43 @@ def test_batch_sent_at_applies_unless_the_event_has_its_own() -> None:
         {"timestamp": "2020-01-01T00:00:00Z", "sentAt": "2020-01-01T00:00:01Z"}, batch_sent
     )
     assert own["timestamp"] == iso(RECEIVED - timedelta(seconds=1))
+
+
+TIMES = st.one_of(
+    st.none(), st.just(""), st.just(0), st.just("not a time"),
+    st.datetimes(timezones=st.just(UTC)).map(lambda t: t.isoformat()),
+)  # fmt: skip
+
+
+@given(st.lists(st.fixed_dictionaries({}, optional={"timestamp": TIMES, "sentAt": TIMES,
+                                                    "messageId": st.just("m")})),
+       TIMES)  # fmt: skip
+def test_one_stamper_per_request_stamps_as_each_event_alone(
+    events: list[dict[str, Any]], batch_sent_at: Any
+) -> None:
+    """What the events of a request share is computed once; each event comes out as
+    Segment's rule makes it on its own."""
+    stamper = Stamper(RECEIVED, batch_sent_at, lambda: "gw-new")
+    expected = [_segment_rule(dict(event), batch_sent_at) for event in events]
+    assert [(e, stamper.stamp(e)) for e in map(dict, events)] == expected
+
+
+def _segment_rule(event: dict[str, Any], batch_sent_at: Any) -> tuple[dict[str, Any], bool]:
+    client_id = "messageId" in event
+    event.setdefault("messageId", "gw-new")
+    event["receivedAt"] = iso(RECEIVED)
+    timestamp = parse_time(event.get("timestamp"))
+    sent_at = parse_time(event.get("sentAt") or batch_sent_at)
+    if timestamp is None:
+        event["timestamp"] = event["receivedAt"]
+        return event, client_id
+    event["originalTimestamp"] = event["timestamp"]
+    try:
+        corrected = timestamp if sent_at is None else RECEIVED - (sent_at - timestamp)
+    except OverflowError:
+        corrected = RECEIVED
+    event["timestamp"] = iso(corrected)
+    return event, client_id
 
 
 def test_without_sent_at_the_timestamp_is_kept_and_normalised_to_utc() -> None:

@@ -120,3 +120,52 @@ def test_a_provided_advertising_id_is_recorded_as_such(harness: Harness) -> None
     assert items["ads"].meta["categories"] == ["advertising_id", "browsing_history", "identifiers"]
     assert items["social"].meta["categories"] == ["browsing_history"]
     assert "advertising_id" in items["analytics"].meta["categories"]
+
+
+def _by_prefix(payload: dict[str, Any]) -> tuple[str, ...]:
+    """The rule read literally, as the reference: each leaf (and each listed entry with
+    nothing listed under it, when not empty) by its path's longest listed prefix."""
+    inner = {p[:n] for p in CATEGORY_PREFIXES for n in range(1, len(p))}
+    found: set[str] = set()
+
+    def walk(value: Any, path: tuple[str, ...], category: str | None) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = (*path, str(key))
+                listed = CATEGORY_PREFIXES.get(child)
+                if listed is not None and child not in inner:
+                    if item != {} and item != []:
+                        found.add(listed)
+                else:
+                    walk(item, child, listed or category)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, path, category)
+        elif category is not None:
+            found.add(category)
+        elif path[:1] not in {("type",), ("messageId",), ("context",), ("integrations",)}:
+            found.add("other")
+
+    walk(payload, (), None)
+    return tuple(sorted(found))
+
+
+TABLE_KEYS = sorted({key for path in CATEGORY_PREFIXES for key in path} | {"x", "type", "1"})
+payloads = st.dictionaries(
+    st.sampled_from(TABLE_KEYS),
+    st.recursive(
+        st.one_of(st.none(), st.integers(0, 3), st.just("v")),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(st.sampled_from(TABLE_KEYS), inner, max_size=4),
+        ),
+        max_leaves=25,
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(payloads)
+def test_the_trie_walk_finds_what_the_rule_says(payload: dict[str, Any]) -> None:
+    assert categories_of_payload(payload) == _by_prefix(payload)

@@ -4,16 +4,20 @@ without touching the event or letting one destination's rule leak into another's
 from __future__ import annotations
 
 import copy
+import fnmatch
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.config.schema import PolicyFile
 from gateway.destinations.webhook import WebhookConfig
 from gateway.policy.consent.resolver import Consent, PurposeDecision
+from gateway.route import router as router_module
 from gateway.route.projection import Projection
-from gateway.route.router import Router, idempotency_key
+from gateway.route.router import Router, _Patterns, idempotency_key, idempotency_keys
 
 GRANTED = Consent(
     purposes={p: PurposeDecision(True, "default") for p in ("service", "analytics", "advertising")}
@@ -194,3 +198,66 @@ def test_routing_does_not_copy_the_event_into_the_verdict() -> None:
     (verdict,) = Router([rule("all", fields=["**"])], {}, PolicyFile()).route(routed, GRANTED)
     assert verdict.payload == original
     assert verdict.as_dict()["categories"] == list(verdict.categories)
+
+
+@pytest.mark.parametrize(
+    ("events", "sent"),
+    [
+        ({"types": ["track"], "names": ["*"]}, True),
+        ({"types": ["page"], "names": ["*"]}, False),
+        ({"types": ["t*"], "names": ["Order *"]}, True),
+        ({"types": ["track"], "names": ["Order ?ompleted", "Signed Up"]}, True),
+        ({"types": ["track"], "names": ["order *", "[!O]rder Completed"]}, False),
+        ({"types": ["*"], "names": ["Order Completed"]}, True),
+    ],
+)
+def test_the_event_filter_reads_types_and_names_as_globs(
+    events: dict[str, list[str]], sent: bool
+) -> None:
+    (verdict,) = Router([rule("f", events=events)], {}, PolicyFile()).route(event(), GRANTED)
+    assert verdict.send is sent
+    assert sent or verdict.code == "event_filter"
+
+
+@given(
+    st.lists(st.from_regex(r"[A-Za-z *?\[\]!]{0,8}", fullmatch=True), min_size=1, max_size=4),
+    st.lists(st.text(alphabet="Orde Cmplt*?[]!a", max_size=10), min_size=1, max_size=5),
+)
+def test_compiled_name_patterns_admit_what_fnmatch_admits(
+    patterns: list[str], names: list[str]
+) -> None:
+    compiled = _Patterns(patterns)
+    for name in names * 2:  # the second time from its memory
+        assert compiled.admit(name) == any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def test_refusals_kept_per_consent_follow_each_consent() -> None:
+    router = Router([rule("hook"), rule("third", role="third_party")], {}, PolicyFile())
+    refused = Consent(purposes=GRANTED.purposes, suspended_provision=True)
+    explicit = Consent(
+        purposes={"analytics": PurposeDecision(True, "categoryPreferences")}
+    )
+    for _ in range(2):
+        assert [v.code for v in router.route(event(), GRANTED)] == ["sent", "no_prior_consent"]
+        assert [v.code for v in router.route(event(), refused)] == ["provision_suspended"] * 2
+        assert [v.code for v in router.route(event(), explicit)] == ["sent", "sent"]
+
+
+@given(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=5))
+def test_keys_for_several_destinations_are_each_ones_key(
+    message_id: str, destinations: list[str]
+) -> None:
+    keys = idempotency_keys(message_id, destinations)
+    assert keys == [idempotency_key(message_id, d) for d in destinations]
+
+
+def test_the_names_a_filter_remembers_are_bounded_in_number_and_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(router_module, "NAME_CACHE_SIZE", 4)
+    compiled = _Patterns(["Order *"])
+    for n in range(10):
+        assert compiled.admit(f"Order {n}") and not compiled.admit(f"order {n}")
+    long_name = "Order " + "x" * router_module.MAX_REMEMBERED_NAME
+    assert compiled.admit(long_name)
+    assert len(compiled._seen) <= 4 and long_name not in compiled._seen

@@ -160,7 +160,10 @@ def _as_text(raw: bytes, complete: bool = True) -> str | None:
     """`raw` as UTF-8 text, or None for bytes that are not text. `complete=False`: a cut
     may have split the last character, which is then left out."""
     try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=complete)
+        if complete:
+            text = raw.decode("utf-8")
+        else:
+            text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
     except UnicodeDecodeError:
         return None
     text = text.lstrip("\ufeff").rstrip("\x00")

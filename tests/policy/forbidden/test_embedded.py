@@ -4,12 +4,14 @@ it came from, so a scan's cost stays linear in the event's size whatever the nes
 from __future__ import annotations
 
 import base64
+import codecs
 import gzip
 import zlib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.policy.forbidden import embedded
 from gateway.policy.forbidden.embedded import decode_text
 
 ENCODERS = [
@@ -42,3 +44,18 @@ def test_a_cut_inside_a_character_leaves_that_character_out() -> None:
     encoded = base64.b64encode(gzip.compress(japanese.encode())).decode()
     decoded = decode_text(encoded)
     assert decoded is not None and japanese.startswith(decoded) and len(decoded) > 20
+
+
+@given(st.one_of(st.binary(max_size=64), st.text(max_size=40).map(str.encode)))
+def test_whole_bytes_are_text_exactly_when_an_incremental_decoder_says_so(raw: bytes) -> None:
+    """`_as_text` decodes whole bytes in one call; a final incremental decode is the
+    reference (same errors, same text)."""
+    try:
+        reference: str | None = codecs.getincrementaldecoder("utf-8")().decode(raw, final=True)
+    except UnicodeDecodeError:
+        reference = None
+    text = embedded._as_text(raw)
+    if reference is None:
+        assert text is None
+    else:
+        assert text == embedded._as_text(reference.encode(), complete=False)
