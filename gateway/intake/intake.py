@@ -128,7 +128,7 @@ class Intake:
         else:
             events = events_from(document, implied, self._limits, arrival.body_size)
         received = self._clock()
-        fresh = _stamp(events, document, arrival, received)
+        fresh = _stamp(events, document, arrival, received, self.pipeline.message_id)
         events, repeated = _first_of_each(events)
         events, plan = self.pipeline.plans.apply(source.id, events)
         taken = await self._judge(events, source, arrival.signals)
@@ -182,9 +182,14 @@ class Intake:
 
 
 def _stamp(
-    events: list[dict[str, Any]], document: Any, arrival: Arrival, received: datetime
+    events: list[dict[str, Any]],
+    document: Any,
+    arrival: Arrival,
+    received: datetime,
+    kept_id: Callable[[str], str],
 ) -> list[str]:
-    """Server-side fields; returns the client-supplied message IDs (for deduplication)."""
+    """Server-side fields, and the messageId the gateway may keep (`kept_id`); returns the
+    client-supplied message IDs (for deduplication)."""
     batch_sent_at = document.get("sentAt") if isinstance(document, dict) else None
     kind = arrival.source.kind
     fresh: dict[str, None] = {}
@@ -192,7 +197,8 @@ def _stamp(
     for event in events:
         event.pop("writeKey", None)
         if stamper.stamp(event):
-            fresh[event["messageId"]] = None
+            event["messageId"] = message_id = kept_id(event["messageId"])
+            fresh[message_id] = None
         context = event.setdefault("context", {})
         if "ip" not in context and arrival.address is not None and kind != "server":
             context["ip"] = arrival.address

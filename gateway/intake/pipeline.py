@@ -55,6 +55,15 @@ class Pipeline:
         self._countries = {d.name: d.country for d in config.destinations}
         self._purposes = {d.name: tuple(d.purposes) for d in config.destinations}
 
+    def message_id(self, client_id: str) -> str:
+        """The messageId the gateway keeps (dedupe, outbox, ledger, debugger) and forwards:
+        the client's, unless the policy would remove or change it as a value (an ID that
+        holds coordinates, say). Then a keyed digest of it: a resend is still a duplicate,
+        and the value itself is kept nowhere."""
+        if self.engine.keeps("messageId", client_id):
+            return client_id
+        return "gw-" + self.keys.key("message", client_id)
+
     def prepare(self, event: dict[str, Any]) -> tuple[str, ...]:
         """Enrich (UA, geo, IP truncation) and return the subject keys to look up."""
         keys = self.keys.for_event(event)

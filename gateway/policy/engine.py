@@ -91,6 +91,12 @@ class PolicyEngine:
 
         return Decision(event, consent, removed, granted, narrower)
 
+    def keeps(self, key: str, value: str) -> bool:
+        """Whether the forbidden-data scrub leaves `value` under `key` unchanged: for the
+        identifiers the gateway keeps itself (a messageId), judged as any value is."""
+        probe: dict[str, Any] = {key: value}
+        return not self.scrubber.scrub(probe, self._not_forbidden) and probe.get(key) == value
+
     def _sanitize(
         self, event: dict[str, Any], consent: Consent, granted: frozenset[str]
     ) -> list[Removal]:

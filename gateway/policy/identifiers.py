@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from typing import Any
 
-PREFIXES = {"user": "u", "anon": "a", "adid": "d"}
+PREFIXES = {"user": "u", "anon": "a", "adid": "d", "message": "m"}
 CACHE_SIZE = 65_536
 MAX_CACHED_IDENTIFIER = 256
 
