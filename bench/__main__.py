@@ -108,7 +108,7 @@ def run_sampling(
     if "skipped" in found:
         print(f"skipped: {found['skipped']}")
         return
-    print_lines(report.sampling_table(found, results["ingest"]["rows"]))
+    print_lines(report.sampling_table(found))
 
 
 def run_all(args: argparse.Namespace, procs: Processes, work: Path) -> dict[str, Any]:

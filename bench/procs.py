@@ -106,10 +106,12 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (Linux /proc), 0 when unavailable."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time of one process, or of one of its threads (Linux /proc), 0 when
+    unavailable."""
+    where = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(where).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -125,30 +125,24 @@ def policy_table(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-def sampling_table(section: dict[str, Any], ingest_rows: list[dict[str, Any]]) -> list[str]:
-    """Each stage's share of the samples, and that share of the CPU per event the ingest
-    section measured without the profiler (gateway-sqlite, 1 process, same workload)."""
+def sampling_table(section: dict[str, Any]) -> list[str]:
+    """Each stage's share of the samples, and that share of the event loop thread's CPU
+    per event in the profiled run."""
     profiles = section["profiles"]
-    cpu = {
-        p["workload"]: _find(ingest_rows, "gateway-sqlite", 1, p["workload"]).get(
-            "server_cpu_us_per_event"
-        )
-        for p in profiles
-    }
     header = "".join(f" {p['workload'] + ' share':>13} {'us/ev':>6}" for p in profiles)
     lines = [f"{'stage':<44}{header}"]
     stages = list(dict.fromkeys(s for p in profiles for s in p["shares"]))
     for stage in stages:
         cells = ""
         for p in profiles:
-            share = p["shares"].get(stage, 0.0)
-            per_event = cpu[p["workload"]]
+            share, per_event = p["shares"].get(stage, 0.0), p["loop_cpu_us_per_event"]
             shown = f"{share * per_event:6.0f}" if per_event else f"{'-':>6}"
             cells += f" {share:>13.0%} {shown}"
         lines.append(f"{stage:<44}{cells}")
+    loop = ", ".join(f"{p['workload']} {p['loop_cpu_us_per_event']} us" for p in profiles)
     samples = ", ".join(f"{p['workload']} {p['samples']:,}" for p in profiles)
-    lines.append(f"samples: {samples} (py-spy --native at {section['rate_hz']} Hz; us/ev = share "
-                 "x the unprofiled server CPU per event above)")  # fmt: skip
+    lines.append(f"event loop thread CPU per event while sampled: {loop}")
+    lines.append(f"samples: {samples} (py-spy --native --gil at {section['rate_hz']} Hz)")
     return lines
 
 

@@ -4,9 +4,11 @@
 py-spy samples native frames too, so functions compiled with mypyc are seen by name
 (`CPyDef_walk___Scrubber___scrub`), not folded into their Python caller. Each sample
 goes to the stage of its deepest frame that belongs to one; samples in no stage are the
-HTTP server's (uvicorn, httptools, Starlette, asyncio). Sampling pauses the server, so its
-own rate is not reported: a stage's CPU per event is its share of the samples times the
-CPU per event measured without the profiler in the ingest section of the same run."""
+HTTP server's (uvicorn, httptools, Starlette, asyncio). Only the thread holding the GIL is
+sampled (`--gil`): the event loop's work, not the SQLite writer thread waiting on its
+commit. A stage's CPU per event is its share of the samples times the event loop thread's
+CPU per event during the profiled run (sampling pauses the server, so its rate is not
+reported)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import configs, ingest, load
-from bench.procs import ROOT, Processes, free_port, gateway_argv
+from bench.procs import ROOT, Processes, cpu_seconds, free_port, gateway_argv
 
 RATE = 250  # samples per second
 SERVER = "HTTP server: uvicorn, Starlette, asyncio"
@@ -28,7 +30,8 @@ WRITER = "SQLite writer thread (commit, fsync)"
 # (stage, path prefixes): a frame belongs to the first stage whose prefix its file has.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("parse + validate (Spec)", ("gateway/intake/spec.py",)),
-    ("edge: headers, body, limits, response", ("gateway/ingest/", "gateway/web/")),
+    ("rate limits", ("gateway/web/limits.py", "/limiter.py")),
+    ("edge: headers, body, response", ("gateway/ingest/", "gateway/web/")),
     ("intake: stamp, dedupe, plan", ("gateway/intake/", "gateway/plans/")),
     ("enrich: user agent, geo", ("gateway/enrich/", "user_agents/", "ua_parser", "maxminddb/")),
     ("policy: forbidden-data walk", ("gateway/policy/forbidden/",)),
@@ -39,11 +42,12 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("metrics", ("gateway/observability/", "prometheus_client/")),
     ("subject token", ("gateway/privacy/",)),
 ]
+IMPORTING = "(<frozen importlib._bootstrap>"
 PYTHON_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # mypyc's C names: CPyDef_<module>___<function> or CPyPy_... (the Python-callable wrapper),
 # where <module> is the shortest unique tail of the dotted name, `___`-joined
 # (detectors___media, walk).
-COMPILED_FRAME = re.compile(r"^CPy(?:Def|Py)_(?P<name>\w+)$")
+COMPILED_FRAME = re.compile(r"^CPy(?:Def|Py)_(?P<name>\w+?)(?: \(.*\))?$")
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,11 @@ class Profile:
     workload: str
     samples: int
     shares: dict[str, float]  # stage -> share of the samples
+    loop_cpu_us_per_event: float | None  # the server's main thread, during the profiled run
 
     def as_dict(self) -> dict[str, Any]:
-        return {"workload": self.workload, "samples": self.samples, "shares": self.shares}
+        return {"workload": self.workload, "samples": self.samples, "shares": self.shares,
+                "loop_cpu_us_per_event": self.loop_cpu_us_per_event}  # fmt: skip
 
 
 def py_spy() -> str | None:
@@ -96,10 +102,12 @@ class Attribution:
         return SERVER
 
     def count(self, raw: str) -> Counter[str]:
+        """Samples per stage; those of imports (the server's start-up, sampled from its
+        launch) are left out."""
         counts: Counter[str] = Counter()
         for line in raw.splitlines():
             stack, _, number = line.rpartition(" ")
-            if stack and number.isdigit():
+            if stack and number.isdigit() and IMPORTING not in stack:
                 counts[self.stage_of_stack(stack)] += int(number)
         return counts
 
@@ -140,21 +148,32 @@ def profile_workload(
     configs.write(directory, storage, configs.ingest_destinations(directory, free_port()))
     port = free_port()
     output = directory / "samples.txt"
-    argv = [spy, "record", "--native", "--rate", str(RATE), "--format", "raw",
+    argv = [spy, "record", "--native", "--gil", "--rate", str(RATE), "--format", "raw",
             "--output", str(output), "--",
             *gateway_argv("serve", directory, "--port", str(port), "--workers", "1",
                           "--no-worker", "--log-level", "warning")]  # fmt: skip
     pid = procs.start(f"sampled-{workload.name}", argv, {configs.KEY_ENV: configs.KEY_VALUE})
     try:
         procs.wait_http(pid, f"http://127.0.0.1:{port}/readyz")
+        server = _child(pid)
         connections = 32 if workload.events_per_request == 1 else 8
-        load.run(procs, port, workload, seconds, connections)
+        before = cpu_seconds(server, thread=server)  # the event loop's thread
+        result = load.run(procs, port, workload, seconds, connections)
+        used = cpu_seconds(server, thread=server) - before
         procs.interrupt(pid)  # py-spy writes its samples on Ctrl-C
         procs.wait_exit(pid, 60)
     finally:
         procs.stop(pid)
     counts = Attribution(compiled_modules()).count(output.read_text())
-    return Profile(workload.name, sum(counts.values()), shares(counts))
+    events = result.requests * workload.events_per_request
+    per_event = round(used / events * 1e6, 1) if events else None
+    return Profile(workload.name, sum(counts.values()), shares(counts), per_event)
+
+
+def _child(pid: int) -> int:
+    """The server py-spy started (its only child)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0])
 
 
 def run(procs: Processes, work: Path, pool: list[dict[str, Any]], seconds: float) -> dict[str, Any]:

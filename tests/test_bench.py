@@ -34,6 +34,8 @@ def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known
         f"run (uvicorn/server.py:10);{route};CPyDef_walk___Scrubber___scrub 7",
         f"run (uvicorn/server.py:10);{route};CPyPy_spec___parse_json;PyDict_New 2",
         f"run (uvicorn/server.py:10);{route};orjson_dumps 3",
+        f"{route};CPyDef_walk___Scrubber____dict (__native_f8701dc.c:123);Py_DECREF 1",
+        "_find_and_load (<frozen importlib._bootstrap>:1176);<module> (gateway/app.py:3) 9",
         "run (uvicorn/server.py:10);H11Protocol.data_received (uvicorn/h11.py:5) 5",
         "_bootstrap (threading.py:9);Writer._run (gateway/store/sqlite/writer.py:80);"
         "Outbox.write (gateway/store/sqlite/outbox.py:40) 4",
@@ -41,9 +43,9 @@ def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known
     ])  # fmt: skip
     counts = attribution.count(raw)
     assert counts == {
-        "policy: forbidden-data walk": 7,
+        "policy: forbidden-data walk": 8,
         "parse + validate (Spec)": 2,
-        "edge: headers, body, limits, response": 3,
+        "edge: headers, body, response": 3,
         sampling.SERVER: 5,
         sampling.WRITER: 4,
     }
