@@ -28,6 +28,8 @@ Messages name paths, fields and reasons; they never carry payload values.
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
 from typing import ClassVar
 
 
@@ -144,3 +146,12 @@ class GeoDatabaseError(GatewayError):
 
 class TCFError(GatewayError, ValueError):
     """An IAB TCF string that cannot be decoded; callers treat it as no consent."""
+
+
+def fault_site(exc: BaseException) -> str:
+    """`module.py:line` of the innermost frame an exception was raised in: what a log says
+    of a fault of ours (its message may quote the request)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
@@ -20,7 +18,7 @@ from starlette.routing import Route
 
 from gateway.config.loader import Config
 from gateway.config.schema import SourceConfig
-from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized
+from gateway.errors import RateLimited, Refused, StoreUnavailable, Unauthorized, fault_site
 from gateway.ingest.access import Sources
 from gateway.intake.intake import Arrival, Intake, Taken
 from gateway.intake.spec import parse_json
@@ -108,7 +106,7 @@ class Collector:
         except Exception as exc:  # a fault of ours: 500, and the server goes on
             # Its type and place only: the message may quote the request.
             log.error("an ingest request failed (%s at %s); answered 500",
-                      type(exc).__name__, _fault_site(exc))  # fmt: skip
+                      type(exc).__name__, fault_site(exc))  # fmt: skip
             metrics.events_rejected.inc(("internal_error",))
             answer = error_answer(500, INTERNAL_ERROR)
         answer.headers += cors_fields(head.get("origin"), runtime.sources.origins)
@@ -316,11 +314,3 @@ def routes(by_path: dict[str, dict[str, Any]]) -> list[Route]:
     out += [Route(path, by_method["OPTIONS"], methods=["OPTIONS"])
             for path, by_method in by_path.items()]  # fmt: skip
     return out
-
-
-def _fault_site(exc: BaseException) -> str:
-    """`module.py:line` of the innermost frame an exception was raised in."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "unknown"
-    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"

@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.config.schema import LimitsConfig, SourceConfig
-from gateway.errors import BadRequest, JudgingFailed
+from gateway.errors import BadRequest, JudgingFailed, fault_site
 from gateway.intake.pipeline import Outcome, Pipeline, unique_keys
 from gateway.intake.spec import Stamper, events_from, new_message_id
 from gateway.plans.decision import PlanResult
@@ -174,7 +172,7 @@ class Intake:
                 # Its type and place only: the message (and a traceback, under a logging
                 # config other than ours) may quote the event.
                 log.error("an event could not be judged (%s at %s); it was refused",
-                          type(exc).__name__, _fault_site(exc))  # fmt: skip
+                          type(exc).__name__, fault_site(exc))  # fmt: skip
                 unjudged.add(event["messageId"])
         if unjudged and not outcomes:
             raise JudgingFailed("the gateway could not judge the events; none was accepted")
@@ -218,11 +216,3 @@ def _first_of_each(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
             seen.add(message_id)
             kept.append(event)
     return kept, len(events) - len(kept)
-
-
-def _fault_site(exc: BaseException) -> str:
-    """`module.py:line` of the innermost frame an exception was raised in."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "unknown"
-    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
