@@ -101,14 +101,18 @@ def run_sampling(
     args: argparse.Namespace, procs: Processes, work: Path, pool: list[Any], results: dict[str, Any]
 ) -> None:
     seconds = args.seconds
-    title = f"where the CPU goes (sampling profile, SQLite, 1 process, {seconds:g} s each)"
-    found = section(title, results, "profile", lambda: sampling.run(procs, work, pool, seconds))
+    with_redis = "redis" not in args.skip and ingest.redis_unavailable() is None
+    title = f"where the CPU goes (sampling profile, 1 process, {seconds:g} s each)"
+    found = section(
+        title, results, "profile", lambda: sampling.run(procs, work, pool, seconds, with_redis)
+    )
     if found is None:
         return
     if "skipped" in found:
         print(f"skipped: {found['skipped']}")
         return
-    print_lines(report.sampling_table(found))
+    for backend in found["profiles"]:
+        print_lines(report.sampling_table(found, backend))
 
 
 def run_all(args: argparse.Namespace, procs: Processes, work: Path) -> dict[str, Any]:

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from gateway.config.schema import RedisStorage
 from gateway.store.redis import RedisStore
-from gateway.store.types import Dedupe, OutboxItem
+from gateway.store.types import Dedupe, OutboxItem, Provenance
+
+PROVENANCE = Provenance(
+    policy_version="bench", consent={}, purposes=[], categories=[], country="JP"
+)
 
 
 async def measure(url: str, replicas: int, seconds: float, writers: int) -> tuple[float, float]:
@@ -31,9 +35,9 @@ async def measure(url: str, replicas: int, seconds: float, writers: int) -> tupl
             i += 1
             message = f"w{replicas}-{n}-{i}-{time.time_ns()}"
             item = OutboxItem("hook", f"{message}:hook", message, "server", ("k",),
-                              {"event": "Viewed"}, {}, time.time())  # fmt: skip
+                              {"event": "Viewed"}, PROVENANCE, time.time())  # fmt: skip
             started = time.perf_counter()
-            await store.outbox.enqueue([item], Dedupe([("server", message)], 3600))
+            await store.outbox.enqueue([item], Dedupe((("server", message),), 3600))
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()

@@ -125,12 +125,12 @@ def policy_table(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-def sampling_table(section: dict[str, Any]) -> list[str]:
+def sampling_table(section: dict[str, Any], backend: str) -> list[str]:
     """Each stage's share of the samples, and that share of the event loop thread's CPU
     per event in the profiled run."""
-    profiles = section["profiles"]
+    profiles = section["profiles"][backend]
     header = "".join(f" {p['workload'] + ' share':>13} {'us/ev':>6}" for p in profiles)
-    lines = [f"{'stage':<44}{header}"]
+    lines = [f"{backend + ': stage':<44}{header}"]
     stages = list(dict.fromkeys(s for p in profiles for s in p["shares"]))
     for stage in stages:
         cells = ""

@@ -1,5 +1,5 @@
-"""Where the server's CPU goes, by stage: a sampling profile of the real gateway (SQLite,
-1 process, HTTP under wrk) taken with py-spy.
+"""Where the server's CPU goes, by stage: a sampling profile of the real gateway (1 process,
+SQLite and Redis, HTTP under wrk) taken with py-spy.
 
 py-spy samples native frames too, so functions compiled with mypyc are seen by name
 (`CPyDef_walk___Scrubber___scrub`), not folded into their Python caller. Each sample
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import configs, ingest, load
-from bench.procs import ROOT, Processes, cpu_seconds, free_port, gateway_argv
+from bench.procs import ROOT, Processes, cpu_seconds, free_port, gateway_argv, start_redis
 
 RATE = 250  # samples per second
 SERVER = "HTTP server: uvicorn, Starlette, asyncio"
@@ -39,6 +39,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("route: projection, categories, transforms", ("gateway/route/", "gateway/destinations/")),
     ("preferences lookup", ("gateway/store/sqlite/preferences", "gateway/store/redis/preferences")),
     ("outbox enqueue (loop side)", ("gateway/store/",)),
+    ("Redis client (redis-py, hiredis)", ("site-packages/redis/", "hiredis")),
     ("metrics", ("gateway/observability/", "prometheus_client/")),
     ("subject token", ("gateway/privacy/",)),
 ]
@@ -140,11 +141,17 @@ def shares(counts: Counter[str]) -> dict[str, float]:
 
 
 def profile_workload(
-    procs: Processes, work: Path, workload: load.Workload, seconds: float, spy: str
+    procs: Processes, work: Path, workload: load.Workload, seconds: float, spy: str, backend: str
 ) -> Profile:
-    """Starts the gateway under py-spy, loads it with wrk and attributes the samples."""
-    directory = work / f"sampled-{workload.name}"
-    storage = configs.sqlite_storage(directory)
+    """Starts the gateway under py-spy on `backend` ("sqlite" or "redis"), loads it with wrk
+    and attributes the samples."""
+    directory = work / f"sampled-{backend}-{workload.name}"
+    redis = None
+    if backend == "redis":
+        redis, redis_port = start_redis(procs, directory / "redis-data")
+        storage = configs.redis_storage(redis_port)
+    else:
+        storage = configs.sqlite_storage(directory)
     configs.write(directory, storage, configs.ingest_destinations(directory, free_port()))
     port = free_port()
     output = directory / "samples.txt"
@@ -152,7 +159,8 @@ def profile_workload(
             "--output", str(output), "--",
             *gateway_argv("serve", directory, "--port", str(port), "--workers", "1",
                           "--no-worker", "--log-level", "warning")]  # fmt: skip
-    pid = procs.start(f"sampled-{workload.name}", argv, {configs.KEY_ENV: configs.KEY_VALUE})
+    name = f"sampled-{backend}-{workload.name}"
+    pid = procs.start(name, argv, {configs.KEY_ENV: configs.KEY_VALUE})
     try:
         procs.wait_http(pid, f"http://127.0.0.1:{port}/readyz")
         server = _child(pid)
@@ -164,6 +172,8 @@ def profile_workload(
         procs.wait_exit(pid, 60)
     finally:
         procs.stop(pid)
+        if redis is not None:
+            procs.stop(redis)
     counts = Attribution(compiled_modules()).count(output.read_text())
     events = result.requests * workload.events_per_request
     per_event = round(used / events * 1e6, 1) if events else None
@@ -176,12 +186,19 @@ def _child(pid: int) -> int:
     return int(children[0])
 
 
-def run(procs: Processes, work: Path, pool: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+def run(
+    procs: Processes, work: Path, pool: list[dict[str, Any]], seconds: float, with_redis: bool
+) -> dict[str, Any]:
+    """Per backend, a profile of each workload (single events, batches)."""
     spy = py_spy()
     if spy is None:
         return {"skipped": "py-spy is not installed (pip install -e '.[dev]')"}
-    profiles = [
-        profile_workload(procs, work, workload, seconds, spy).as_dict()
-        for workload in ingest.workloads(work, pool)
-    ]
+    backends = ["sqlite", "redis"] if with_redis else ["sqlite"]
+    profiles = {
+        backend: [
+            profile_workload(procs, work, workload, seconds, spy, backend).as_dict()
+            for workload in ingest.workloads(work, pool)
+        ]
+        for backend in backends
+    }
     return {"rate_hz": RATE, "profiles": profiles}
