@@ -27,10 +27,12 @@ from bench.procs import ROOT, Processes, cpu_seconds, free_port, gateway_argv, s
 RATE = 250  # samples per second
 SERVER = "HTTP server: uvicorn, Starlette, asyncio"
 WRITER = "SQLite writer thread (commit, fsync)"
-# (stage, path prefixes): a frame belongs to the first stage whose prefix its file has.
+LIMITER = "gateway/store/redis/limiter.py"
+# (stage, path prefixes): a frame belongs to the first stage whose prefix its file
+# (relative to the project or to site-packages) has.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("parse + validate (Spec)", ("gateway/intake/spec.py",)),
-    ("rate limits", ("gateway/web/limits.py", "/limiter.py")),
+    ("rate limits", ("gateway/web/limits.py", "gateway/store/sqlite/limiter.py", LIMITER)),
     ("edge: headers, body, response", ("gateway/ingest/", "gateway/web/")),
     ("intake: stamp, dedupe, plan", ("gateway/intake/", "gateway/plans/")),
     ("enrich: user agent, geo", ("gateway/enrich/", "user_agents/", "ua_parser", "maxminddb/")),
@@ -39,10 +41,13 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("route: projection, categories, transforms", ("gateway/route/", "gateway/destinations/")),
     ("preferences lookup", ("gateway/store/sqlite/preferences", "gateway/store/redis/preferences")),
     ("outbox enqueue (loop side)", ("gateway/store/",)),
-    ("Redis client (redis-py, hiredis)", ("site-packages/redis/", "hiredis")),
+    ("Redis client (redis-py, hiredis)", ("redis/", "hiredis/")),
     ("metrics", ("gateway/observability/", "prometheus_client/")),
     ("subject token", ("gateway/privacy/",)),
 ]
+# The store's one door to Redis serves the outbox, the limiter and the preferences: its
+# frames are passed over, so a sample there counts for the caller's stage.
+PASSED_OVER = ("gateway/store/redis/store.py",)
 IMPORTING = "(<frozen importlib._bootstrap>"
 PYTHON_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # mypyc's C names: CPyDef_<module>___<function> or CPyPy_... (the Python-callable wrapper),
@@ -128,9 +133,12 @@ class Attribution:
     def _stage(file: str | None) -> str | None:
         if file is None:
             return None
-        where = file.replace("\\", "/")
+        where = file.replace("\\", "/").rpartition("site-packages/")[2]
+        where = where.removeprefix(f"{ROOT.as_posix()}/")
+        if where.startswith(PASSED_OVER):
+            return None
         for stage, prefixes in STAGES:
-            if any(prefix in where for prefix in prefixes):
+            if where.startswith(prefixes):
                 return stage
         return None
 

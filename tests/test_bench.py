@@ -39,6 +39,10 @@ def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known
         "run (uvicorn/server.py:10);H11Protocol.data_received (uvicorn/h11.py:5) 5",
         "_bootstrap (threading.py:9);Writer._run (gateway/store/sqlite/writer.py:80);"
         "Outbox.write (gateway/store/sqlite/outbox.py:40) 4",
+        f"{route};Limiter.charge (gateway/store/redis/limiter.py:30);RedisStore.call "
+        "(gateway/store/redis/store.py:145);Redis.execute_command (redis/asyncio/client.py:6) 6",
+        "Limiter.charge (gateway/store/redis/limiter.py:30);RedisStore.call "
+        "(gateway/store/redis/store.py:145) 2",
         "not a sample line",
     ])  # fmt: skip
     counts = attribution.count(raw)
@@ -48,6 +52,8 @@ def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known
         "edge: headers, body, response": 3,
         sampling.SERVER: 5,
         sampling.WRITER: 4,
+        "Redis client (redis-py, hiredis)": 6,
+        "rate limits": 2,
     }
     assert sum(sampling.shares(counts).values()) == pytest.approx(1.0, abs=1e-3)
 
