@@ -5,6 +5,8 @@ CSRF token; a change goes through the same service calls as the JSON API."""
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,7 +22,15 @@ from gateway.console.api import event_stream, last_event_id
 from gateway.console.destination_page import EditorState, editor
 from gateway.console.editor import Operation, Stale, listed, version_of
 from gateway.console.form import FORM_KEYS, Options, destination_of, place, values_of
-from gateway.console.session import CONSOLE_SCOPES, COOKIE, Session, Sessions, cleared, cookie
+from gateway.console.session import (
+    CONSOLE_SCOPES,
+    COOKIE,
+    Session,
+    Sessions,
+    cleared,
+    cookie,
+    signed_out,
+)
 from gateway.destinations.registry import DESTINATION_TYPES
 from gateway.errors import ConfigError, Forbidden, Refused, StoreUnavailable
 from gateway.privacy.page import csp, new_nonce
@@ -93,6 +103,11 @@ def routes(console: service.Console) -> list[BaseRoute]:
             runtime = request.app.state.runtime
             tokens = runtime.config.gateway.admin.tokens
             session = sessions(runtime).read(request.cookies.get(COOKIE), tokens)
+            try:
+                if session is not None and await runtime.store.used(signed_out(session)):
+                    session = None  # signed out through another worker process
+            except StoreUnavailable:
+                session = None  # whether it was signed out is unknown: not signed in
             view = view_of(request, runtime, session)
             if session is None:
                 if request.method == "GET" and request.url.path == "/console":
@@ -156,6 +171,8 @@ def routes(console: service.Console) -> list[BaseRoute]:
 
     async def sign_out(request: Request, runtime: Any, view: pages.View, s: Session) -> Response:
         sessions(runtime).revoke(s)
+        # For every process: the mark lasts as long as the session would have.
+        await runtime.store.use_once(signed_out(s), max(1, math.ceil(s.expires - time.time())))
         response = RedirectResponse(view.url("/console"), 303)
         response.headers["set-cookie"] = cleared(secure(request, runtime))
         return response

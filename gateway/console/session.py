@@ -2,8 +2,8 @@
 SameSite=Strict, Secure behind https, Path=/console) that names the token and when it
 expires. The token's scopes are read from the running config on every request, so a token
 removed from gateway.yaml ends its sessions at the next reload. Every change carries a CSRF
-token derived from the session. Signing out forgets the session in this process and clears
-the cookie (other worker processes honour the cookie until it expires)."""
+token derived from the session. Signing out clears the cookie and marks the session in the
+shared store (`signed_out`), which every worker process checks."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ class Sessions:
         now = time.time()
         self._revoked = {sid: at for sid, at in self._revoked.items() if at > now}
         self._revoked[session.sid] = session.expires
+
+
+def signed_out(session: Session) -> str:
+    """The store's mark of a signed-out session (`Store.use_once`; `Store.used`)."""
+    return f"console-signout:{session.sid}"
 
 
 def cookie(value: str, minutes: int, secure: bool) -> str:

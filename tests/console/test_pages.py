@@ -13,6 +13,7 @@ import pytest
 
 from tests.console.stack import EDITOR, OTHER, READER, ConsoleStack, wait_until
 from tests.support.configs import SERVER_KEY
+from tests.support.processes import GatewayProcess
 from tests.support.receiver import Answer
 
 SignIn = Callable[..., httpx.Client]
@@ -112,6 +113,25 @@ def test_sign_out_ends_the_session(console: ConsoleStack, signed_in: SignIn) -> 
     assert client.post("/console/signout", data={"csrf": csrf}).status_code == 303
     again = httpx.get(console.url + "/console/preview", cookies={"cg_console": cookie})
     assert again.status_code == 303
+
+
+def test_sign_out_ends_the_session_in_every_worker_process(
+    console: ConsoleStack, signed_in: SignIn
+) -> None:
+    """A second gateway process on the same config and store (as `serve --workers 2` runs):
+    a session signed out through one is refused by the other."""
+    other = GatewayProcess(console.directory).start()
+    try:
+        client = signed_in(console)
+        cookies = {"cg_console": client.cookies["cg_console"]}
+        before = httpx.get(other.url + "/console/preview", cookies=cookies)
+        assert before.status_code == 200  # the session is the other process's too
+        csrf = csrf_of(client.get("/console").text)
+        assert client.post("/console/signout", data={"csrf": csrf}).status_code == 303
+        after = httpx.get(other.url + "/console/preview", cookies=cookies)
+        assert after.status_code == 303
+    finally:
+        other.stop()
 
 
 def test_the_preview_page_shows_removals_purposes_and_payloads(

@@ -228,9 +228,19 @@ async def test_rate_limiter_counts_a_cost_and_checks_without_taking(store: Store
 
 
 async def test_use_once_refuses_a_second_use(store: Store) -> None:
+    assert await store.used("csrf:abc") is False
     assert await store.use_once("csrf:abc", 60) is True
+    assert await store.used("csrf:abc") is True
     assert await store.use_once("csrf:abc", 60) is False
+    assert await store.used("csrf:def") is False
     assert await store.use_once("csrf:def", 60) is True
+
+
+async def test_a_used_key_is_forgotten_when_its_time_runs_out(store: Store) -> None:
+    assert await store.use_once("console-signout:s1", 1) is True
+    assert await store.used("console-signout:s1") is True
+    await asyncio.sleep(1.2)
+    assert await store.used("console-signout:s1") is False
 
 
 async def test_ping_and_admin_log(store: Store) -> None:

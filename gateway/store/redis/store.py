@@ -178,6 +178,9 @@ class RedisStore:
         )
         return bool(stored)
 
+    async def used(self, key: str) -> bool:
+        return bool(await self.call(self.client.exists(self.key("once", key))))
+
     async def log_admin_action(self, entry: dict[str, Any]) -> None:
         data = orjson.dumps({**entry, "at": time.time()})
         await self.call(self.client.rpush(self.key("admin"), data))

@@ -202,6 +202,10 @@ class SqliteStore:
 
         return await self.write(op)
 
+    async def used(self, key: str) -> bool:
+        rows = self.read("SELECT 1 FROM once WHERE key = ? AND expires_at > ?", (key, time.time()))
+        return bool(rows)
+
     async def log_admin_action(self, entry: dict[str, Any]) -> None:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
