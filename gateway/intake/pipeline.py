@@ -62,7 +62,7 @@ class Pipeline:
         and the value itself is kept nowhere."""
         if self.engine.keeps("messageId", client_id):
             return client_id
-        return "gw-" + self.keys.key("message", client_id)
+        return "gw-" + self.keys.digest("message", client_id)
 
     def prepare(self, event: dict[str, Any]) -> tuple[str, ...]:
         """Enrich (UA, geo, IP truncation) and return the subject keys to look up."""

@@ -25,13 +25,19 @@ class SubjectKeys:
         known = self._known.get(message)
         if known is not None:
             return known
-        digest = hmac.digest(self._key, message.encode(), hashlib.sha256).hex()
-        found = f"{PREFIXES[kind]}_{digest[:40]}"
+        found = self.digest(kind, value)
         if len(message) <= MAX_CACHED_IDENTIFIER:
             if len(self._known) >= CACHE_SIZE:
                 self._known.clear()
             self._known[message] = found
         return found
+
+    def digest(self, kind: str, value: str) -> str:
+        """The keyed digest itself, remembered nowhere: for a value seen once (a messageId
+        the policy would not keep), which must not linger even in memory."""
+        message = f"{kind}:{value}"
+        digest = hmac.digest(self._key, message.encode(), hashlib.sha256).hex()
+        return f"{PREFIXES[kind]}_{digest[:40]}"
 
     def for_event(self, event: dict[str, Any]) -> tuple[str, ...]:
         """Keys for userId, anonymousId and advertising ID, in that order (those present).
