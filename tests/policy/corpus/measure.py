@@ -1,8 +1,12 @@
 """Recall and precision of the policy stage on the detection corpus, per family and split.
 
 A forbidden payload is caught when none of its canaries (values that must reach no
-destination) survives anywhere in the sanitised event. Precision: the share of an ordinary
-payload's leaf values kept unchanged. Run `python -m tests.policy.corpus.measure [--split S]`.
+destination) survives anywhere in the sanitised event. Kept: the share of an ordinary
+payload's leaf values kept unchanged. Precision per category, counted in events: of the
+events with a removal of that category, the share that held forbidden data (an ordinary
+event counts against a category when a value it changed was taken by that category; in a
+forbidden event every removal counts as right, since the corpus labels events, not values).
+Run `python -m tests.policy.corpus.measure [--split S]`.
 """
 
 from __future__ import annotations
@@ -79,10 +83,14 @@ def main() -> None:
     args = parser.parse_args()
     policy = engine()
     caught: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    # (category, split) -> [events rightly given a removal of it, events wrongly]
+    judged: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in load("forbidden.json"):
         if args.split != "all" and row["split"] != args.split:
             continue
-        out, _ = sanitise(policy, row["event"])
+        out, removed = sanitise(policy, row["event"])
+        for category in {str(r.category) for r in removed}:
+            judged[(category, row["split"])][0] += 1
         leaked = leaks(out, row["canaries"])
         cell = caught[(row["family"], row["split"])]
         cell[0] += not leaked
@@ -101,9 +109,13 @@ def main() -> None:
         cell = kept[row["split"]]
         cell[0] += same
         cell[1] += len(before)
+        blamed = set()
         for path, value in before.items():
             if after.get(path, object()) != value:
+                blamed.add(_blamed(path, removed))
                 wrongly[(_blamed(path, removed), row["split"])] += 1
+        for category in blamed:
+            judged[(category, row["split"])][1] += 1
         if same < len(before) and args.v:
             print("TOUCHED", row["id"], [(r.path, r.rule) for r in removed])
     for (family, split), (hit, total) in sorted(caught.items()):
@@ -113,6 +125,10 @@ def main() -> None:
             f"kept     {'ordinary values':15} {split:5} {same:4}/{total:<4} "
             f"{100 * same / total:6.2f}%"
         )
+    for (category, split), (right, wrong) in sorted(judged.items()):
+        share = 100 * right / (right + wrong)
+        print(f"precision {category:15} {split:5} {right:4}/{right + wrong:<4} {share:6.1f}%"
+              "  events with such a removal that held forbidden data")  # fmt: skip
     for (category, split), count in sorted(wrongly.items()):
         total = kept[split][1]
         print(f"wrongly  {category:15} {split:5} {count:4}/{total:<4} ordinary values removed")
