@@ -49,6 +49,9 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
 # frames are passed over, so a sample there counts for the caller's stage.
 PASSED_OVER = ("gateway/store/redis/store.py",)
 IMPORTING = "(<frozen importlib._bootstrap>"
+# Start-up and shutdown run in uvicorn's lifespan task (building the user-agent resolver
+# alone is ~30 samples): not a request's CPU, so not counted.
+LIFESPAN = "LifespanOn.main ("
 PYTHON_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # mypyc's C names: CPyDef_<module>___<function> or CPyPy_... (the Python-callable wrapper),
 # where <module> is the shortest unique tail of the dotted name, `___`-joined
@@ -108,12 +111,12 @@ class Attribution:
         return SERVER
 
     def count(self, raw: str) -> Counter[str]:
-        """Samples per stage; those of imports (the server's start-up, sampled from its
-        launch) are left out."""
+        """Samples per stage; those of imports and of the lifespan task (the server's
+        start-up, sampled from its launch, and its shutdown) are left out."""
         counts: Counter[str] = Counter()
         for line in raw.splitlines():
             stack, _, number = line.rpartition(" ")
-            if stack and number.isdigit() and IMPORTING not in stack:
+            if stack and number.isdigit() and IMPORTING not in stack and LIFESPAN not in stack:
                 counts[self.stage_of_stack(stack)] += int(number)
         return counts
 

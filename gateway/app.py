@@ -234,15 +234,24 @@ def create_app(
     return app
 
 
+GC_YOUNG = 10_000
+"""Objects allocated, net of those freed, before a young collection (Python's default: 700)."""
+
+
 def _freeze_startup_objects() -> None:
     """Move what start-up built (config, policy tables, parsers: long-lived) out of the
     garbage collector's view, and make full collections rare (a hundredth as often as
     Python's default): each walked every event in flight and, under two clients posting
-    500 KiB batches, stopped the loop for 50-230 ms about once a second. Young
-    collections, which free what a request leaves behind, run as before."""
+    500 KiB batches, stopped the loop for 50-230 ms about once a second.
+
+    Young collections wait for GC_YOUNG objects. A batch of 50 events holds about 5,000
+    containers until its answer, and at 700 a young collection ran every seven events,
+    walking all of them: 4.6-5.2 µs of every event's CPU, for no garbage (an event's
+    objects hold no cycles; they go by reference count when the request ends). At 10,000
+    one young collection ran in 40,000 events of batches of 50."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(700, 10, 1000)  # Python's default: (700, 10, 10)
+    gc.set_threshold(GC_YOUNG, 10, 1000)  # Python's default: (700, 10, 10)
 
 
 def _reload(app: Starlette, gateway: Gateway) -> list[str]:

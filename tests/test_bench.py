@@ -36,6 +36,8 @@ def test_the_sampling_profile_puts_each_sample_in_the_stage_of_its_deepest_known
         f"run (uvicorn/server.py:10);{route};orjson_dumps 3",
         f"{route};CPyDef_walk___Scrubber____dict (__native_f8701dc.c:123);Py_DECREF 1",
         "_find_and_load (<frozen importlib._bootstrap>:1176);<module> (gateway/app.py:3) 9",
+        "LifespanOn.main (uvicorn/lifespan/on.py:86);Gateway.start (gateway/runtime.py:150);"
+        "UserAgentParser.__init__ (gateway/enrich/useragent.py:51) 11",
         "run (uvicorn/server.py:10);H11Protocol.data_received (uvicorn/h11.py:5) 5",
         "_bootstrap (threading.py:9);Writer._run (gateway/store/sqlite/writer.py:80);"
         "Outbox.write (gateway/store/sqlite/outbox.py:40) 4",

@@ -27,6 +27,8 @@ MIN_BASE64_TEXT = 12
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")  # either alphabet, padded or not
 _ZLIB_LEVELS = (b"\x01", b"\x5e", b"\x9c", b"\xda")
 _TEXT_CONTROLS = frozenset("\n\r\t")
+_REPLACED = "\ufffd"  # what a replacing decode puts for bytes that are not UTF-8
+_REPLACED_UTF8 = _REPLACED.encode()
 
 
 def starts_structure(text: str) -> bool:
@@ -159,14 +161,27 @@ def _inflated_text(raw: bytes, wbits: int, limit: int) -> str | None:
 def _as_text(raw: bytes, complete: bool = True) -> str | None:
     """`raw` as UTF-8 text, or None for bytes that are not text. `complete=False`: a cut
     may have split the last character, which is then left out."""
-    try:
-        if complete:
-            text = raw.decode("utf-8")
-        else:
+    if complete:
+        # Most bytes tried here are binary (an ID or a hash read as base64): decoded with
+        # replacement, not by catching an error, which costs several times the decode.
+        text = raw.decode("utf-8", "replace")
+        if _REPLACED in text and (_REPLACED_UTF8 not in raw or not _strict_utf8(raw)):
+            return None
+    else:
+        try:
             text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
-    except UnicodeDecodeError:
-        return None
+        except UnicodeDecodeError:
+            return None
     text = text.lstrip("\ufeff").rstrip("\x00")
     if text.isprintable() or all(c.isprintable() or c in _TEXT_CONTROLS for c in text):
         return text
     return None
+
+
+def _strict_utf8(raw: bytes) -> bool:
+    """Whether `raw` is UTF-8 throughout (it holds U+FFFD itself, or a replacement was made)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -46,7 +46,16 @@ def test_a_cut_inside_a_character_leaves_that_character_out() -> None:
     assert decoded is not None and japanese.startswith(decoded) and len(decoded) > 20
 
 
-@given(st.one_of(st.binary(max_size=64), st.text(max_size=40).map(str.encode)))
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.text(max_size=40).map(str.encode),
+        # U+FFFD written in the text, beside bytes that are not UTF-8 or not
+        st.tuples(st.text(max_size=20), st.binary(max_size=8)).map(
+            lambda parts: (parts[0] + "\ufffd").encode() + parts[1]
+        ),
+    )
+)
 def test_whole_bytes_are_text_exactly_when_an_incremental_decoder_says_so(raw: bytes) -> None:
     """`_as_text` decodes whole bytes in one call; a final incremental decode is the
     reference (same errors, same text)."""
