@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
 from hypothesis import assume, given
@@ -136,3 +136,73 @@ def test_6to4_never_keeps_more_of_the_ipv4_than_its_prefix(
     truncated = IPv6Address(truncate_ip(str(address), ipv4_prefix, 128) or "")
     assert truncated.sixtofour == ip_network((ipv4, ipv4_prefix), strict=False).network_address
     assert int(truncated) & (2**80 - 1) == 0
+
+
+_QUAD_ISH = st.lists(
+    st.one_of(
+        st.integers(0, 999).map(str),
+        st.text("0123456789", min_size=1, max_size=5),  # leading zeros, long octets
+        st.sampled_from(["", " 1", "1 ", "0x1", "+1", "١", "1\x00", "²"]),
+    ),
+    min_size=1,
+    max_size=6,
+).map(".".join)
+
+
+@given(st.one_of(_QUAD_ISH, st.text(max_size=20)))
+def test_a_dotted_quad_is_read_as_ipaddress_reads_it(text: str) -> None:
+    """parse_ip reads IPv4 in C first (inet_pton): it must accept exactly what
+    `ipaddress.ip_address` accepts, giving the same address, and truncate alike."""
+    try:
+        reference = ip_address(text)
+    except ValueError:
+        reference = None
+    if isinstance(reference, IPv6Address):
+        reference = reference.ipv4_mapped or IPv6Address(int(reference))
+    assert parse_ip(text) == reference
+    if isinstance(reference, IPv4Address):
+        for prefix in (0, 8, 24, 31, 32):
+            expected = ip_network(f"{reference}/{prefix}", strict=False).network_address
+            assert truncate_ip(text, prefix, 48) == str(expected)
+
+
+_HEXTET = st.one_of(
+    st.integers(0, 0xFFFF).map(lambda n: f"{n:x}"),
+    st.text("0123456789abcdefABCDEF", min_size=1, max_size=5),
+    st.sampled_from(["", "0", "00000", "g", "1.2.3.4", "01.2.3.4", "%eth0", "1%1", " "]),
+)
+_IPV6_ISH = st.one_of(
+    st.lists(_HEXTET, min_size=1, max_size=9).map(":".join),
+    st.tuples(
+        st.lists(_HEXTET, max_size=7).map(":".join), st.lists(_HEXTET, max_size=7).map(":".join)
+    ).map("::".join),
+)
+
+
+@given(st.one_of(_IPV6_ISH, st.ip_addresses(v=6).map(str)))
+def test_an_ipv6_address_is_read_as_ipaddress_reads_it(text: str) -> None:
+    """parse_ip reads IPv6 in C first (inet_pton): the same addresses as
+    `ipaddress.ip_address` (a zone dropped, an IPv4-mapped address as its IPv4)."""
+    try:
+        reference = ip_address(text)
+    except ValueError:
+        reference = None
+    if isinstance(reference, IPv6Address):
+        reference = reference.ipv4_mapped or IPv6Address(int(reference))
+    assert parse_ip(text) == reference
+
+
+@given(st.ip_addresses(v=6), st.integers(0, 128))
+def test_an_ipv6_network_is_written_as_ipaddress_writes_it(
+    address: IPv6Address, prefix: int
+) -> None:
+    """Truncation writes with the C library's inet_ntop: the same text as `.compressed`
+    (IPv4-compatible tails included), whatever the prefix."""
+    assume(address.ipv4_mapped is None and address.sixtofour is None)
+    expected = ip_network((address, prefix), strict=False).network_address.compressed
+    assert truncate_ip(str(address), 24, prefix) == expected
+    compatible = IPv6Address(int(address) & (2**32 - 1))  # ::a.b.c.d
+    assume(compatible.ipv4_mapped is None)
+    assert truncate_ip(str(compatible), 24, prefix) == ip_network(
+        (compatible, prefix), strict=False
+    ).network_address.compressed

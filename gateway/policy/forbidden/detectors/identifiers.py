@@ -10,9 +10,9 @@ when the policy's prefix is None), the rest of the string kept.
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address
 
-from gateway.enrich.ip import truncate_address
+from gateway.enrich.ip import read_ipv6, truncate_address, write_ipv6
 
 _V4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)", re.ASCII)
 _V6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])", re.ASCII)
@@ -59,12 +59,11 @@ class IpTruncator:
         """The address as the policy forwards it (None: not an address, or kept whole)."""
         if ":" not in written:
             return self._short_v4(written)
-        try:
-            address = ip_address(written)
-        except ValueError:
+        address = read_ipv6(written)  # `written` matched _V6: no zone, no dotted tail
+        if address is None:
             return None
         short = self._short(address)
-        return None if short == str(address) else short
+        return None if short == write_ipv6(int(address)) else short
 
     def _short_v4(self, written: str) -> str | None:
         """`short` for a dotted quad without the ipaddress module (the common case, at C
@@ -93,5 +92,5 @@ class IpTruncator:
             return ""
         full = 32 if v4 else 128
         if prefix >= full:
-            return str(address)
+            return str(address) if v4 else write_ipv6(int(address))
         return truncate_address(address, self.ipv4_prefix or 0, self.ipv6_prefix or 0)
