@@ -190,13 +190,14 @@ def _check_required(event: dict[str, Any], where: str) -> None:
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
+    """Whether dicts and lists nest in `value` (itself level 1) deeper than `limit` levels.
+    Recursive: at most `limit` + 1 calls deep (max_depth is at most 128), and no stack of
+    tuples built for every container of every event."""
+    if limit <= 0:
+        return True
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, (dict, list)) and _depth_exceeds(child, limit - 1):
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
     return False
 
 

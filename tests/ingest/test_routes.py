@@ -344,18 +344,18 @@ def test_an_event_the_policy_cannot_judge_is_refused_alone(
     without the value that caused it."""
     import logging
 
-    from gateway.intake.pipeline import Pipeline
+    from gateway.destinations.file import FileDestination
     from gateway.observability.logs import JsonFormatter
     from tests.support.configs import SERVER_KEY, write_config
 
-    judge = Pipeline.process
+    wire = FileDestination.format
 
-    def faulty(self: Pipeline, event: dict[str, object], *args: Any) -> object:
-        if event.get("event") == "boom":
+    def faulty(self: FileDestination, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("event") == "boom":  # routing calls it while the event is judged
             raise ValueError(f"cannot judge {CANARY}")
-        return judge(self, event, *args)
+        return wire(self, event)
 
-    monkeypatch.setattr(Pipeline, "process", faulty)
+    monkeypatch.setattr(FileDestination, "format", faulty)
     out = {"name": "out", "type": "file", "path": str(tmp_path / "out.jsonl"), "country": "JP",
            "role": "processor", "purposes": ["analytics"],
            "fields": ["event", "messageId"]}  # fmt: skip

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gateway.config.schema import LimitsConfig
 from gateway.errors import Refused
+from gateway.intake import spec
 from gateway.intake.spec import (
     Stamper,
     events_from,
@@ -230,3 +231,28 @@ def test_a_shared_context_cannot_multiply_the_batch_limit() -> None:
         413,
         "batch: larger than 16384 bytes once its context is merged",
     )
+
+
+_NESTED = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=2), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(st.dictionaries(st.text(max_size=2), _NESTED, max_size=4), st.integers(0, 12))
+def test_the_depth_check_counts_levels_as_the_deepest_path_does(
+    value: dict[str, Any], limit: int
+) -> None:
+    """`_depth_exceeds` against a plain count of the deepest path (the value is level 1)."""
+
+    def levels(node: Any) -> int:
+        if isinstance(node, dict):
+            return 1 + max((levels(child) for child in node.values()), default=0)
+        if isinstance(node, list):
+            return 1 + max((levels(child) for child in node), default=0)
+        return 0
+
+    assert spec._depth_exceeds(value, limit) is (levels(value) > limit)
