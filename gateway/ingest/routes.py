@@ -34,7 +34,7 @@ from gateway.store.types import Store
 from gateway.web.body import check_content_type, receive_body
 from gateway.web.client import ClientAddress, cors_fields, preflight_headers
 from gateway.web.head import RequestHead
-from gateway.web.limits import bucket, charge
+from gateway.web.limits import bucket, charge, charge_all
 from gateway.web.responses import (
     INTERNAL_ERROR,
     Answer,
@@ -150,8 +150,10 @@ async def _accept(
     if origin is not None:  # browsers only: the gateway's own URL is built just for them
         scheme = runtime.client_address.scheme(peer, fields, head.scope.get("scheme", "http"))
         runtime.sources.check_origin(source, origin, f"{scheme}://{URL(scope=head.scope).netloc}")
-    await charge(limiter, f"key:{source.id}", rates.per_write_key)
-    await charge(limiter, f"events:{source.id}", rates.events_per_source, _events_in(document))
+    await charge_all(limiter, f"src:{source.id}", [
+        ("key", rates.per_write_key, 1),
+        ("events", rates.events_per_source, _events_in(document)),
+    ])  # fmt: skip
     signals = RequestSignals(gpc=fields.get("sec-gpc") == "1", dnt=fields.get("dnt") == "1")
     arrival = Arrival(source, address, fields.get("user-agent"), signals, len(body))
     taken = await runtime.intake.take(document, implied, arrival, runtime.store.outbox)

@@ -252,11 +252,22 @@ class Preferences(Protocol):
     async def purge_log(self, before: float) -> int: ...
 
 
+Charge = tuple[str, float, int, int]
+"""A bucket's name within its group, its rate (/s), its burst and the cost to take."""
+
+
 class RateLimiter(Protocol):
     async def hit(self, key: str, rate: float, burst: int, cost: int = 1) -> float:
         """Take `cost` tokens; returns 0 when allowed, else seconds until they are there.
         A cost above `burst` passes when the bucket is full and leaves it in debt; cost 0
         takes nothing and answers whether one token is there (a check before the work)."""
+        ...
+
+    async def hit_all(self, group: str, charges: Sequence[Charge]) -> float:
+        """`hit` for each charge in order, in one call (one round trip on Redis), on
+        buckets of their own under `group`: the first that must wait stops the rest and
+        its wait is returned (those before it stay taken, as with one `hit` after
+        another); 0 when every one was allowed."""
         ...
 
 

@@ -4,7 +4,7 @@ secret is compared, a charge only when it was wrong)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from gateway.config.schema import RateLimit
@@ -31,6 +31,19 @@ async def charge(
     if key is None or limit is None:
         return
     wait = await limiter.hit(key, limit.rate, limit.burst, cost)
+    if wait > 0:
+        raise RateLimited("rate limit exceeded", retry_after=wait)
+
+
+async def charge_all(
+    limiter: RateLimiter, group: str, charges: Sequence[tuple[str, RateLimit | None, int]]
+) -> None:
+    """`charge` for each (bucket, limit, cost) under `group`, in order and in one call
+    (one round trip on Redis); buckets without a limit are not counted."""
+    counted = [(key, limit.rate, limit.burst, cost) for key, limit, cost in charges if limit]
+    if not counted:
+        return
+    wait = await limiter.hit_all(group, counted)
     if wait > 0:
         raise RateLimited("rate limit exceeded", retry_after=wait)
 

@@ -227,6 +227,22 @@ async def test_rate_limiter_counts_a_cost_and_checks_without_taking(store: Store
     assert await store.limiter.hit("events:big", 1.0, 10, cost=1) > 30
 
 
+async def test_rate_limiter_takes_a_groups_buckets_in_order_in_one_call(store: Store) -> None:
+    """hit_all: each bucket as `hit` would take it; the first that must wait stops the rest
+    (those before it stay taken); buckets of one group are apart from another group's."""
+    key, events = ("key", 1.0, 3, 1), ("events", 1.0, 10, 6)
+    assert await store.limiter.hit_all("src:web", [key, events]) == 0.0
+    assert await store.limiter.hit_all("src:web", [key, ("events", 1.0, 10, 3)]) == 0.0
+    # The event bucket now holds 1: the key charge is taken, then the events wait.
+    wait = await store.limiter.hit_all("src:web", [key, events])
+    assert 4.0 <= wait <= 5.0
+    # The key bucket is empty (three taken), so nothing after it is charged.
+    assert 0 < await store.limiter.hit_all("src:web", [key, ("events", 1.0, 10, 1)]) <= 1.0
+    assert await store.limiter.hit_all("src:web", [("events", 1.0, 10, 1)]) == 0.0
+    assert await store.limiter.hit_all("src:other", [key, events]) == 0.0
+    assert await store.limiter.hit_all("src:web", []) == 0.0
+
+
 async def test_use_once_refuses_a_second_use(store: Store) -> None:
     assert await store.used("csrf:abc") is False
     assert await store.use_once("csrf:abc", 60) is True

@@ -67,28 +67,33 @@ end
 return 1
 """
 
-# GCRA (generic cell rate algorithm). KEYS: bucket. ARGV: rate (/s), burst, cost (tokens
-# taken; 0 only checks that one is there; above burst it passes on a full bucket, in debt).
-# Returns seconds to wait as a string ("0" when allowed). Time is the server's, so nodes
-# whose clocks disagree still share one bucket fairly (scripts replicate their effects, so
-# TIME is allowed here).
+# GCRA (generic cell rate algorithm), for one bucket or several in order. KEYS: buckets
+# (one hash tag). ARGV: rate (/s), burst, cost per bucket (cost: tokens taken; 0 only
+# checks that one is there; above burst it passes on a full bucket, in debt). Returns
+# seconds to wait as a string, for the first bucket that must wait (those before it stay
+# taken, the rest are not looked at); "0" when all were allowed. Time is the server's,
+# so nodes whose clocks disagree still share one bucket fairly (scripts replicate their
+# effects, so TIME is allowed here).
 GCRA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local interval = 1 / tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3] or '1')
-local need = math.min(math.max(cost, 1), burst)
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local allow_at = tat - (burst - need) * interval
-if now < allow_at then
-  return string.format('%.6f', allow_at - now)
+for i = 1, #KEYS do
+  local interval = 1 / tonumber(ARGV[3 * i - 2])
+  local burst = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local need = math.min(math.max(cost, 1), burst)
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local allow_at = tat - (burst - need) * interval
+  if now < allow_at then
+    return string.format('%.6f', allow_at - now)
+  end
+  if cost > 0 then
+    local new_tat = tat + cost * interval
+    redis.call('SET', KEYS[i], string.format('%.6f', new_tat), 'PX',
+               math.ceil((new_tat - now) * 1000) + 1000)
+  end
 end
-if cost == 0 then return "0" end
-local new_tat = tat + cost * interval
-redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX',
-           math.ceil((new_tat - now) * 1000) + 1000)
 return "0"
 """
 

@@ -15,7 +15,8 @@ Redis Cluster (the price: that slot's node carries the outbox traffic):
   {P}:debug                stream of the live debugger's entries, capped and expiring
                            (debugger.py; only while console.debugger is on)
 Per-subject preferences and consent log: {P:p:<subject key>}:state / :log.
-Rate-limit buckets: {P:rl:<key>}.
+Rate-limit buckets: {P:rl:<key>}, and a source's write-key and event buckets, taken in
+one script call: {P:rl:src:<source id>}:key and {P:rl:src:<source id>}:events.
 
 The master is named by `storage.url` or found through Sentinel (`storage.sentinel`);
 writes that must survive a failover wait for `storage.min_replicas` (replication.py).

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+
+from gateway.store.types import Charge
 
 MAX_KEYS = 100_000
 
@@ -27,3 +30,10 @@ class MemoryRateLimiter:
         if len(self._buckets) > MAX_KEYS:
             self._buckets.popitem(last=False)
         return wait
+
+    async def hit_all(self, group: str, charges: Sequence[Charge]) -> float:
+        for key, rate, burst, cost in charges:
+            wait = await self.hit(f"{group}:{key}", rate, burst, cost)
+            if wait > 0:
+                return wait
+        return 0.0
