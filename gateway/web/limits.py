@@ -40,7 +40,9 @@ async def charge_all(
 ) -> None:
     """`charge` for each (bucket, limit, cost) under `group`, in order and in one call
     (one round trip on Redis); buckets without a limit are not counted."""
-    counted = [(key, limit.rate, limit.burst, cost) for key, limit, cost in charges if limit]
+    counted = [
+        (key, limit.rate, limit.burst, cost) for key, limit, cost in charges if limit is not None
+    ]
     if not counted:
         return
     wait = await limiter.hit_all(group, counted)
