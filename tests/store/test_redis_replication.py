@@ -65,8 +65,12 @@ def dedupe(message_id: str) -> Dedupe:
     return Dedupe([("server", message_id)], 3600)
 
 
-async def connect(url: str, replicas: int, heard: Heard) -> RedisStore:
-    storage = RedisStorage(backend="redis", url=url, min_replicas=replicas, replica_timeout_ms=100)
+async def connect(url: str, replicas: int, heard: Heard, timeout_ms: int = 1000) -> RedisStore:
+    """`timeout_ms` is generous by default: a write that should be confirmed must not be
+    refused because a loaded machine delayed the replica (CI once took over 100 ms)."""
+    storage = RedisStorage(
+        backend="redis", url=url, min_replicas=replicas, replica_timeout_ms=timeout_ms
+    )
     return await RedisStore.connect(storage, observer=heard)
 
 
@@ -168,7 +172,7 @@ def test_without_any_replica_min_replicas_1_refuses(tmp_path: Path) -> None:
     heard = Heard()
 
     async def scenario() -> None:
-        store = await connect(master.url, 1, heard)
+        store = await connect(master.url, 1, heard, timeout_ms=100)
         try:
             with pytest.raises(ReplicasBehind):
                 await store.outbox.enqueue([item("m1")], dedupe("m1"))
