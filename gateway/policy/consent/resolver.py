@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from gateway.config.schema import PolicyFile
 from gateway.policy.consent.tcf import TCFError, TCString, decode
 from gateway.policy.consent.tracking import is_child, tracking_refusal
@@ -45,6 +47,14 @@ CONSENT_MODE_PURPOSES = {
     "ad_user_data": "advertising",
     "ad_personalization": "advertising",
 }
+
+
+# What consent depends on besides the event's consent context and stored choices: the
+# visitor's country, Sec-GPC, DNT, the device's tracking refusal, a child-directed source.
+Situation = tuple[str | None, bool, bool, str | None, bool]
+SAID_CACHE_SIZE = 4_096
+MAX_SAID_BYTES = 2_048
+"""Consent contexts longer than this (several TC strings, say) are resolved each time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +169,8 @@ class ConsentResolver:
         self._cmp = {k.lower(): v for k, v in policy.cmp_categories.items()}
         self._by_country = {c: j for j in policy.jurisdictions for c in j.countries}
         self._by_name = {j.name: j for j in policy.jurisdictions}
-        self._plain: dict[tuple[str | None, bool, bool, str | None, bool], Consent] = {}
+        self._plain: dict[Situation, Consent] = {}
+        self._said: dict[tuple[Situation, bytes], Consent] = {}
 
     def resolve(
         self,
@@ -171,18 +182,32 @@ class ConsentResolver:
         stored = stored or {}
         consent_field = _consent_field(event)
         tracking = tracking_refusal(event) if self.policy.att_denies_advertising else None
-        if not consent_field and all(v is None or v == {} for v in stored.values()):
-            # No signal but the request's, the device's tracking setting and the visitor's
-            # country: most events. The answer depends on nothing else, so it is computed
-            # once per combination.
-            key = (_geo_country(event), request.gpc, request.dnt, tracking, child_directed)
-            cached = self._plain.get(key)
+        if not all(v is None or v == {} for v in stored.values()):
+            return self._resolve(event, request, stored, consent_field, tracking, child_directed)
+        # Without stored choices the answer depends on nothing but the request's signals,
+        # the device's tracking setting, the visitor's country (the gateway's own geo) and
+        # the event's consent context: it is computed once per combination. Most events
+        # carry no consent context; a CMP's (categories, a Consent Mode state) repeats
+        # across visitors, so it is remembered by its exact serialisation, bounded.
+        situation = (_geo_country(event), request.gpc, request.dnt, tracking, child_directed)
+        if not consent_field:
+            cached = self._plain.get(situation)
             if cached is None:
-                cached = self._plain[key] = self._resolve(
+                cached = self._plain[situation] = self._resolve(
                     event, request, stored, consent_field, tracking, child_directed
                 )
             return cached
-        return self._resolve(event, request, stored, consent_field, tracking, child_directed)
+        said = _serialised(consent_field)
+        if said is None:
+            return self._resolve(event, request, stored, consent_field, tracking, child_directed)
+        key = (situation, said)
+        cached = self._said.get(key)
+        if cached is None:
+            cached = self._resolve(event, request, stored, consent_field, tracking, child_directed)
+            if len(self._said) >= SAID_CACHE_SIZE:
+                self._said.clear()
+            self._said[key] = cached
+        return cached
 
     def _resolve(
         self,
@@ -415,6 +440,16 @@ def _consent_field(event: dict[str, Any]) -> Mapping[str, Any]:
     context = event.get("context")
     consent = context.get("consent") if isinstance(context, dict) else None
     return consent if isinstance(consent, dict) else {}
+
+
+def _serialised(consent: Mapping[str, Any]) -> bytes | None:
+    """The consent context's exact bytes (key order included), or None when too long or
+    not serialisable as it stands."""
+    try:
+        said = orjson.dumps(consent)
+    except orjson.JSONEncodeError:
+        return None
+    return said if len(said) <= MAX_SAID_BYTES else None
 
 
 def _geo_country(event: dict[str, Any]) -> str | None:

@@ -355,6 +355,34 @@ def test_any_consent_object_resolves_and_grants_only_by_a_signal_or_default(
     assert not granted or signal in ("categoryPreferences", "tcf")
 
 
+SITUATIONS = st.tuples(
+    st.dictionaries(st.sampled_from(CONSENT_KEYS), JSON, max_size=4),
+    st.sampled_from([None, "JP", "FR", "US"]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([{}, {"adTrackingEnabled": False}, {"trackingStatus": "denied"}]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(SITUATIONS, min_size=1, max_size=12))
+def test_a_resolver_that_remembers_answers_as_a_fresh_one_each_time(
+    situations: list[tuple[dict[str, Any], str | None, bool, bool, dict[str, Any]]],
+) -> None:
+    """The resolver remembers the consent of events without stored choices (by country,
+    request signals, tracking setting and the consent context's exact bytes): after any
+    sequence of events, each is answered as a resolver that never saw another would."""
+    kept = ConsentResolver(POLICY, frozenset({"location"}))
+    for consent, country, gpc, dnt, device in situations * 2:  # the second pass: remembered
+        context: dict[str, Any] = {"consent": consent, "device": device}
+        if country:
+            context["geo"] = {"country": country}
+        event = {"type": "track", "anonymousId": "a1", "context": context}
+        signals = RequestSignals(gpc=gpc, dnt=dnt)
+        fresh = ConsentResolver(POLICY, frozenset({"location"})).resolve(event, signals, None)
+        assert kept.resolve(event, signals, None) == fresh
+
+
 def test_an_unreadable_tc_string_refuses_a_tcf_vendor_whatever_its_purposes() -> None:
     """A string that cannot be read records no vendor consent: a destination with a
     tcf_vendor_id is refused as for a string without its vendor, never let through as if
