@@ -79,7 +79,7 @@ class Pipeline:
         stored: Mapping[str, Mapping[str, Any]],
     ) -> Outcome:
         held = [stored[k] for k in subject_keys if k in stored] if stored else []
-        preferences = merge_preferences(held)
+        preferences = merge_preferences(held) if held else None  # None: nothing stored
         decision = self.engine.evaluate(event, source, signals, preferences)
         if (
             subject_keys

@@ -76,7 +76,11 @@ class PolicyEngine:
     ) -> Decision:
         """Mutates `event` into its sanitized form and returns the decision with its trace."""
         consent = self.resolver.resolve(event, signals, stored, source.child_directed)
-        granted = frozenset(c for c in source.allow_categories if consent.granted(c))
+        granted = (
+            frozenset(c for c in source.allow_categories if consent.granted(c))
+            if source.allow_categories
+            else frozenset()
+        )
         original = copy.deepcopy(event) if granted else None
         removed = self._sanitize(event, consent, granted)
         narrower = None
