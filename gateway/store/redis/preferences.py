@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from redis import exceptions as redis_errors
+from redis.asyncio.cluster import RedisCluster
 
 from gateway.store.types import ConsentChange
 
@@ -24,10 +25,15 @@ class RedisPreferences:
     async def get_many(self, subject_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not subject_keys:
             return {}
-        async with self._s.pipe(transaction=False) as pipe:
-            for key in subject_keys:
-                pipe.get(self._key(key, "state"))
-            rows = await self._s.call(pipe.execute())
+        keys = [self._key(key, "state") for key in subject_keys]
+        client = self._s.client
+        if isinstance(client, RedisCluster):
+            # One slot per subject key: the cluster client reads each node's share apart.
+            rows = await self._s.call(client.mget_nonatomic(keys))
+        else:
+            # One command: a pipeline of GETs costs redis-py a response read (and its
+            # timeout) per key, most of the Redis client's time on a batch.
+            rows = await self._s.call(client.mget(keys))
         return {k: orjson.loads(v) for k, v in zip(subject_keys, rows, strict=True) if v}
 
     async def put(
