@@ -52,9 +52,10 @@ CONSENT_MODE_PURPOSES = {
 # What consent depends on besides the event's consent context and stored choices: the
 # visitor's country, Sec-GPC, DNT, the device's tracking refusal, a child-directed source.
 Situation = tuple[str | None, bool, bool, str | None, bool]
-SAID_CACHE_SIZE = 4_096
-MAX_SAID_BYTES = 2_048
-"""Consent contexts longer than this (several TC strings, say) are resolved each time."""
+SAID_CACHE_SIZE = 2_048
+MAX_SAID_BYTES = 1_024
+"""Consent contexts longer than this are resolved each time (as are those with a TC string:
+one per visitor, and its decoded vendor sets are large)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,8 @@ class ConsentResolver:
         # the device's tracking setting, the visitor's country (the gateway's own geo) and
         # the event's consent context: it is computed once per combination. Most events
         # carry no consent context; a CMP's (categories, a Consent Mode state) repeats
-        # across visitors, so it is remembered by its exact serialisation, bounded.
+        # across visitors, so it is remembered by its exact serialisation, bounded. A TC
+        # string is a visitor's own (it holds the time of the choice): not remembered.
         situation = (_geo_country(event), request.gpc, request.dnt, tracking, child_directed)
         if not consent_field:
             cached = self._plain.get(situation)
@@ -197,7 +199,7 @@ class ConsentResolver:
                     event, request, stored, consent_field, tracking, child_directed
                 )
             return cached
-        said = _serialised(consent_field)
+        said = None if _has_tcf(consent_field) else _serialised(consent_field)
         if said is None:
             return self._resolve(event, request, stored, consent_field, tracking, child_directed)
         key = (situation, said)
@@ -440,6 +442,10 @@ def _consent_field(event: dict[str, Any]) -> Mapping[str, Any]:
     context = event.get("context")
     consent = context.get("consent") if isinstance(context, dict) else None
     return consent if isinstance(consent, dict) else {}
+
+
+def _has_tcf(consent: Mapping[str, Any]) -> bool:
+    return any(consent.get(k) not in (None, "") for k in TCF_KEYS)
 
 
 def _serialised(consent: Mapping[str, Any]) -> bytes | None:
