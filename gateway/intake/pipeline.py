@@ -4,7 +4,6 @@ looked up by the intake and passed in."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from gateway.config.loader import Config
@@ -18,16 +17,26 @@ from gateway.route.router import Formatter, Router, Verdict, idempotency_keys
 from gateway.store.types import OutboxItem, Provenance
 
 
-@dataclass(slots=True)
 class Outcome:
-    """What happened to one event."""
+    """What happened to one event. Not a dataclass, so that mypyc compiles its `__init__`
+    (see route.router.Verdict)."""
 
-    decision: Decision
-    verdicts: list[Verdict]
-    subject_keys: tuple[str, ...]
-    dropped: str | None = None
-    """The sentence when the event goes nowhere; `drop_code` is its fixed reason."""
-    drop_code: str | None = None
+    __slots__ = ("decision", "drop_code", "dropped", "subject_keys", "verdicts")
+
+    def __init__(
+        self,
+        decision: Decision,
+        verdicts: list[Verdict],
+        subject_keys: tuple[str, ...],
+        dropped: str | None = None,
+        drop_code: str | None = None,
+    ) -> None:
+        self.decision = decision
+        self.verdicts = verdicts
+        self.subject_keys = subject_keys
+        self.dropped = dropped
+        """The sentence when the event goes nowhere; `drop_code` is its fixed reason."""
+        self.drop_code = drop_code
 
     def trace(self) -> dict[str, Any]:
         trace = self.decision.trace()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config.schema import PolicyFile, SourceConfig
@@ -16,15 +15,28 @@ from gateway.policy.forbidden.rules import detector_of
 from gateway.policy.forbidden.walk import FORBIDDEN_CATEGORIES, Removal, Scrubber
 
 
-@dataclass(slots=True)
 class Decision:
-    event: dict[str, Any]
-    consent: Consent
-    removed: list[Removal] = field(default_factory=list)
-    allowed: frozenset[str] = frozenset()
-    """Forbidden categories this event may carry (a source's allow_categories with consent)."""
-    narrower: Callable[[frozenset[str]], dict[str, Any]] | None = None
-    """The event with fewer categories allowed, for destinations that declare fewer."""
+    """The policy's word on one event. Not a dataclass, so that mypyc compiles its
+    `__init__` (see route.router.Verdict)."""
+
+    __slots__ = ("allowed", "consent", "event", "narrower", "removed")
+
+    def __init__(
+        self,
+        event: dict[str, Any],
+        consent: Consent,
+        removed: list[Removal] | None = None,
+        allowed: frozenset[str] = frozenset(),
+        narrower: Callable[[frozenset[str]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.event = event
+        self.consent = consent
+        self.removed = removed if removed is not None else []
+        self.allowed = allowed
+        """Forbidden categories this event may carry (a source's allow_categories with
+        consent)."""
+        self.narrower = narrower
+        """The event with fewer categories allowed, for destinations that declare fewer."""
 
     def for_purposes(self, purposes: Iterable[str]) -> dict[str, Any]:
         """The event as a destination with these purposes may receive it: an allowed

@@ -8,8 +8,7 @@ import fnmatch
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from gateway.config.schema import DestinationConfig, PolicyFile
 from gateway.policy.consent.resolver import Consent
@@ -38,17 +37,39 @@ NAME_CACHE_SIZE = 4096
 MAX_REMEMBERED_NAME = 200  # longer event names are matched every time, not kept
 
 
-@dataclass(frozen=True, slots=True)
 class Verdict:
     """One destination's verdict on one event: `code` is the fixed reason (metric labels,
-    the console), `reason` the sentence a person reads."""
+    the console), `reason` the sentence a person reads. Read-only. A class with its own
+    `__init__`, not a dataclass: mypyc compiles this one, while a dataclass's generated
+    `__init__` runs as plain Python (0.8 µs, for each destination of each event)."""
 
-    destination: str
-    send: bool
-    code: VerdictCode
-    reason: str
-    payload: dict[str, Any] | None = None
-    categories: tuple[str, ...] = ()
+    __slots__ = ("categories", "code", "destination", "payload", "reason", "send")
+
+    def __init__(
+        self,
+        destination: str,
+        send: bool,
+        code: VerdictCode,
+        reason: str,
+        payload: dict[str, Any] | None = None,
+        categories: tuple[str, ...] = (),
+    ) -> None:
+        self.destination: Final = destination
+        self.send: Final = send
+        self.code: Final = code
+        self.reason: Final = reason
+        self.payload: Final = payload
+        self.categories: Final = categories
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Verdict) and self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return f"Verdict(destination={self.destination!r}, send={self.send}, code={self.code!r})"
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.destination, self.send, self.code, self.reason, self.payload,
+                self.categories)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"destination": self.destination, "send": self.send}

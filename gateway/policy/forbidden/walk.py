@@ -87,15 +87,20 @@ class Removal:
     rule: str  # "known_path" | "key_name" | "key_context" | "value:<shape>" | "url_param"
 
 
-@dataclass(slots=True)
 class _Scan:
-    """One scan: of an event, or of a structure embedded in one of its strings."""
+    """One scan: of an event, or of a structure embedded in one of its strings. Not a
+    dataclass, so that mypyc compiles its `__init__` (see route.router.Verdict)."""
 
-    allowed: frozenset[str]
-    out: list[Removal]
-    nesting: int = 0  # URLs and embedded texts above this one
-    named: int = 0  # the context the event's name gives `properties`
-    seen: int = 0  # the key roles of the dict scanned last (for the list holding it)
+    __slots__ = ("allowed", "named", "nesting", "out", "seen")
+
+    def __init__(
+        self, allowed: frozenset[str], out: list[Removal], nesting: int = 0, named: int = 0
+    ) -> None:
+        self.allowed = allowed
+        self.out = out
+        self.nesting = nesting  # URLs and embedded texts above this one
+        self.named = named  # the context the event's name gives `properties`
+        self.seen = 0  # the key roles of the dict scanned last (for the list holding it)
 
 
 class _Changes:
