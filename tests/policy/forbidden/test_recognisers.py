@@ -127,6 +127,9 @@ def test_a_removal_names_its_recogniser_and_rule(value: str, rule: str) -> None:
         "xn76urx66",  # a geohash's shape, under a key that names no place: an ID
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "1330021123",  # a quadkey's alphabet, too coarse to be a fix
+        "AaaaaAAAAAAA",  # a polyline's alphabet: a trace starting 0.00001° from the equator
+        "AbcdeFGHJKLM",  # the same, from a word with a capital
+        "aaaaAAAAAAAA",  # the same, on the prime meridian
     ],
 )
 def test_lookalikes_pass(value: Any) -> None:

@@ -56,6 +56,9 @@ REFERENCE_KEYS = frozenset({
 _MERCATOR_LIMIT = 20037508.35
 
 
+ONE_CHARACTER = 16  # the values a polyline writes in a single character: -16 < v < 16
+
+
 def polyline_prefilter(text: str) -> bool:
     return _POLY.fullmatch(text) is not None
 
@@ -90,6 +93,12 @@ def _decode_varints(text: str) -> list[int] | None:
 
 
 def _plausible_trace(values: list[int], factor: float) -> bool:
+    """A start in range, off null island and off the two zero lines, then short steps. A
+    start coordinate written in one character (|value| < 16: within 17 m of the equator or
+    the prime meridian) is what a word with a capital decodes to (`Aaaaa…` starts at
+    0.00001° N); a trace starting on that line is rare enough to give up."""
+    if min(abs(values[0]), abs(values[1])) < ONE_CHARACTER:
+        return False
     lat, lng = values[0] / factor, values[1] / factor
     if not (-90 <= lat <= 90 and -180 <= lng <= 180) or (abs(lat) < 1 and abs(lng) < 1):
         return False
